@@ -1,0 +1,32 @@
+"""The course machinery the notebooks call: exercise checkers, quizzes and progress.
+
+Typical notebook use::
+
+    from lambda_lab.course import check, hint, solution, quiz_widget, progress_table
+    check("gb-seconds", answer)        # ✅ / ❌ / ⏳, one line of text
+    quiz_widget("02-memory-cpu-timeout")
+
+ipywidgets and PyYAML are imported only when a quiz is built, so importing this is cheap.
+Importing it registers the course's exercises (:mod:`lambda_lab.course.exercise_bank`).
+"""
+
+from __future__ import annotations
+
+from lambda_lab.course import exercise_bank as _exercise_bank  # noqa: F401 - registers exercises
+from lambda_lab.course.exercises import EXERCISES, Check, Exercise, Feedback, check, hint, solution
+from lambda_lab.course.progress import progress_table
+from lambda_lab.course.quiz import Quiz, grade, quiz_widget
+
+__all__ = [
+    "EXERCISES",
+    "Check",
+    "Exercise",
+    "Feedback",
+    "Quiz",
+    "check",
+    "grade",
+    "hint",
+    "progress_table",
+    "quiz_widget",
+    "solution",
+]

@@ -1,0 +1,19 @@
+"""The course's topics (one per notebook) and the exam domains questions are tagged with."""
+
+from __future__ import annotations
+
+#: Notebook slug -> title, in course order. A slug is the notebook's file name without ``.ipynb``.
+TOPICS: dict[str, str] = {
+    "01-first-function": "Your first function",
+    "02-memory-cpu-timeout": "Memory, CPU and timeout",
+    "03-execution-context": "The execution context",
+    "04-concurrency": "Concurrency",
+}
+
+#: The four content domains of the AWS Certified Developer – Associate exam (DVA-C02).
+DOMAINS: tuple[str, ...] = (
+    "Development with AWS Services",
+    "Security",
+    "Deployment",
+    "Troubleshooting and Optimization",
+)

@@ -1,0 +1,205 @@
+"""AWS-shaped Lambda errors: one class per AWS error code, the HTTP status as a class attribute.
+
+The wire body follows the Lambda REST-JSON protocol: ``{"__type": code, "message": ..., "Type":
+"User"|"Service"}`` (plus ``"Reason"`` for throttles). Codes and statuses match the botocore Lambda
+model, except that the 413 code on the wire is ``RequestEntityTooLargeException`` (the model calls
+the shape ``RequestTooLargeException``; :func:`by_code` accepts both).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "CodeStorageExceededException",
+    "InvalidParameterValueException",
+    "InvalidRequestContentException",
+    "LambdaError",
+    "PolicyLengthExceededException",
+    "PreconditionFailedException",
+    "RequestEntityTooLargeException",
+    "ResourceConflictException",
+    "ResourceInUseException",
+    "ResourceNotFoundException",
+    "ServiceException",
+    "TooManyRequestsException",
+    "UnsupportedMediaTypeException",
+    "ValidationException",
+    "by_code",
+]
+
+
+class LambdaError(Exception):
+    """Base of every AWS Lambda error; subclasses set ``code`` and ``status``."""
+
+    code: ClassVar[str] = "ServiceException"
+    status: ClassVar[int] = 500
+
+    def __init__(self, message: str, *, reason: str | None = None, **extras: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason
+        #: Further members of the error body, e.g. ``EC2ErrorCode``; copied into :meth:`to_dict`.
+        self.extras: dict[str, Any] = dict(extras)
+
+    @property
+    def type(self) -> str:
+        """``"User"`` for a 4xx (the caller's fault), ``"Service"`` for a 5xx."""
+        return "Service" if self.status >= 500 else "User"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON error body Lambda sends."""
+        body: dict[str, Any] = {"__type": self.code, "message": self.message, "Type": self.type}
+        if self.reason is not None:
+            body["Reason"] = self.reason
+        body.update(self.extras)
+        return body
+
+    def headers(self) -> dict[str, str]:
+        """HTTP headers that go with the error response."""
+        return {"x-amzn-ErrorType": self.code}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class ValidationException(LambdaError):
+    """A request member failed its model constraint (Coral "1 validation error detected")."""
+
+    code = "ValidationException"
+    status = 400
+
+
+class InvalidParameterValueException(LambdaError):
+    """A parameter is well-formed but not acceptable to Lambda."""
+
+    code = "InvalidParameterValueException"
+    status = 400
+
+
+class InvalidRequestContentException(LambdaError):
+    """The request body could not be parsed."""
+
+    code = "InvalidRequestContentException"
+    status = 400
+
+
+class RequestEntityTooLargeException(LambdaError):
+    """The request (or the deployment package) is too large."""
+
+    code = "RequestEntityTooLargeException"
+    status = 413
+
+
+class ResourceNotFoundException(LambdaError):
+    """The function, version, alias or other resource does not exist."""
+
+    code = "ResourceNotFoundException"
+    status = 404
+
+
+class ResourceConflictException(LambdaError):
+    """The resource already exists, or an operation on it is in progress."""
+
+    code = "ResourceConflictException"
+    status = 409
+
+
+class ResourceInUseException(LambdaError):
+    """The resource is in use by another resource."""
+
+    code = "ResourceInUseException"
+    status = 400
+
+
+class TooManyRequestsException(LambdaError):
+    """Throttled (HTTP 429); ``reason`` is one of the ThrottleReason values."""
+
+    code = "TooManyRequestsException"
+    status = 429
+
+    def __init__(
+        self,
+        message: str = "Rate exceeded",
+        *,
+        reason: str | None = None,
+        retry_after_seconds: int | None = None,
+        **extras: Any,
+    ) -> None:
+        super().__init__(message, reason=reason, **extras)
+        self.retry_after_seconds = retry_after_seconds
+
+    def headers(self) -> dict[str, str]:
+        """Adds ``Retry-After`` (the model's ``retryAfterSeconds`` travels as this header)."""
+        headers = super().headers()
+        if self.retry_after_seconds is not None:
+            headers["Retry-After"] = str(self.retry_after_seconds)
+        return headers
+
+
+class ServiceException(LambdaError):
+    """The Lambda service hit an internal error."""
+
+    code = "ServiceException"
+    status = 500
+
+
+class UnsupportedMediaTypeException(LambdaError):
+    """The request's content type is not supported."""
+
+    code = "UnsupportedMediaTypeException"
+    status = 415
+
+
+class PreconditionFailedException(LambdaError):
+    """The RevisionId given does not match the latest one."""
+
+    code = "PreconditionFailedException"
+    status = 412
+
+
+class PolicyLengthExceededException(LambdaError):
+    """The resource-based policy would exceed its size limit."""
+
+    code = "PolicyLengthExceededException"
+    status = 400
+
+
+class CodeStorageExceededException(LambdaError):
+    """The account's code storage quota is used up."""
+
+    code = "CodeStorageExceededException"
+    status = 400
+
+
+_BY_CODE: dict[str, type[LambdaError]] = {
+    cls.code: cls
+    for cls in (
+        ValidationException,
+        InvalidParameterValueException,
+        InvalidRequestContentException,
+        RequestEntityTooLargeException,
+        ResourceNotFoundException,
+        ResourceConflictException,
+        ResourceInUseException,
+        TooManyRequestsException,
+        ServiceException,
+        UnsupportedMediaTypeException,
+        PreconditionFailedException,
+        PolicyLengthExceededException,
+        CodeStorageExceededException,
+    )
+}
+_BY_CODE["RequestTooLargeException"] = RequestEntityTooLargeException  # botocore's shape name
+
+
+def by_code(code: str) -> type[LambdaError]:
+    """The error class for an AWS error code.
+
+    Raises:
+        KeyError: the code is not one lambda_lab models.
+    """
+    try:
+        return _BY_CODE[code]
+    except KeyError:
+        raise KeyError(f"unknown Lambda error code: {code!r}") from None

@@ -1,0 +1,516 @@
+"""The process side of an execution environment: a zygote that forks workers, and the worker.
+
+Run as ``python -I _runtime.py`` with a clean environment. It imports only the standard library
+(never ``lambda_lab``) so that a new environment costs one ``fork()`` rather than a new interpreter.
+
+Zygote protocol (a SOCK_SEQPACKET pair with the host): the host sends a JSON spawn spec with two
+file descriptors attached (the worker's control socket and its log file); the zygote forks and
+answers ``{"token", "pid"}``; when a worker ends it sends ``{"exit": pid, "status": waitstatus}``.
+When the host goes away (EOF), the zygote kills every worker and exits.
+
+Worker protocol (a SOCK_STREAM pair): frames of ``!II`` (header length, body length) + header JSON +
+body bytes. The worker first sends an ``init`` frame, then answers each ``invoke`` frame.
+"""
+
+import ctypes
+import errno
+import io
+import json
+import logging
+import os
+import resource
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+import traceback
+
+_FRAME = struct.Struct("!II")
+_PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
+_CLONE_NEWNS = 0x00020000
+_CLONE_NEWUSER = 0x10000000
+_MS_NOSUID, _MS_NODEV, _MS_REC, _MS_PRIVATE = 2, 4, 16384, 1 << 18
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+# --------------------------------------------------------------------------- framing
+
+
+def send_frame(sock, header, body=b""):
+    h = json.dumps(header, separators=(",", ":")).encode()
+    sock.sendall(_FRAME.pack(len(h), len(body)) + h + body)
+
+
+class FrameReader:
+    """Reads frames from a stream socket, usually in one recv() call."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def read(self):
+        """The next (header, body), or (None, None) at EOF."""
+        buf = self.buf
+        recv = self.sock.recv
+        while len(buf) < 8:
+            chunk = recv(1 << 16)
+            if not chunk:
+                return None, None
+            buf += chunk
+        hlen, blen = _FRAME.unpack_from(buf)
+        end = 8 + hlen + blen
+        if len(buf) < end:
+            parts = [buf]
+            have = len(buf)
+            while have < end:
+                chunk = recv(max(end - have, 1 << 16))
+                if not chunk:
+                    return None, None
+                parts.append(chunk)
+                have += len(chunk)
+            buf = b"".join(parts)
+        self.buf = buf[end:]
+        return json.loads(buf[8:8 + hlen]), buf[8 + hlen:end]
+
+
+# --------------------------------------------------------------------------- sandbox
+
+
+def _check(ret, what):
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _write_file(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def private_tmp_namespace(size_mb):
+    """Give this process its own /tmp: a user + mount namespace and a tmpfs of ``size_mb``."""
+    uid, gid = os.getuid(), os.getgid()
+    _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS), "unshare")
+    _write_file("/proc/self/setgroups", "deny")
+    _write_file("/proc/self/uid_map", f"{uid} {uid} 1")
+    _write_file("/proc/self/gid_map", f"{gid} {gid} 1")
+    _check(_libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None), "mount --make-rprivate /")
+    opts = f"size={int(size_mb)}m,mode=1777".encode()
+    _check(_libc.mount(b"tmpfs", b"/tmp", b"tmpfs", _MS_NOSUID | _MS_NODEV, opts), "mount /tmp")
+
+
+class _QuotaFile:
+    """A file object proxy that fails writes with ENOSPC past the /tmp quota (fallback mode)."""
+
+    def __init__(self, f, budget):
+        self._f = f
+        self._budget = budget
+
+    def write(self, data):
+        n = len(data.encode() if isinstance(data, str) else data)
+        if n > self._budget:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self._budget -= n
+        return self._f.write(data)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name):
+        return getattr(self._f, name)
+
+    def __iter__(self):
+        return iter(self._f)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._f.close()
+
+
+def private_tmp_redirect(private_dir, size_mb):
+    """Fallback without namespaces: redirect Python-level ``/tmp`` paths to ``private_dir``.
+
+    Covers ``open``, ``os`` and therefore ``pathlib``/``shutil``/``tempfile``; writes through
+    ``open()`` are held to the quota. C extensions and child processes see the real /tmp.
+    """
+    import builtins
+
+    quota = int(size_mb) * 1024 * 1024
+
+    def redirect(p):
+        if isinstance(p, os.PathLike):
+            p = os.fspath(p)
+        if isinstance(p, str) and (p == "/tmp" or p.startswith("/tmp/")):
+            return private_dir + p[4:]
+        if isinstance(p, bytes) and (p == b"/tmp" or p.startswith(b"/tmp/")):
+            return private_dir.encode() + p[4:]
+        return p
+
+    def used():
+        total = 0
+        for root, _dirs, files in os.walk(private_dir):
+            for name in files:
+                try:
+                    total += os.lstat(os.path.join(root, name)).st_size
+                except OSError:
+                    pass
+        return total
+
+    real_open = io.open
+
+    def open_(file, mode="r", *args, **kwargs):
+        target = redirect(file)
+        f = real_open(target, mode, *args, **kwargs)
+        if target is not file and isinstance(target, (str, bytes)) and set(mode) & set("wax+"):
+            return _QuotaFile(f, quota - used())
+        return f
+
+    builtins.open = open_
+    io.open = open_
+    one_path = ("open", "stat", "lstat", "listdir", "scandir", "mkdir", "rmdir", "remove",
+                "unlink", "chmod", "utime", "access", "truncate", "chdir", "readlink")
+    for name in one_path:
+        real = getattr(os, name)
+
+        def wrapped(path=".", *args, _real=real, **kwargs):
+            return _real(redirect(path), *args, **kwargs)
+
+        setattr(os, name, wrapped)
+    for name in ("rename", "replace", "symlink", "link"):
+        real = getattr(os, name)
+
+        def wrapped2(src, dst, *args, _real=real, **kwargs):
+            return _real(redirect(src), redirect(dst), *args, **kwargs)
+
+        setattr(os, name, wrapped2)
+
+
+# --------------------------------------------------------------------------- the worker
+
+
+class _Obj:
+    pass
+
+
+def _obj(d):
+    o = _Obj()
+    for k, v in (d or {}).items():
+        setattr(o, k, v)
+    return o
+
+
+class LambdaContext:
+    """The ``context`` argument, as the Python runtime builds it."""
+
+    # Set once per environment from its reserved variables (see _prepare).
+    log_group_name = log_stream_name = function_name = None
+    memory_limit_in_mb = function_version = None
+
+    def __init__(self, request_id, deadline_ms, arn, client_context, identity):
+        self.aws_request_id = request_id
+        self.invoked_function_arn = arn
+        self.tenant_id = None
+        self.client_context = None
+        if client_context is not None:
+            self.client_context = _obj(client_context)
+            self.client_context.client = _obj(client_context.get("client"))
+        self.identity = _obj({"cognito_identity_id": None, "cognito_identity_pool_id": None})
+        if identity:
+            self.identity.cognito_identity_id = identity.get("cognitoIdentityId")
+            self.identity.cognito_identity_pool_id = identity.get("cognitoIdentityPoolId")
+        self._deadline_ms = deadline_ms
+
+    def get_remaining_time_in_millis(self):
+        left = self._deadline_ms - int(time.time() * 1000)
+        return left if left > 0 else 0
+
+    def log(self, msg):
+        sys.stdout.write(str(msg))
+
+
+class _Fault(Exception):
+    def __init__(self, error_type, message, trace=None):
+        super().__init__(message)
+        self.error_type, self.message, self.trace = error_type, message, trace or []
+
+
+def _load_handler(handler):
+    try:
+        modname, fname = handler.rsplit(".", 1)
+    except ValueError as e:
+        raise _Fault("Runtime.MalformedHandlerName", f"Bad handler '{handler}': {e}") from None
+    if modname.split(".")[0] in sys.builtin_module_names:
+        raise _Fault("Runtime.BuiltInModuleConflict",
+                     f"Cannot use built-in module {modname} as a handler module")
+    import importlib
+
+    try:
+        module = importlib.import_module(modname.replace("/", "."))
+    except ImportError as e:
+        raise _Fault("Runtime.ImportModuleError",
+                     f"Unable to import module '{modname}': {e}") from None
+    except SyntaxError as e:
+        trace = [f'  File "{e.filename}" Line {e.lineno}\n    {e.text}']
+        raise _Fault("Runtime.UserCodeSyntaxError",
+                     f"Syntax error in module '{modname}': {e}", trace) from None
+    try:
+        return getattr(module, fname)
+    except AttributeError:
+        raise _Fault("Runtime.HandlerNotFound",
+                     f"Handler '{fname}' missing on module '{modname}'") from None
+
+
+def _user_error(request_id):
+    etype, value, tb = sys.exc_info()
+    frames = traceback.extract_tb(tb)
+    frames = [f for f in frames if not f.filename.endswith("_runtime.py")] or frames
+    return {"errorMessage": str(value), "errorType": etype.__name__,
+            "requestId": request_id, "stackTrace": traceback.format_list(frames)}
+
+
+def _log_error(err):
+    text = "[ERROR] " + err["errorType"] + ": " + err["errorMessage"]
+    if err.get("stackTrace") is not None:
+        text += "\nTraceback (most recent call last):"
+        for frame in err["stackTrace"]:
+            text += "\n" + frame.rstrip("\n")
+    sys.stdout.write(text + "\n")
+
+
+class _RequestIdFilter(logging.Filter):
+    request_id = ""
+
+    def filter(self, record):
+        record.aws_request_id = _RequestIdFilter.request_id
+        return True
+
+
+def _setup_logging():
+    logging.Formatter.converter = time.gmtime
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        root.removeHandler(h)
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter(
+        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
+        "%Y-%m-%dT%H:%M:%S"))
+    handler.addFilter(_RequestIdFilter())
+    root.addHandler(handler)
+
+
+def _maxrss_kb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _prepare(spec, log_fd):
+    """Everything between fork and the handler's import: sandbox, limits, environment."""
+    os.setsid()
+    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)
+    os.close(devnull)
+    os.close(log_fd)
+    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8",
+                                  errors="backslashreplace", write_through=True)
+    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8",
+                                  errors="backslashreplace", write_through=True)
+    isolation = spec["isolation"]
+    if isolation == "namespace":
+        try:
+            private_tmp_namespace(spec["ephemeral_mb"])
+        except OSError:
+            isolation = "fallback"
+    if isolation == "fallback":
+        private_tmp_redirect(spec["private_tmp"], spec["ephemeral_mb"])
+    import tempfile
+
+    tempfile.tempdir = None
+    mem = spec.get("address_space_limit")
+    if mem:
+        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    os.environ.clear()
+    os.environ.update(spec["env"])
+    time.tzset()
+    os.chdir(spec["task_root"])
+    sys.path[0:0] = spec["sys_path"]
+    env = os.environ
+    LambdaContext.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME")
+    LambdaContext.log_stream_name = env.get("AWS_LAMBDA_LOG_STREAM_NAME")
+    LambdaContext.function_name = env.get("AWS_LAMBDA_FUNCTION_NAME")
+    LambdaContext.memory_limit_in_mb = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+    LambdaContext.function_version = env.get("AWS_LAMBDA_FUNCTION_VERSION")
+    _setup_logging()
+    return isolation
+
+
+def worker_main(sock, log_fd, spec):
+    """Run one execution environment until the host closes the socket."""
+    started = time.perf_counter()
+    isolation = _prepare(spec, log_fd)
+    try:
+        handler = _load_handler(spec["handler"])
+        init_error = None
+    except _Fault as f:
+        init_error = {"errorMessage": f.message, "errorType": f.error_type,
+                      "requestId": "", "stackTrace": f.trace}
+    except Exception:
+        init_error = _user_error("")
+    init_ms = (time.perf_counter() - started) * 1000.0
+    if init_error is not None:
+        _log_error(init_error)
+    send_frame(sock, {"t": "init", "ms": init_ms, "error": init_error, "isolation": isolation,
+                      "rss_kb": _maxrss_kb()})
+    if init_error is not None:
+        os._exit(0)
+    dumps = json.dumps
+    reader = FrameReader(sock)
+    while True:
+        req, body = reader.read()
+        if req is None:
+            os._exit(0)
+        request_id = req["id"]
+        _RequestIdFilter.request_id = request_id
+        trace_id = req.get("trace_id")
+        if trace_id:
+            os.environ["_X_AMZN_TRACE_ID"] = trace_id
+        error = None
+        t0 = time.perf_counter()
+        try:
+            context = LambdaContext(request_id, req["deadline_ms"], req["arn"],
+                                    req.get("client_context"), req.get("identity"))
+            event = json.loads(body) if body else None
+            result = handler(event, context)
+            try:
+                out = dumps(result).encode()
+            except Exception as e:
+                raise _Fault("Runtime.MarshalError", f"Unable to marshal response: {e}") from None
+        except _Fault as f:
+            error = {"errorMessage": f.message, "errorType": f.error_type,
+                     "requestId": request_id, "stackTrace": f.trace}
+        except Exception:
+            error = _user_error(request_id)
+        ms = (time.perf_counter() - t0) * 1000.0
+        if error is not None:
+            _log_error(error)
+            out = dumps(error).encode()
+        send_frame(sock, {"t": "done", "ms": ms, "err": error is not None,
+                          "rss_kb": _maxrss_kb()}, out)
+
+
+# --------------------------------------------------------------------------- the zygote
+
+
+def _kill_group(pid):
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _kill_orphans(me, workers):
+    """Kill processes reparented to the zygote (it is a subreaper) that are not workers."""
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
+        pid = int(name)
+        if ppid == me and pid not in workers:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def zygote_main(ctl):
+    """Fork a worker for every spawn request; report exits; die with the host."""
+    me = os.getpid()
+    _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    rpipe, wpipe = os.pipe()
+    os.set_blocking(wpipe, False)
+    signal.set_wakeup_fd(wpipe)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    workers = set()
+
+    def reap():
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid in workers:
+                workers.discard(pid)
+                _kill_group(pid)
+                _kill_orphans(me, workers)
+                try:
+                    ctl.send(json.dumps({"exit": pid, "status": status}).encode())
+                except OSError:
+                    pass
+
+    while True:
+        try:
+            ready, _, _ = select.select([ctl, rpipe], [], [], 1.0)
+        except InterruptedError:
+            continue
+        if rpipe in ready:
+            try:
+                os.read(rpipe, 512)
+            except BlockingIOError:
+                pass
+        reap()
+        if ctl not in ready:
+            continue
+        try:
+            msg, fds, _flags, _addr = socket.recv_fds(ctl, 1 << 20, 4)
+        except OSError:
+            msg = b""
+        if not msg:
+            for pid in list(workers):
+                _kill_group(pid)
+            os._exit(0)
+        req = json.loads(msg)
+        if "kill" in req:
+            if req["kill"] in workers:
+                _kill_group(req["kill"])
+            continue
+        pid = os.fork()
+        if pid == 0:
+            try:
+                signal.set_wakeup_fd(-1)
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                os.close(rpipe)
+                os.close(wpipe)
+                ctl.close()
+                sock = socket.socket(fileno=fds[0])
+                worker_main(sock, fds[1], req)
+            except SystemExit as e:
+                code = e.code
+                os._exit(code if isinstance(code, int) else (0 if code is None else 1))
+            except BaseException:
+                traceback.print_exc()
+            os._exit(1)
+        for fd in fds:
+            os.close(fd)
+        workers.add(pid)
+        ctl.send(json.dumps({"token": req["token"], "pid": pid}).encode())
+
+
+if __name__ == "__main__":
+    zygote_main(socket.socket(fileno=int(sys.argv[1])))

@@ -1,0 +1,478 @@
+"""One execution environment: a worker process with its own /tmp, limits and log.
+
+The host enforces the limits from outside the worker, in the invoking thread's wait loop:
+the deadline (SIGKILL of the whole process group), resident memory (SIGKILL past MemorySize)
+and the CPU share that memory buys (duty-cycle throttling with SIGSTOP/SIGCONT, like CFS
+bandwidth control). Between invocations the worker is frozen, as on Lambda.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import itertools
+import json
+import math
+import os
+import secrets
+import select
+import shutil
+import signal
+import socket
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+
+from . import procfs
+from ._runtime import FrameReader
+from .result import InvocationResult, billed_ms, end_line, report_line, start_line
+from .spec import EnvironmentSpec
+from .zygote import Zygote, ZygoteError, shared_zygote
+
+_FRAME = struct.Struct("!II")
+MEMORY_TICK_S = 0.005  # how often a running worker's memory is checked
+THROTTLE_TICK_S = 0.002  # how often its CPU use is checked when its share is below the host's
+BURST_S = 0.002  # CPU a throttled worker may run ahead of its share before it is stopped
+INIT_TIMEOUT_S = 10.0  # Lambda's init phase limit for on-demand environments
+_ids = itertools.count(1)
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
+class _Freezer:
+    """Freezes environments that stay idle, as Lambda freezes them between invocations.
+
+    Freezing right after every response would cost two extra context switches per warm
+    invocation; instead one daemon thread stops (SIGSTOP) environments idle for FREEZE_AFTER_S.
+    """
+
+    def __init__(self) -> None:
+        self._idle: list[ExecutionEnvironment] = []
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def idle(self, env: ExecutionEnvironment) -> None:
+        with self._cond:
+            self._idle.append(env)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="lambda-lab-freezer",
+                                                daemon=True)
+                self._thread.start()
+            elif len(self._idle) == 1:
+                self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._idle:
+                    self._cond.wait()
+                batch, self._idle = self._idle, []
+            time.sleep(FREEZE_AFTER_S)
+            for env in batch:
+                env.freeze_if_idle()
+
+
+FREEZE_AFTER_S = 0.02
+_freezer = _Freezer()
+
+
+class EnvironmentGone(RuntimeError):
+    """The worker died outside an invocation (during init, or while idle)."""
+
+
+@dataclass
+class _Outcome:
+    header: dict | None = None
+    body: bytes = b""
+    timed_out: bool = False
+    oom: bool = False
+    crashed: bool = False
+    exit_reason: str | None = None
+
+
+@dataclass
+class EnvironmentInfo:
+    """A snapshot of an environment's state for listings."""
+
+    id: str
+    state: str
+    init_type: str
+    invocations: int
+    created: float
+    last_used: float
+    pid: int
+    isolation: str
+    extra: dict = field(default_factory=dict)
+
+
+def _now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _fake_credentials() -> dict[str, str]:
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+    key = "ASIA" + "".join(secrets.choice(alphabet) for _ in range(16))
+    return {
+        "AWS_ACCESS_KEY_ID": key,
+        "AWS_SECRET_ACCESS_KEY": secrets.token_urlsafe(30)[:40],
+        "AWS_SESSION_TOKEN": "IQoJb3JpZ2luX2VjE" + secrets.token_urlsafe(120),
+    }
+
+
+def _request_id() -> str:
+    """A random (version 4) UUID string, cheaper than uuid.uuid4()."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+
+
+class ExecutionEnvironment:
+    """A worker process that runs one function version's handler, invocation after invocation."""
+
+    def __init__(self, spec: EnvironmentSpec, state_dir: str, *,
+                 init_type: str = "on-demand", isolation: str = "auto",
+                 zygote: Zygote | None = None) -> None:
+        self.spec = spec
+        self.id = f"{next(_ids):04d}-{secrets.token_hex(4)}"
+        self.init_type = init_type
+        self.dir = os.path.join(state_dir, f"env-{self.id}")
+        os.makedirs(os.path.join(self.dir, "tmp"), exist_ok=True)
+        os.makedirs(os.path.join(self.dir, "home"), exist_ok=True)
+        self._zygote = zygote or shared_zygote()
+        self._requested_isolation = isolation
+        self.isolation = "pending"
+        self.state = "new"
+        self.frozen = False
+        self.invocations = 0
+        self.created = time.time()
+        self.last_used = self.created
+        self.pid = 0
+        self.init_ms: float | None = None
+        self.init_error: bytes | None = None
+        self._init_rss_kb = self._last_rss_kb = 0
+        self.init_crash: str | None = None
+        self._slow_init_log: str | None = None
+        self._pending_init_ms: float | None = None
+        self._log_fd = os.open(os.path.join(self.dir, "log"),
+                               os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        self._log_offset = 0
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+        stream = secrets.token_hex(16)
+        day = _dt.datetime.now(_dt.timezone.utc).strftime("%Y/%m/%d")
+        self.log_stream_name = f"{day}/[{spec.version}]{stream}"
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def _environment_variables(self) -> dict[str, str]:
+        spec = self.spec
+        env = dict(spec.environment)
+        env.update(spec.extra_env)
+        env.update({
+            "_HANDLER": spec.handler,
+            "AWS_REGION": spec.region,
+            "AWS_DEFAULT_REGION": spec.region,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
+            "AWS_LAMBDA_FUNCTION_NAME": spec.function_name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": self.init_type,
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.function_name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream_name,
+            "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
+            "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+            "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
+            "LAMBDA_TASK_ROOT": spec.task_root,
+            "LAMBDA_RUNTIME_DIR": os.path.dirname(os.path.abspath(__file__)),
+            "LANG": "en_US.UTF-8",
+            "PATH": f"{os.path.dirname(os.sys.executable)}:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+            "TZ": ":UTC",
+            "HOME": os.path.join(self.dir, "home"),
+            "PYTHONUNBUFFERED": "1",
+        })
+        env.update(_fake_credentials())
+        return env
+
+    def _isolation_request(self) -> str:
+        if self._requested_isolation != "auto":
+            return self._requested_isolation
+        # A private tmpfs on /tmp would hide code and logs kept under /tmp: fall back then.
+        under_tmp = (self.dir + "/").startswith("/tmp/") or self.spec.task_root.startswith("/tmp/")
+        return "fallback" if under_tmp else "namespace"
+
+    def start(self, timeout: float = INIT_TIMEOUT_S) -> None:
+        """Fork the worker and run the init phase (import the handler module).
+
+        An init failure (an exception, or the worker dying) is reported by the first invocation.
+        """
+        spec = self.spec
+        host, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        limit = spec.memory_mb * 1024 * 1024
+        worker_spec = {
+            "handler": spec.handler,
+            "env": self._environment_variables(),
+            "task_root": spec.task_root,
+            "sys_path": [spec.task_root, *spec.layer_paths],
+            "ephemeral_mb": spec.ephemeral_mb,
+            "private_tmp": os.path.join(self.dir, "tmp"),
+            "isolation": self._isolation_request(),
+            "address_space_limit": limit + 2048 * 1024 * 1024,
+        }
+        try:
+            self.pid = self._zygote.spawn(worker_spec, child.fileno(), self._log_fd)
+        except ZygoteError:
+            self._zygote = shared_zygote()
+            self.pid = self._zygote.spawn(worker_spec, child.fileno(), self._log_fd)
+        finally:
+            child.close()
+        self._sock = host
+        self._reader = FrameReader(host)
+        self._poller = select.poll()
+        self._poller.register(host, select.POLLIN)
+        self.state = "init"
+        if self._poller.poll(timeout * 1000.0):
+            self._take_init(self._read_frame())
+        else:
+            # Lambda's init phase limit passed: the init goes on inside the first invocation,
+            # under the function's timeout (a "suppressed init").
+            self.state = "init-slow"
+            self._slow_init_log = (f"INIT_REPORT Init Duration: {timeout * 1000:.2f} ms\t"
+                                   f"Phase: init\tStatus: timeout")
+
+    def _take_init(self, frame: tuple[dict, bytes] | None) -> None:
+        if frame is None:
+            status = self._zygote.wait_exit(self.pid, 2.0)
+            self.init_crash = procfs.exit_reason(status) or ""
+            self.state = "failed"
+            return
+        header, _ = frame
+        self.isolation = header["isolation"]
+        self.init_ms = header["ms"]
+        self._init_rss_kb = self._last_rss_kb = header["rss_kb"]
+        self._pending_init_ms = header["ms"] if self.init_type == "on-demand" else None
+        if header["error"] is not None:
+            self.init_error = json.dumps(header["error"]).encode()
+            self.state = "failed"
+            return
+        self.state = "idle"
+        _freezer.idle(self)
+
+    def _read_frame(self) -> tuple[dict, bytes] | None:
+        header, body = self._reader.read()
+        return None if header is None else (header, body)
+
+    def _signal(self, sig: int) -> None:
+        try:
+            os.killpg(self.pid, sig)
+        except OSError:
+            pass
+
+    def _freeze(self) -> None:
+        self._signal(signal.SIGSTOP)
+
+    def _thaw(self) -> None:
+        self._signal(signal.SIGCONT)
+
+    def freeze_if_idle(self) -> None:
+        """Stop the idle worker's processes until its next invocation (no-op when busy)."""
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            if self.state == "idle" and not self.frozen:
+                self._freeze()
+                self.frozen = True
+        finally:
+            self._lock.release()
+
+    def _kill(self) -> None:
+        if self.pid:
+            self._signal(signal.SIGKILL)
+            self._zygote.kill(self.pid)
+
+    def shutdown(self) -> None:
+        """End the worker and everything it started; remove the environment's files."""
+        if self.state != "gone":
+            self._kill()
+            if self.pid:
+                self._zygote.wait_exit(self.pid, 2.0)
+            if self._sock is not None:
+                self._sock.close()
+            os.close(self._log_fd)
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.state = "gone"
+
+    def info(self) -> EnvironmentInfo:
+        return EnvironmentInfo(self.id, self.state, self.init_type, self.invocations,
+                               self.created, self.last_used, self.pid, self.isolation)
+
+    # ----------------------------------------------------------------- invocation
+
+    def _new_logs(self) -> list[str]:
+        size = os.fstat(self._log_fd).st_size
+        if size <= self._log_offset:
+            return []
+        data = os.pread(self._log_fd, size - self._log_offset, self._log_offset)
+        self._log_offset = size
+        text = data.decode("utf-8", "backslashreplace")
+        return text[:-1].split("\n") if text.endswith("\n") else text.split("\n")
+
+    def _wait(self, deadline: float) -> _Outcome:
+        """Wait for the worker's answer while enforcing deadline, memory and CPU share."""
+        out = _Outcome()
+        spec = self.spec
+        limit = spec.memory_mb * 1024 * 1024
+        share = min(spec.memory_mb / 1769.0, 6.0)
+        throttle = share < procfs.HOST_CPUS
+        tick = THROTTLE_TICK_S if throttle else MEMORY_TICK_S
+        poller = self._poller
+        cpu0 = t0 = None
+        while True:
+            now = time.monotonic()
+            left = deadline - now
+            if left <= 0:
+                out.timed_out = True
+                return out
+            if poller.poll(min(tick, left) * 1000.0):
+                frame = self._read_frame()
+                if frame is None:
+                    out.crashed = True
+                    return out
+                out.header, out.body = frame
+                return out
+            if procfs.rss_bytes(self.pid) > limit:
+                out.oom = True
+                return out
+            if throttle:
+                used = procfs.cpu_ns(self.pid) / 1e9
+                now = time.monotonic()
+                if cpu0 is None:
+                    cpu0, t0 = used, now
+                    continue
+                excess = (used - cpu0) - share * (now - t0) - BURST_S
+                if excess > 0:
+                    pause = min(excess / share, deadline - now)
+                    self._freeze()
+                    if poller.poll(0):  # answered just before the stop
+                        self._thaw()
+                        continue
+                    time.sleep(max(pause, 0.0))
+                    self._thaw()
+
+    def invoke(self, payload: bytes, *, request_id: str | None = None,
+               invoked_arn: str | None = None, client_context: dict | None = None,
+               identity: dict | None = None, trace_id: str | None = None) -> InvocationResult:
+        """Run the handler once with ``payload`` (JSON bytes). Thread-safe per environment."""
+        with self._lock:
+            return self._invoke(payload, request_id or _request_id(),
+                                invoked_arn or self.spec.function_arn, client_context,
+                                identity, trace_id)
+
+    def _invoke(self, payload: bytes, request_id: str, arn: str, client_context: dict | None,
+                identity: dict | None, trace_id: str | None) -> InvocationResult:
+        spec = self.spec
+        cold = self.invocations == 0 and self.init_type == "on-demand"
+        init_ms, self._pending_init_ms = self._pending_init_ms, None
+        self.invocations += 1
+        logs = [start_line(request_id, spec.version)]
+        t_start = time.monotonic()
+        if self.state == "init-slow":
+            logs[:0] = [*self._new_logs(), self._slow_init_log]
+            init_ms = None
+            if not self._poller.poll(spec.timeout_s * 1000.0):
+                return self._unanswered(_Outcome(timed_out=True), request_id, logs, t_start,
+                                        None, cold)
+            self._take_init(self._read_frame())
+            self._pending_init_ms = None
+        if self.init_error is not None:
+            logs[:0] = self._new_logs()
+            return self._finish(request_id, logs, self.init_error, "Unhandled", 0.0, init_ms,
+                                cold, self._max_used(self._init_rss_kb))
+        if self.init_crash is not None:
+            logs[:0] = self._new_logs()
+            return self._unanswered(_Outcome(crashed=True, exit_reason=self.init_crash),
+                                    request_id, logs, t_start, init_ms, cold)
+        if self.state != "idle":
+            raise EnvironmentGone(f"environment {self.id} is {self.state}")
+        self.state = "busy"
+        deadline = t_start + spec.timeout_s
+        deadline_wall = time.time() + (deadline - time.monotonic())
+        header = {"id": request_id, "deadline_ms": int(deadline_wall * 1000), "arn": arn}
+        if client_context is not None:
+            header["client_context"] = client_context
+        if identity is not None:
+            header["identity"] = identity
+        if trace_id is not None:
+            header["trace_id"] = trace_id
+        h = _dumps(header).encode()
+        if self.frozen:
+            self._thaw()
+            self.frozen = False
+        try:
+            self._sock.sendall(_FRAME.pack(len(h), len(payload)) + h + payload)
+        except OSError:
+            pass  # the worker is gone: the wait below reports how it ended
+        out = self._wait(deadline)
+        self.last_used = time.time()
+        if out.header is not None:
+            self.state = "idle"
+            _freezer.idle(self)
+            logs += self._new_logs()
+            self._last_rss_kb = out.header["rss_kb"]
+            error = "Unhandled" if out.header["err"] else None
+            return self._finish(request_id, logs, out.body, error, out.header["ms"], init_ms,
+                                cold, self._max_used(self._last_rss_kb))
+        return self._unanswered(out, request_id, logs, t_start, init_ms, cold)
+
+    def _unanswered(self, out: _Outcome, request_id: str, logs: list[str], t_start: float,
+                    init_ms: float | None, cold: bool) -> InvocationResult:
+        """The invocation got no answer: the environment is discarded, as on Lambda."""
+        spec = self.spec
+        self.state = "dead"
+        self._kill()
+        elapsed_ms = (time.monotonic() - t_start) * 1000.0
+        max_used = self._max_used(self._last_rss_kb)
+        if out.timed_out:
+            logs += self._new_logs()
+            logs.append(f"{_now_iso()} {request_id} Task timed out after "
+                        f"{spec.timeout_s:.2f} seconds")
+            err = {"errorType": "Sandbox.Timedout",
+                   "errorMessage": f"RequestId: {request_id} Error: Task timed out after "
+                                   f"{spec.timeout_s:.2f} seconds"}
+        else:
+            if out.exit_reason is None:
+                out.exit_reason = procfs.exit_reason(self._zygote.wait_exit(self.pid, 2.0))
+            logs += self._new_logs()
+            if out.oom:
+                reason, etype = "signal: killed", "Runtime.OutOfMemory"
+                max_used = spec.memory_mb
+            else:
+                reason, etype = out.exit_reason, "Runtime.ExitError"
+            text = (f"Runtime exited with error: {reason}" if reason
+                    else "Runtime exited without providing a reason")
+            err = {"errorType": etype, "errorMessage": f"RequestId: {request_id} Error: {text}"}
+            logs.append(f"RequestId: {request_id} Error: {text}")
+            logs.append(etype)
+        return self._finish(request_id, logs, json.dumps(err).encode(), "Unhandled",
+                            elapsed_ms, init_ms, cold, max_used)
+
+    def _max_used(self, rss_kb: int) -> int:
+        return min(self.spec.memory_mb, max(1, math.ceil(rss_kb / 1024)))
+
+    def _finish(self, request_id: str, logs: list[str], body: bytes, function_error: str | None,
+                duration_ms: float, init_ms: float | None, cold: bool,
+                max_used: int) -> InvocationResult:
+        spec = self.spec
+        if function_error is None and len(body) > spec.max_response_bytes:
+            limit = spec.max_response_bytes
+            body = json.dumps({
+                "errorMessage": f"Response payload size exceeded maximum allowed payload size "
+                                f"({limit} bytes).",
+                "errorType": "Function.ResponseSizeTooLarge"}).encode()
+            function_error = "Unhandled"
+        billed = billed_ms(duration_ms, init_ms)
+        logs.append(end_line(request_id))
+        logs.append(report_line(request_id, duration_ms, billed, spec.memory_mb, max_used,
+                                init_ms))
+        return InvocationResult(
+            request_id=request_id, raw_payload=body, function_error=function_error,
+            duration_ms=duration_ms, billed_duration_ms=billed, memory_size_mb=spec.memory_mb,
+            max_memory_used_mb=max_used, init_duration_ms=init_ms, cold_start=cold,
+            environment_id=self.id, executed_version=spec.version, logs=logs)

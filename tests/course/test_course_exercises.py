@@ -1,0 +1,263 @@
+"""The exercise framework: checks, fixed-text feedback, hints and solutions on demand."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from lambda_lab.course import exercises as ex
+from lambda_lab.course.exercises import NOT_ATTEMPTED, Check, Exercise
+from lambda_lab.course.progress import ENV_VAR
+
+REPO = Path(__file__).resolve().parents[2]
+
+#: A wrong answer for every registered exercise, and the hint it must get.
+WRONG = {
+    "gb-seconds": (
+        102_400_000,
+        "❌ 1 of 2 checks pass — hint: that is MB-seconds: convert 512 MB to GB first "
+        "(1 GB = 1,024 MB)",
+    ),
+    "one-vcpu": (
+        1792,
+        "❌ 2 of 3 checks pass — hint: 1,792 MB is the figure in older (2020) material; "
+        "the current value is a bit lower",
+    ),
+    "hello-handler": (
+        lambda event, context: {"statusCode": "200", "body": event["name"]},
+        "❌ 3 of 4 checks pass — hint: statusCode should be the int 200, not the string '200'",
+    ),
+}
+
+
+@pytest.fixture(autouse=True)
+def progress_file(tmp_path, monkeypatch):
+    path = tmp_path / "progress.json"
+    monkeypatch.setenv(ENV_VAR, str(path))
+    return path
+
+
+def make(checks, **kwargs):
+    return Exercise(
+        id="demo",
+        title="Demo",
+        checks=checks,
+        hints=["first", "second"],
+        solution="answer = 1",
+        **kwargs,
+    )
+
+
+def test_every_exercise_has_a_wrong_answer_case():
+    assert set(WRONG) == set(ex.EXERCISES)
+
+
+@pytest.mark.parametrize("exercise_id", sorted(ex.EXERCISES))
+def test_reference_solution_passes_every_check(exercise_id):
+    exercise = ex.get(exercise_id)
+    feedback = exercise.check(exercise.reference_answer())
+    n = len(exercise.checks)
+    assert feedback.ok
+    assert feedback.text == f"✅ {n} of {n} checks pass"
+
+
+@pytest.mark.parametrize("exercise_id", sorted(ex.EXERCISES))
+def test_wrong_answer_fails_with_the_first_failing_hint(exercise_id):
+    answer, expected = WRONG[exercise_id]
+    feedback = ex.get(exercise_id).check(answer)
+    assert not feedback.ok
+    assert feedback.text == expected
+
+
+@pytest.mark.parametrize("exercise_id", sorted(ex.EXERCISES))
+def test_none_and_the_stub_are_not_attempted(exercise_id):
+    exercise = ex.get(exercise_id)
+    for answer in (None, exercise.stub_answer()):
+        feedback = exercise.check(answer)
+        assert feedback.text == NOT_ATTEMPTED
+        assert (feedback.attempted, feedback.passed) == (False, 0)
+
+
+@pytest.mark.parametrize("exercise_id", sorted(ex.EXERCISES))
+def test_every_exercise_has_hints_a_topic_and_a_solution(exercise_id):
+    from lambda_lab.course.topics import TOPICS
+
+    exercise = ex.get(exercise_id)
+    assert exercise.hints
+    assert exercise.topic in TOPICS
+    assert exercise.solution().strip()
+
+
+@pytest.mark.parametrize(
+    "exercise_id, answer",
+    [("gb-seconds", Fraction(100_000)), ("gb-seconds", 100_000.0), ("one-vcpu", 1769)],
+)
+def test_any_kind_of_number_is_accepted(exercise_id, answer):
+    assert ex.get(exercise_id).check(answer).ok
+
+
+@pytest.mark.parametrize(
+    "exercise_id, answer, hint",
+    [
+        ("gb-seconds", "100000", "answer should be a number, not str"),
+        ("gb-seconds", True, "answer should be a number, not bool"),
+        ("one-vcpu", 1769.0, "answer should be a whole number of MB (an int), not float"),
+    ],
+)
+def test_an_answer_of_the_wrong_type_gets_a_type_hint(exercise_id, answer, hint):
+    assert ex.get(exercise_id).check(answer).text.endswith(f"— hint: {hint}")
+
+
+def test_feedback_counts_every_check_and_shows_the_first_hint():
+    exercise = make(
+        [
+            Check("a", lambda answer: None),
+            Check("b", lambda answer: "hint b"),
+            Check("c", lambda answer: "hint c"),
+        ]
+    )
+    feedback = exercise.check(1)
+    assert (feedback.passed, feedback.total) == (1, 3)
+    assert feedback.text == "❌ 1 of 3 checks pass — hint: hint b"
+
+
+def test_an_exception_in_a_check_is_a_failed_check_with_its_hint():
+    def boom(answer):
+        raise KeyError("name")
+
+    feedback = make([Check("reads the name", boom, hint="use event['name']")]).check(1)
+    assert feedback.text == (
+        "❌ 0 of 1 checks pass — hint: use event['name'] (your code raised KeyError: 'name')"
+    )
+
+
+def test_an_assertion_message_is_the_hint():
+    def fn(answer):
+        assert answer == 2, "answer should be 2"
+
+    assert make([Check("is two", fn)]).check(1).text.endswith("— hint: answer should be 2")
+
+
+def test_a_false_result_uses_the_check_description():
+    feedback = make([Check("is two", lambda answer: answer == 2)]).check(1)
+    assert feedback.text == "❌ 0 of 1 checks pass — hint: expected: is two"
+
+
+def test_check_never_raises_even_on_sys_exit_or_a_broken_not_attempted():
+    def exits(answer):
+        sys.exit(3)
+
+    def broken(answer):
+        raise RuntimeError("cannot tell")
+
+    feedback = make([Check("runs", exits)], not_attempted=broken).check(1)
+    assert feedback.attempted
+    assert feedback.text.startswith("❌ 0 of 1 checks pass — hint: expected: runs")
+
+
+def test_what_the_answer_prints_is_kept_off_the_cell_output(capsys):
+    def handler(event, context):
+        print("debug line")
+        return {"statusCode": 200, "body": event["name"]}
+
+    feedback = ex.get("hello-handler").check(handler)
+    assert feedback.ok
+    assert "debug line" in feedback.output
+    assert capsys.readouterr() == ("", "")
+
+
+def test_feedback_shows_as_its_text():
+    feedback = make([Check("a", lambda answer: None)]).check(1)
+    assert repr(feedback) == str(feedback) == "✅ 1 of 1 checks pass"
+
+
+def test_hints_and_solution_come_on_demand_as_plain_text():
+    exercise = make([Check("a", lambda answer: None)])
+    assert repr(exercise.hint()) == "Hint 1 of 2: first"
+    assert exercise.hint(2) == "Hint 2 of 2: second"
+    assert exercise.hint(3) == "This exercise has hints 1 to 2."
+    assert repr(exercise.solution()) == "answer = 1\n"
+
+
+def test_module_helpers_reach_the_registry():
+    assert ex.hint("one-vcpu", 1) == ex.get("one-vcpu").hint(1)
+    assert ex.solution("one-vcpu") == ex.get("one-vcpu").solution()
+    with pytest.raises(KeyError, match="known: .*gb-seconds"):
+        ex.get("no-such-exercise")
+
+
+@pytest.mark.parametrize(
+    "body, stub",
+    [
+        ("pass", True),
+        ("...", True),
+        ("raise NotImplementedError", True),
+        ("raise NotImplementedError('todo')", True),
+        ('"""Docstring."""\n    # TODO\n    ...', True),
+        ("return None", False),
+        ("return {'statusCode': 200}", False),
+    ],
+)
+def test_is_stub_recognises_placeholder_bodies(body, stub):
+    namespace = ex._run_source(f"def handler(event, context):\n    {body}\n", f"<stub {body}>")
+    assert ex.is_stub(namespace["handler"]) is stub
+
+
+def test_is_stub_treats_unreadable_source_as_an_answer():
+    namespace = {}
+    exec("def handler(event, context):\n    ...\n", namespace)  # no source for inspect
+    assert ex.is_stub(namespace["handler"]) is False
+    assert ex.is_stub(len) is False
+    assert ex.is_stub(lambda event, context: None) is False
+
+
+def test_register_rejects_a_second_exercise_with_the_same_id():
+    clash = Exercise("gb-seconds", "Clash", [Check("a", lambda a: None)], [], "answer = 1")
+    with pytest.raises(ValueError, match="already registered"):
+        ex.register(clash)
+    assert ex.register(ex.get("gb-seconds")) is ex.get("gb-seconds")  # re-registering is fine
+
+
+def test_exercise_needs_checks_and_a_solution():
+    with pytest.raises(ValueError, match="no checks"):
+        make([])
+    with pytest.raises(ValueError, match="no reference solution"):
+        Exercise("demo", "Demo", [Check("a", lambda a: None)], [], "  ")
+
+
+def test_module_check_records_attempts_but_not_stubs(progress_file):
+    assert ex.check("gb-seconds", None).text == NOT_ATTEMPTED
+    assert not progress_file.exists()
+    ex.check("gb-seconds", 100_000)
+    saved = json.loads(progress_file.read_text())
+    assert saved["exercises"]["gb-seconds"] == {
+        "topic": "02-memory-cpu-timeout",
+        "solved": True,
+        "checks_passed": 2,
+        "checks_total": 2,
+    }
+
+
+def test_no_notebook_contains_a_reference_solution():
+    notebooks = sorted((REPO / "notebooks").glob("**/*.ipynb"))
+    solutions = [(e.id, e.solution().strip()) for e in ex.EXERCISES.values()]
+    for notebook in notebooks:
+        cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+        text = "\n".join("".join(cell.get("source", "")) for cell in cells)
+        for exercise_id, source in solutions:
+            assert source not in text, f"{notebook.name} contains the solution of {exercise_id}"
+
+
+def test_importing_the_course_does_not_import_ipywidgets_or_yaml():
+    code = (
+        "import sys, lambda_lab.course\nprint('ipywidgets' in sys.modules, 'yaml' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert result.stdout.split() == ["False", "False"]
