@@ -23,9 +23,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from ..billing import billed_duration_ms
 from . import procfs
 from ._runtime import FrameReader
-from .result import InvocationResult, billed_ms, end_line, report_line, start_line
+from .result import InvocationResult, end_line, report_line, start_line
 from .spec import EnvironmentSpec
 from .zygote import Zygote, ZygoteError, shared_zygote
 
@@ -467,7 +468,7 @@ class ExecutionEnvironment:
                                 f"({limit} bytes).",
                 "errorType": "Function.ResponseSizeTooLarge"}).encode()
             function_error = "Unhandled"
-        billed = billed_ms(duration_ms, init_ms)
+        billed = billed_duration_ms(duration_ms, init_ms)
         logs.append(end_line(request_id))
         logs.append(report_line(request_id, duration_ms, billed, spec.memory_mb, max_used,
                                 init_ms))

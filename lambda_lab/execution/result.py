@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,11 +27,6 @@ def report_line(request_id: str, duration_ms: float, billed_ms: int, memory_mb: 
     if init_ms is not None:
         line += f"\tInit Duration: {init_ms:.2f} ms"
     return line
-
-
-def billed_ms(duration_ms: float, init_ms: float | None) -> int:
-    """Billed duration: duration plus init (billed since Aug 1, 2025), rounded up to the ms."""
-    return max(1, math.ceil(duration_ms + (init_ms or 0.0)))
 
 
 @dataclass

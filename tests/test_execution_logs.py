@@ -1,0 +1,72 @@
+"""Logs: the handler's output per invocation between START, END and REPORT lines."""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+
+LOGS = """
+import logging, sys
+logger = logging.getLogger()
+logger.setLevel(logging.INFO)
+
+def handler(event, context):
+    print("to stdout", event["n"])
+    print("to stderr", file=sys.stderr)
+    logger.info("via logging")
+    return event["n"]
+
+def chatty(event, context):
+    for i in range(event["lines"]):
+        print(f"line {i:05d} " + "." * 60)
+    return "done"
+"""
+
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+
+
+def test_start_end_report_lines_lambda_facts_report_line(deploy):
+    """lambda-facts B 'REPORT log line': tab-separated Duration, Billed Duration, Memory Size,
+    Max Memory Used (+ Init Duration on a cold start)."""
+    fn = deploy(LOGS, memory=256)
+    r = fn.invoke({"n": 1})
+    rid = r.request_id
+    assert re.fullmatch(UUID, rid)
+    assert r.logs[0] == f"START RequestId: {rid} Version: $LATEST"
+    assert r.logs[-2] == f"END RequestId: {rid}"
+    m = re.fullmatch(
+        rf"REPORT RequestId: {rid}\tDuration: (\d+\.\d\d) ms\tBilled Duration: (\d+) ms\t"
+        r"Memory Size: 256 MB\tMax Memory Used: (\d+) MB\tInit Duration: (\d+\.\d\d) ms",
+        r.logs[-1])
+    assert m, r.logs[-1]
+    duration, billed, used, init = float(m[1]), int(m[2]), int(m[3]), float(m[4])
+    assert billed == math.ceil(round(r.duration_ms + r.init_duration_ms, 6))
+    assert abs(duration - r.duration_ms) < 0.01 and abs(init - r.init_duration_ms) < 0.01
+    assert 5 < used <= 256 and used == r.max_memory_used_mb
+
+
+def test_handler_output_is_captured_per_invocation(deploy):
+    fn = deploy(LOGS)
+    first = fn.invoke({"n": 1})
+    second = fn.invoke({"n": 2})
+    body = second.logs[1:-2]
+    assert body[0] == "to stdout 2" and body[1] == "to stderr"
+    assert re.fullmatch(rf"\[INFO\]\t\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}Z\t"
+                        rf"{second.request_id}\tvia logging", body[2])
+    assert "to stdout 1" in first.logs and "to stdout 1" not in second.logs
+
+
+def test_log_tail_is_last_4kb_base64(deploy):
+    fn = deploy(LOGS, handler="lambda_function.chatty")
+    r = fn.invoke({"lines": 200})
+    tail = base64.b64decode(r.log_tail)
+    assert len(tail) == 4096
+    assert r.log_text.encode().endswith(tail)
+    assert tail.decode().rstrip("\n").endswith(r.report)
+
+
+def test_function_keeps_a_log_history(deploy):
+    fn = deploy(LOGS)
+    fn.invoke({"n": 7})
+    assert "to stdout 7" in fn.log_lines
