@@ -53,9 +53,10 @@ class FunctionConfig:
         validate_function_config(memory_size=self.memory, timeout=self.timeout,
                                  ephemeral_storage=self.ephemeral_storage, runtime=self.runtime,
                                  environment=dict(self.environment))
-        if not self.runtime.startswith("python"):
+        if not self.runtime.startswith(("python", "provided")):
             raise InvalidParameterValueException(
-                f"lambda_lab runs Python handlers; the runtime {self.runtime} cannot execute here.")
+                f"lambda_lab runs Python handlers and custom runtimes (provided.al2023 with a "
+                f"bootstrap); the runtime {self.runtime} cannot execute here.")
         if self.architecture not in ("x86_64", "arm64"):
             raise InvalidParameterValueException(
                 f"1 validation error detected: Value '[{self.architecture}]' at 'architectures' "

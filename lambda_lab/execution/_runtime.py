@@ -377,6 +377,16 @@ def worker_main(sock, log_fd, spec):
     """Run one execution environment until the host closes the socket."""
     started = time.perf_counter()
     isolation = _prepare(spec, log_fd)
+    if spec.get("exec"):
+        # A custom runtime: its bootstrap talks to the host's Runtime API over HTTP.
+        sock.close()
+        sys.stdout.flush()
+        path = spec["exec"]
+        try:
+            os.execve(path, [path], dict(os.environ))
+        except OSError as e:
+            sys.stdout.write(f"exec {path}: {e}\n")
+            os._exit(127)
     try:
         handler = _load_handler(spec["handler"])
         init_error = None

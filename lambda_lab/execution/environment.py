@@ -27,6 +27,7 @@ from ..billing import billed_duration_ms
 from . import procfs
 from ._runtime import FrameReader
 from .result import InvocationResult, end_line, report_line, start_line
+from .runtime_api import RuntimeAPIChannel
 from .spec import EnvironmentSpec
 from .zygote import Zygote, ZygoteError, shared_zygote
 
@@ -126,6 +127,38 @@ def _request_id() -> str:
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
+class _SocketChannel:
+    """The Python worker's control socket, framed."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.reader = FrameReader(sock)
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def read(self) -> tuple[dict, bytes] | None:
+        header, body = self.reader.read()
+        return None if header is None else (header, body)
+
+    def send(self, header: dict, body: bytes) -> None:
+        h = _dumps(header).encode()
+        self.sock.sendall(_FRAME.pack(len(h), len(body)) + h + body)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def find_bootstrap(spec: EnvironmentSpec) -> str | None:
+    """A custom runtime's entry point: ``bootstrap`` in the code, else in a layer (/opt)."""
+    roots = [spec.task_root, *(os.path.dirname(p) for p in spec.layer_paths)]
+    for root in roots:
+        path = os.path.join(root, "bootstrap")
+        if os.path.isfile(path):
+            return path
+    return None
+
+
 class ExecutionEnvironment:
     """A worker process that runs one function version's handler, invocation after invocation."""
 
@@ -152,11 +185,13 @@ class ExecutionEnvironment:
         self._init_rss_kb = self._last_rss_kb = 0
         self.init_crash: str | None = None
         self._slow_init_log: str | None = None
+        self._init_logs: list[str] = []
         self._pending_init_ms: float | None = None
         self._log_fd = os.open(os.path.join(self.dir, "log"),
                                os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         self._log_offset = 0
-        self._sock: socket.socket | None = None
+        self._channel: _SocketChannel | RuntimeAPIChannel | None = None
+        self.custom_runtime = spec.runtime.startswith("provided")
         self._lock = threading.Lock()
         stream = secrets.token_hex(16)
         day = _dt.datetime.now(_dt.timezone.utc).strftime("%Y/%m/%d")
@@ -179,7 +214,8 @@ class ExecutionEnvironment:
             "AWS_LAMBDA_INITIALIZATION_TYPE": self.init_type,
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.function_name}",
             "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream_name,
-            "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
+            "AWS_LAMBDA_RUNTIME_API": (self._channel.address if self.custom_runtime
+                                       else "127.0.0.1:9001"),
             "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
             "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
             "LAMBDA_TASK_ROOT": spec.task_root,
@@ -208,6 +244,20 @@ class ExecutionEnvironment:
         spec = self.spec
         host, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         limit = spec.memory_mb * 1024 * 1024
+        bootstrap = None
+        if self.custom_runtime:
+            bootstrap = find_bootstrap(spec)
+            if bootstrap is None or not os.access(bootstrap, os.X_OK):
+                host.close()
+                child.close()
+                message = ("Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]"
+                           if bootstrap is None
+                           else "fork/exec /var/task/bootstrap: permission denied")
+                self.init_error = json.dumps({"errorType": "Runtime.InvalidEntrypoint",
+                                              "errorMessage": message}).encode()
+                self.state = "failed"
+                return
+            self._channel = RuntimeAPIChannel()
         worker_spec = {
             "handler": spec.handler,
             "env": self._environment_variables(),
@@ -217,6 +267,7 @@ class ExecutionEnvironment:
             "private_tmp": os.path.join(self.dir, "tmp"),
             "isolation": self._isolation_request(),
             "address_space_limit": limit + 2048 * 1024 * 1024,
+            "exec": bootstrap,
         }
         try:
             self.pid = self._zygote.spawn(worker_spec, child.fileno(), self._log_fd)
@@ -225,10 +276,14 @@ class ExecutionEnvironment:
             self.pid = self._zygote.spawn(worker_spec, child.fileno(), self._log_fd)
         finally:
             child.close()
-        self._sock = host
-        self._reader = FrameReader(host)
+        if self.custom_runtime:
+            host.close()
+            self._channel.pid = self.pid
+            self._zygote.watch(self.pid, self._channel.process_exited)
+        else:
+            self._channel = _SocketChannel(host)
         self._poller = select.poll()
-        self._poller.register(host, select.POLLIN)
+        self._poller.register(self._channel.fileno(), select.POLLIN)
         self.state = "init"
         if self._poller.poll(timeout * 1000.0):
             self._take_init(self._read_frame())
@@ -246,7 +301,11 @@ class ExecutionEnvironment:
             self.state = "failed"
             return
         header, _ = frame
+        self._init_logs = self._new_logs()
         self.isolation = header["isolation"]
+        if self.custom_runtime:
+            requested = self._isolation_request()
+            self.isolation = requested if requested == "namespace" else "none"
         self.init_ms = header["ms"]
         self._init_rss_kb = self._last_rss_kb = header["rss_kb"]
         self._pending_init_ms = header["ms"] if self.init_type == "on-demand" else None
@@ -258,8 +317,7 @@ class ExecutionEnvironment:
         _freezer.idle(self)
 
     def _read_frame(self) -> tuple[dict, bytes] | None:
-        header, body = self._reader.read()
-        return None if header is None else (header, body)
+        return self._channel.read()
 
     def _signal(self, sig: int) -> None:
         try:
@@ -295,8 +353,8 @@ class ExecutionEnvironment:
             self._kill()
             if self.pid:
                 self._zygote.wait_exit(self.pid, 2.0)
-            if self._sock is not None:
-                self._sock.close()
+            if self._channel is not None:
+                self._channel.close()
             os.close(self._log_fd)
             shutil.rmtree(self.dir, ignore_errors=True)
             self.state = "gone"
@@ -380,6 +438,8 @@ class ExecutionEnvironment:
         init_ms, self._pending_init_ms = self._pending_init_ms, None
         self.invocations += 1
         logs = [start_line(request_id, spec.version)]
+        if self._init_logs:  # what the init phase printed comes before START, as on Lambda
+            logs[:0], self._init_logs = self._init_logs, []
         t_start = time.monotonic()
         if self.state == "init-slow":
             logs[:0] = [*self._new_logs(), self._slow_init_log]
@@ -409,12 +469,11 @@ class ExecutionEnvironment:
             header["identity"] = identity
         if trace_id is not None:
             header["trace_id"] = trace_id
-        h = _dumps(header).encode()
         if self.frozen:
             self._thaw()
             self.frozen = False
         try:
-            self._sock.sendall(_FRAME.pack(len(h), len(payload)) + h + payload)
+            self._channel.send(header, payload)
         except OSError:
             pass  # the worker is gone: the wait below reports how it ended
         out = self._wait(deadline)

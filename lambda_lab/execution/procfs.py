@@ -71,3 +71,15 @@ def process_exists(pid: int) -> bool:
     except OSError:
         return False
     return stat[stat.rindex(b")") + 2:][:1] not in (b"Z", b"X")
+
+
+def peak_rss_kb(pid: int) -> int:
+    """Peak resident set size (VmHWM) of ``pid`` in KiB (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0

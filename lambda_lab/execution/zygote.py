@@ -41,6 +41,7 @@ class Zygote:
         self._tokens = itertools.count(1)
         self._spawned: dict[int, int] = {}
         self._exits: dict[int, int] = {}
+        self._watchers: dict[int, object] = {}
         self._closed = False
         self._reader = threading.Thread(target=self._read, name="lambda-lab-zygote", daemon=True)
         self._reader.start()
@@ -58,11 +59,17 @@ class Zygote:
             with self._cond:
                 if not data:
                     self._closed = True
+                    watchers, self._watchers = self._watchers, {}
+                    for watcher in watchers.values():
+                        watcher()
                     self._cond.notify_all()
                     return
                 msg = json.loads(data)
                 if "exit" in msg:
                     self._exits[msg["exit"]] = msg["status"]
+                    watcher = self._watchers.pop(msg["exit"], None)
+                    if watcher is not None:
+                        watcher()
                 else:
                     self._spawned[msg["token"]] = msg["pid"]
                 self._cond.notify_all()
@@ -85,6 +92,14 @@ class Zygote:
             if token not in self._spawned:
                 raise ZygoteError("zygote is gone")
             return self._spawned.pop(token)
+
+    def watch(self, pid: int, callback) -> None:
+        """Call ``callback()`` (on the reader thread) when worker ``pid`` ends."""
+        with self._cond:
+            if pid in self._exits or self._closed:
+                callback()
+            else:
+                self._watchers[pid] = callback
 
     def kill(self, pid: int) -> None:
         """Ask the zygote to kill a worker's process group (it reaps and reports the exit)."""
