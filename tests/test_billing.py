@@ -128,3 +128,16 @@ def test_free_tier_meter_runs_out_at_400000_gb_seconds() -> None:
     meter.record(1, 1024)
     assert meter.remaining_gb_seconds == 0.0
     assert meter.summary()["within_free_tier"] is False
+
+
+def test_invocation_result_cost_uses_billed_duration_and_memory():
+    """lambda-facts B 'Pricing': x86 $0.0000166667 per GB-s, arm64 $0.0000133334, $0.20/1M."""
+    from lambda_lab.execution.result import InvocationResult
+
+    r = InvocationResult(request_id="r", raw_payload=b"1", function_error=None, duration_ms=99.2,
+                         billed_duration_ms=100, memory_size_mb=1024, max_memory_used_mb=30,
+                         init_duration_ms=None, cold_start=False, environment_id="e",
+                         executed_version="$LATEST")
+    assert abs(r.cost().compute_usd - 0.1 * 0.0000166667) < 1e-12
+    assert abs(r.cost("arm64").compute_usd - 0.1 * 0.0000133334) < 1e-12
+    assert abs(r.cost().request_usd - 0.20 / 1_000_000) < 1e-12

@@ -70,3 +70,21 @@ def test_function_keeps_a_log_history(deploy):
     fn = deploy(LOGS)
     fn.invoke({"n": 7})
     assert "to stdout 7" in fn.log_lines
+
+
+def test_log_file_is_truncated_once_frozen(deploy, monkeypatch):
+    from lambda_lab.execution import environment
+
+    monkeypatch.setattr(environment, "LOG_TRUNCATE_BYTES", 1000)
+    monkeypatch.setattr(environment, "FREEZE_AFTER_S", 0.01)
+    fn = deploy(LOGS, handler="lambda_function.chatty")
+    fn.invoke({"lines": 50})
+    import time
+
+    deadline = time.monotonic() + 3
+    env = fn._pool._idle[0][1]
+    while not env.frozen and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert env.frozen and env._log_offset == 0
+    r = fn.invoke({"lines": 2})
+    assert r.logs[1].startswith("line 00000") and len(r.logs) == 5

@@ -36,7 +36,8 @@ MEMORY_TICK_S = 0.005  # how often a running worker's memory is checked
 THROTTLE_TICK_S = 0.002  # how often its CPU use is checked when its share is below the host's
 SPIN_S = 0.0002  # how long the host polls without sleeping for a quick answer
 BURST_S = 0.002  # CPU a throttled worker may run ahead of its share before it is stopped
-INIT_TIMEOUT_S = 10.0  # Lambda's init phase limit for on-demand environments
+INIT_TIMEOUT_S = 10.0
+LOG_TRUNCATE_BYTES = 1 << 20  # Lambda's init phase limit for on-demand environments
 _ids = itertools.count(1)
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
 
@@ -339,6 +340,11 @@ class ExecutionEnvironment:
             if self.state == "idle" and not self.frozen:
                 self._freeze()
                 self.frozen = True
+                # Nothing can write now: start the log file afresh once it has grown.
+                if self._log_offset > LOG_TRUNCATE_BYTES:
+                    if os.fstat(self._log_fd).st_size == self._log_offset:
+                        os.ftruncate(self._log_fd, 0)
+                        self._log_offset = 0
         finally:
             self._lock.release()
 

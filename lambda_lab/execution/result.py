@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..billing import Cost, invocation_cost
+
 LOG_TAIL_BYTES = 4096
 
 
@@ -74,6 +76,10 @@ class InvocationResult:
     def log_tail(self) -> str:
         """Base64 of the last 4 KB of this invocation's log (what ``LogType=Tail`` returns)."""
         return base64.b64encode(self.log_text.encode()[-LOG_TAIL_BYTES:]).decode()
+
+    def cost(self, architecture: str = "x86_64") -> Cost:
+        """What this invocation costs at us-east-1 prices (request + compute, no free tier)."""
+        return invocation_cost(self.billed_duration_ms, self.memory_size_mb, architecture)
 
     @property
     def report(self) -> str:
