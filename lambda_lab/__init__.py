@@ -19,6 +19,7 @@ _LAZY = {
     "FunctionConfig": "native",
     "InvocationResult": "execution.result",
     "LambdaError": "errors",
+    "mock_aws": "aws.mock",
 }
 
 __all__ = sorted(_LAZY)

@@ -1,7 +1,7 @@
 """The course's exercises. Importing this module registers them in :data:`exercises.EXERCISES`.
 
-Checks here need no emulator. Checks that run a handler through the emulator should import it
-inside the check function, so importing the course stays cheap.
+Most checks need no emulator. Checks that run a handler through the emulator (``timeout-aware``)
+import it inside the check function, so importing the course stays cheap.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import math
 import numbers
 from typing import Any
 
-from lambda_lab.course.exercises import Check, Exercise, FakeContext, register
+from lambda_lab.course.exercises import Check, Exercise, FakeContext, is_unanswered, register
 from lambda_lab.course.solutions import source
 
-__all__ = ["GB_SECONDS", "HELLO_HANDLER", "ONE_VCPU"]
+__all__ = ["CHEAPEST_MEMORY", "GB_SECONDS", "HELLO_HANDLER", "ONE_VCPU", "TIMEOUT_AWARE"]
 
 
 def _is_number(answer: Any) -> str | None:
@@ -191,5 +191,226 @@ HELLO_HANDLER = register(
             "Return a dict literal: {'statusCode': 200, 'body': ...}.",
         ],
         solution=source("hello_handler"),
+    )
+)
+
+
+# --- 02: a handler that watches its deadline -----------------------------------------------------
+
+_TIMEOUT_S = 1
+_LONG_EVENT = {"items": list(range(20)), "seconds_per_item": 0.1}  # 2 s of work in a 1 s timeout
+_SHORT_EVENT = {"items": [0, 1, 2], "seconds_per_item": 0.1}  # fits easily
+
+_TIMEOUT_AWARE_STUB = """\
+import time
+
+
+def handler(event, context):
+    processed = 0
+    for _item in event["items"]:
+        # TODO: stop here while enough time remains (context.get_remaining_time_in_millis())
+        time.sleep(event["seconds_per_item"])  # stands in for real work on one item
+        processed += 1
+    return {"processed": processed, "total": len(event["items"])}
+"""
+
+
+def _normalised(source: str) -> str:
+    return "\n".join(line.rstrip() for line in inspect.cleandoc(source).splitlines() if line)
+
+
+def _is_timeout_stub(answer: Any) -> bool:
+    """Not attempted: nothing, a placeholder body, or the stub's handler exactly as given."""
+    if is_unanswered(answer):
+        return True
+    try:
+        source = inspect.getsource(answer)
+    except (OSError, TypeError):
+        return False
+    stub_handler = _TIMEOUT_AWARE_STUB[_TIMEOUT_AWARE_STUB.index("def handler") :]
+    return _normalised(source) == _normalised(stub_handler)
+
+
+_runs: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+
+def _timeout_runs(handler: Any) -> dict[str, Any]:
+    """Deploy ``handler`` with a 1 s timeout, invoke it with both events, delete it (cached)."""
+    cached = _runs.get(id(handler))
+    if cached is not None and cached[0] is handler:
+        return cached[1]
+    import lambda_lab as ll
+
+    fn = ll.deploy(handler, name="exercise-timeout-aware", timeout=_TIMEOUT_S)
+    try:
+        results = {"long": fn.invoke(_LONG_EVENT), "short": fn.invoke(_SHORT_EVENT)}
+    finally:
+        fn.delete()
+    _runs.clear()
+    _runs[id(handler)] = (handler, results)
+    return results
+
+
+def _processed(result: Any) -> int | None:
+    payload = result.payload if result.ok else None
+    value = payload.get("processed") if isinstance(payload, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value
+
+
+def _finishes_in_time(handler: Any) -> str | None:
+    result = _timeout_runs(handler)["long"]
+    if result.ok:
+        return None
+    if result.error_type == "Sandbox.Timedout":
+        return (
+            "it timed out (Task timed out after 1.00 seconds): before each item, stop if "
+            "context.get_remaining_time_in_millis() is below what one item needs"
+        )
+    return f"the handler failed with {result.error_type}: {result.error_message}"
+
+
+def _returns_processed(handler: Any) -> str | None:
+    result = _timeout_runs(handler)["long"]
+    if not result.ok:
+        return "first make it finish within the timeout"
+    if _processed(result) is None:
+        return "return a dict with 'processed': the number of items handled (an int)"
+    return None
+
+
+def _does_real_work(handler: Any) -> str | None:
+    processed = _processed(_timeout_runs(handler)["long"])
+    if processed is None:
+        return "first make it return {'processed': <int>, ...}"
+    if processed < 5:
+        return (
+            f"it stopped after {processed} items: keep going while the remaining time is above "
+            "what one item needs (about 100 ms), then stop"
+        )
+    if processed > len(_LONG_EVENT["items"]):
+        return "'processed' is more than the number of items in the event"
+    return None
+
+
+def _finishes_short_batches(handler: Any) -> str | None:
+    result = _timeout_runs(handler)["short"]
+    if _processed(result) != len(_SHORT_EVENT["items"]):
+        return "when every item fits in the time left, process all of them"
+    return None
+
+
+TIMEOUT_AWARE = register(
+    Exercise(
+        id="timeout-aware",
+        title="A handler that stops before its timeout",
+        topic="02-memory-cpu-timeout",
+        answer_name="handler",
+        stub=_TIMEOUT_AWARE_STUB,
+        not_attempted=_is_timeout_stub,
+        checks=[
+            Check("handler takes (event, context)", _takes_event_and_context),
+            Check("it finishes within its 1 s timeout when 20 items need 2 s", _finishes_in_time),
+            Check("it returns {'processed': <int>, ...}", _returns_processed),
+            Check("it uses its time: at least 5 of the 20 items are processed", _does_real_work),
+            Check("it processes all 3 items of a batch that fits", _finishes_short_batches),
+        ],
+        hints=[
+            "context.get_remaining_time_in_millis() says how many milliseconds are left "
+            "before Lambda stops the invocation.",
+            "Check it at the top of the loop, before starting an item; break out of the loop "
+            "when it is too low.",
+            "One item takes event['seconds_per_item'] seconds: stop while at least two items' "
+            "worth of milliseconds remain.",
+        ],
+        solution=source("timeout_aware"),
+    )
+)
+
+
+# --- 02: the cheapest memory size ----------------------------------------------------------------
+
+#: {memory_mb: duration_ms} curves the checker tries; the comment is the cheapest size.
+_MORE_MEMORY_CHEAPER = {1024: 120.0, 1769: 60.0, 3008: 59.5, 10240: 59.0}  # 1,769 MB
+_CPU_BOUND = {128: 1203.4, 256: 598.1, 512: 301.7, 1024: 149.2, 1769: 86.9, 3008: 86.5}  # 256 MB
+_ROUNDING = {128: 8.6, 256: 4.05}  # billed 9 ms vs 5 ms: 128 MB (unrounded, 256 MB would win)
+
+_CHEAPEST_STUB = '''\
+from lambda_lab.billing import billed_duration_ms, invocation_cost
+
+
+def cheapest(durations):
+    """Return the memory size (MB) whose invocation costs least.
+
+    durations: {memory_mb: measured duration in ms}, e.g. {128: 1203.4, 256: 598.1}
+    """
+    ...
+'''
+
+
+def _call_cheapest(answer: Any, durations: dict[int, float]) -> Any:
+    return answer(dict(durations))
+
+
+def _returns_a_size(answer: Any) -> str | None:
+    if not callable(answer):
+        return f"cheapest should be a function, not {type(answer).__name__}"
+    picked = _call_cheapest(answer, _CPU_BOUND)
+    if picked not in _CPU_BOUND:
+        return f"return one of the memory sizes (the dict's keys), not {picked!r}"
+    return None
+
+
+def _more_memory_can_be_cheaper(answer: Any) -> str | None:
+    picked = _call_cheapest(answer, _MORE_MEMORY_CHEAPER)
+    if picked == 1769:
+        return None
+    if picked == min(_MORE_MEMORY_CHEAPER):
+        return "the smallest size is not always the cheapest: compute each size's cost"
+    if picked == max(_MORE_MEMORY_CHEAPER):
+        return "the fastest size is not always the cheapest: cost = memory × billed duration"
+    return "compare the cost of one invocation at each size: memory (GB) × billed duration (s)"
+
+
+def _cpu_bound_curve(answer: Any) -> str | None:
+    picked = _call_cheapest(answer, _CPU_BOUND)
+    if picked == 1024:  # cheapest only before rounding: 598.1 ms bills 599 ms, 149.2 ms bills 150
+        return "close: Lambda bills whole milliseconds, rounded up; use billed_duration_ms()"
+    if picked != 256:
+        return "compare the cost of one invocation at each size: memory (GB) × billed duration (s)"
+    return None
+
+
+def _rounds_up(answer: Any) -> str | None:
+    if _call_cheapest(answer, _ROUNDING) != 128:
+        return (
+            "Lambda bills whole milliseconds, rounded up: use billed_duration_ms(duration) "
+            "before you multiply"
+        )
+    return None
+
+
+CHEAPEST_MEMORY = register(
+    Exercise(
+        id="cheapest-memory",
+        title="Pick the cheapest memory size from a measured power curve",
+        topic="02-memory-cpu-timeout",
+        answer_name="cheapest",
+        stub=_CHEAPEST_STUB,
+        checks=[
+            Check("cheapest(durations) returns one of the memory sizes", _returns_a_size),
+            Check("it finds a larger size that is cheaper", _more_memory_can_be_cheaper),
+            Check("it finds the cheapest size of a CPU-bound curve", _cpu_bound_curve),
+            Check("it bills whole milliseconds, rounded up", _rounds_up),
+        ],
+        hints=[
+            "Cost of one invocation = memory in GB × billed duration in seconds × price per "
+            "GB-s, plus the request charge (the same at every size).",
+            "invocation_cost(billed_ms, memory_mb).total_usd gives that cost; "
+            "billed_duration_ms(duration_ms) rounds the duration up to whole milliseconds.",
+            "min(durations, key=...) returns the key with the smallest value of a function.",
+        ],
+        solution=source("cheapest_memory"),
     )
 )

@@ -227,7 +227,7 @@ class ExecutionEnvironment:
             "HOME": os.path.join(self.dir, "home"),
             "PYTHONUNBUFFERED": "1",
         })
-        env.update(_fake_credentials())
+        env.update(spec.credentials or _fake_credentials())
         return env
 
     def _isolation_request(self) -> str:

@@ -28,6 +28,8 @@ class EnvironmentSpec:
     architecture: str = "x86_64"
     extra_env: Mapping[str, str] = field(default_factory=dict)
     max_response_bytes: int = 6291556
+    #: The role's temporary credentials (AWS_ACCESS_KEY_ID, …); random fake ones when None.
+    credentials: Mapping[str, str] | None = None
 
     @property
     def function_arn(self) -> str:

@@ -16,6 +16,19 @@ from lambda_lab.course.progress import ENV_VAR
 
 REPO = Path(__file__).resolve().parents[2]
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _close_the_shared_clock():
+    """Deploying starts the shared clock's background thread; later test modules (test_clock,
+    test_aws_cleanup) count such threads, so stop it once this module's functions are gone."""
+    yield
+    from lambda_lab import clock
+
+    previous = clock.set_default_clock(None)
+    if previous is not None:
+        previous.close()
+
+
 #: A wrong answer for every registered exercise, and the hint it must get.
 WRONG = {
     "gb-seconds": (
@@ -27,6 +40,18 @@ WRONG = {
         1792,
         "❌ 2 of 3 checks pass — hint: 1,792 MB is the figure in older (2020) material; "
         "the current value is a bit lower",
+    ),
+    "timeout-aware": (
+        "import time\n\n\ndef handler(event, context):\n    for _item in event['items']:\n"
+        "        time.sleep(event['seconds_per_item'])\n"
+        "    return {'processed': len(event['items'])}\n",
+        "❌ 2 of 5 checks pass — hint: it timed out (Task timed out after 1.00 seconds): before "
+        "each item, stop if context.get_remaining_time_in_millis() is below what one item needs",
+    ),
+    "cheapest-memory": (
+        lambda durations: min(durations),
+        "❌ 2 of 4 checks pass — hint: the smallest size is not always the cheapest: compute "
+        "each size's cost",
     ),
     "hello-handler": (
         lambda event, context: {"statusCode": "200", "body": event["name"]},
@@ -69,6 +94,8 @@ def test_reference_solution_passes_every_check(exercise_id):
 @pytest.mark.parametrize("exercise_id", sorted(ex.EXERCISES))
 def test_wrong_answer_fails_with_the_first_failing_hint(exercise_id):
     answer, expected = WRONG[exercise_id]
+    if isinstance(answer, str) and answer.startswith("import"):  # a handler deployed for real
+        answer = ex._run_source(answer, f"<wrong {exercise_id}>")["handler"]
     feedback = ex.get(exercise_id).check(answer)
     assert not feedback.ok
     assert feedback.text == expected

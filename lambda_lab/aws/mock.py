@@ -1,0 +1,191 @@
+"""``lambda_lab.mock_aws()``: an in-memory AWS (moto) whose Lambda really runs handlers.
+
+    with lambda_lab.mock_aws(seed=1) as aws:
+        lam = boto3.client("lambda", region_name="us-east-1")
+        ...
+        aws.advance(60)        # fast-forward the platform clock
+
+Inside the context every boto3 client talks to moto; the Lambda API is answered by lambda_lab's
+platform (:mod:`lambda_lab.platform`). A threaded moto server on 127.0.0.1 shares the same
+in-memory state, and handlers reach it through ``AWS_ENDPOINT_URL``, so what a handler writes
+the notebook reads, and a handler may invoke other functions.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+from unittest import mock
+
+from ..clock import RealTimeClock, VirtualClock
+from ..platform import AsyncEvent, Platform
+from . import backend, services
+
+__all__ = ["MockAWS", "mock_aws"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+_active_lock = threading.Lock()
+_active: MockAWS | None = None
+
+
+class MockAWS:
+    """The emulated AWS of one ``with`` block (or one call of a decorated function).
+
+    ``clock``: the platform clock (default: a RealTimeClock owned and closed by the mock);
+    ``seed``: seeds alias routing; ``server``: start the in-process moto server handlers use;
+    ``isolation``: passed to the execution environments.
+    """
+
+    def __init__(self, *, clock: VirtualClock | None = None, seed: int | None = None,
+                 server: bool = True, isolation: str = "auto") -> None:
+        self._clock_arg = clock
+        self._seed = seed
+        self._with_server = server
+        self.isolation = isolation
+        self.clock: VirtualClock | None = None
+        self.rng = random.Random(seed)
+        self.endpoint_url: str | None = None
+        self._backends: Any = None
+        self._patches: list[Any] = []
+        self._moto: Any = None
+        self._server: Any = None
+        self._server_thread: threading.Thread | None = None
+
+    # ----------------------------------------------------------------- lifetime
+
+    def start(self) -> MockAWS:
+        """Start moto, our Lambda backend and the server. Raises RuntimeError if one is active."""
+        global _active
+        import moto
+        import moto.awslambda
+        import moto.awslambda.models
+
+        with _active_lock:
+            if _active is not None:
+                raise RuntimeError("lambda_lab.mock_aws() is already active; they do not nest")
+            _active = self
+        try:
+            self.clock = self._clock_arg or RealTimeClock()
+            self.rng = random.Random(self._seed)
+            self._backends = backend.new_backend_dict()
+            self._patches = [mock.patch.object(m, "lambda_backends", self._backends)
+                             for m in (moto.awslambda, moto.awslambda.models)]
+            for p in self._patches:
+                p.start()
+            backend.install(self)
+            self._moto = moto.mock_aws()
+            self._moto.start()
+            if self._with_server:
+                self._start_server()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start_server(self) -> None:
+        # moto's ThreadedMotoServer, minus its request log on stderr: a threaded WSGI server
+        # (a nested synchronous invoke needs a second request served while the first waits).
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import WSGIRequestHandler, make_server
+
+        class _Quiet(WSGIRequestHandler):
+            def log(self, *args: Any) -> None:
+                pass
+
+        app = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
+        self._server_thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                               name="lambda-lab-moto-server", daemon=True)
+        self._server_thread.start()
+        host, port = self._server.server_address[:2]
+        self.endpoint_url = f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        """End every environment and background thread, stop the server, restore moto."""
+        global _active
+        try:
+            for platform in self.platforms():
+                platform.close()
+            if self._server is not None:
+                self._server.shutdown()
+                self._server.server_close()
+                if self._server_thread is not None:
+                    self._server_thread.join()
+                self._server = None
+            if self._moto is not None:
+                self._moto.stop()
+                self._moto = None
+        finally:
+            for p in reversed(self._patches):
+                p.stop()
+            self._patches = []
+            backend.install(None)
+            if self.clock is not None and self._clock_arg is None:
+                self.clock.close()
+            with _active_lock:
+                if _active is self:
+                    _active = None
+
+    def __enter__(self) -> MockAWS:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def __call__(self, func: F) -> F:
+        """Use as a decorator: each call of ``func`` runs inside a fresh emulated AWS."""
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self:
+                return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    # ----------------------------------------------------------------- the platform
+
+    def new_platform(self, region: str, account_id: str) -> Platform:
+        """Called by the Lambda backend for each account and Region on first use."""
+        env = {"AWS_ENDPOINT_URL": self.endpoint_url} if self.endpoint_url else {}
+        return Platform(region=region, account_id=account_id, clock=self.clock, rng=self.rng,
+                        extra_env=env, on_logs=services.cloudwatch_sink(account_id, region),
+                        isolation=self.isolation)
+
+    def platform(self, region: str = "us-east-1", account_id: str = "123456789012") -> Platform:
+        """The Lambda platform of one account and Region (created if not used yet)."""
+        return self._backends[account_id][region].platform
+
+    def platforms(self) -> list[Platform]:
+        """Every platform created in this session."""
+        if self._backends is None:
+            return []
+        return [b.platform for account in list(self._backends.values())
+                for b in list(account.values())]
+
+    def advance(self, seconds: float) -> int:
+        """Fast-forward platform time, running every timer that falls due; returns how many ran."""
+        if self.clock is None:
+            raise RuntimeError("mock_aws() is not active")
+        return self.clock.advance(seconds)
+
+    def seed(self, value: int | None) -> None:
+        """Re-seed alias routing (weighted version choice)."""
+        self.rng.seed(value)
+
+    @property
+    def async_events(self) -> list[AsyncEvent]:
+        """Every Event invocation of this session, with its status and result."""
+        return [e for p in self.platforms() for e in p.async_events]
+
+    def wait_async(self, timeout: float | None = 30.0) -> bool:
+        """Wait until every Event invocation so far has an outcome; False on timeout."""
+        return all(p.async_queue.join(timeout) for p in self.platforms())
+
+
+def mock_aws(*, clock: VirtualClock | None = None, seed: int | None = None, server: bool = True,
+             isolation: str = "auto") -> MockAWS:
+    """An emulated AWS: a context manager (``with mock_aws() as aws``) or a decorator."""
+    return MockAWS(clock=clock, seed=seed, server=server, isolation=isolation)

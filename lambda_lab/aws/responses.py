@@ -1,0 +1,245 @@
+"""The Lambda API's wire side: moto parses the request, the platform answers, this translates.
+
+A subclass of moto's ``LambdaResponse`` (so moto's parsing and action dispatch are reused); the
+operations on functions, versions, aliases and Invoke are answered by the session's
+:class:`~lambda_lab.platform.Platform`. Domain errors (:class:`~lambda_lab.errors.LambdaError`)
+become AWS error responses in one place, :meth:`LabResponse.call_action`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import replace
+from typing import Any
+from urllib.parse import unquote
+
+from moto.awslambda.responses import LambdaResponse
+from moto.core.common_types import TYPE_RESPONSE
+
+from .. import code as codelib
+from ..errors import InvalidParameterValueException, LambdaError
+from ..platform import DRY_RUN, EVENT, Code, FunctionConfig, Platform
+from ..platform.arns import parse_function_ref
+from . import services, shapes
+
+__all__ = ["LabResponse"]
+
+
+def _reply(status: int, body: Any = "", headers: dict[str, str] | None = None) -> TYPE_RESPONSE:
+    # moto takes the status from the "status" header.
+    text = body if isinstance(body, (str, bytes)) else json.dumps(body)
+    return status, {"Content-Type": "application/json", **(headers or {}), "status": str(status)}, \
+        text
+
+
+class LabResponse(LambdaResponse):
+    """moto's Lambda responses, answered by lambda_lab's platform where it differs from AWS."""
+
+    @property
+    def platform(self) -> Platform:
+        import moto.awslambda.models as models
+
+        return models.lambda_backends[self.current_account][self.region].platform
+
+    def call_action(self) -> TYPE_RESPONSE:
+        try:
+            return super().call_action()
+        except LambdaError as e:
+            headers = {**e.headers(), "Content-Type": "application/json", "status": str(e.status)}
+            return e.status, headers, json.dumps(e.to_dict())
+
+    # ----------------------------------------------------------------- request parts
+
+    def _path_function(self) -> str:
+        return unquote(self.path.split("/")[3])
+
+    def _qualifier(self) -> str | None:
+        return self.querystring.get("Qualifier", [None])[0]
+
+    def _code(self, name: str, spec: dict[str, Any]) -> Code:
+        if spec.get("ImageUri"):
+            raise InvalidParameterValueException(
+                "lambda_lab runs .zip deployment packages; container images are not supported.")
+        if "ZipFile" in spec:
+            try:
+                data = base64.b64decode(spec["ZipFile"])
+            except (binascii.Error, TypeError):
+                data = b""
+        elif spec.get("S3Bucket") and spec.get("S3Key"):
+            data = services.read_s3_code(self.current_account, spec["S3Bucket"], spec["S3Key"],
+                                         spec.get("S3ObjectVersion"))
+        else:
+            raise InvalidParameterValueException(
+                "Please provide a source for function code.")  # emulator wording
+        return Code.from_zip(codelib.store_zip(name, data), data)
+
+    # ----------------------------------------------------------------- functions
+
+    def create_function(self) -> TYPE_RESPONSE:
+        body = self.json_body
+        name = body["FunctionName"].rsplit(":", 1)[-1]
+        for required in ("Handler", "Runtime"):
+            if not body.get(required):  # emulator wording; AWS requires both for .zip packages
+                raise InvalidParameterValueException(
+                    f"The {required} parameter is required for the Zip package type.")
+        config = FunctionConfig(
+            code=Code("", "", 0), handler=body["Handler"], role=body.get("Role", ""),
+            runtime=body["Runtime"], memory=body.get("MemorySize", 128),
+            timeout=body.get("Timeout", 3),
+            ephemeral_storage=(body.get("EphemeralStorage") or {}).get("Size", 512),
+            environment=(body.get("Environment") or {}).get("Variables") or {},
+            description=body.get("Description", ""),
+            architecture=(body.get("Architectures") or ["x86_64"])[0])
+        config.validate()
+        services.check_role(self.current_account, config.role)
+        config = replace(config, code=self._code(name, body.get("Code") or {}))
+        version = self.platform.create_function(name, config, publish=body.get("Publish", False),
+                                                tags=body.get("Tags"))
+        return _reply(201, shapes.configuration(self.platform, version))
+
+    def get_function(self) -> str:
+        ref, qualifier = parse_function_ref(self._path_function(), self._qualifier())
+        version = self.platform.version(ref, qualifier)
+        fn = self.platform.function(ref)
+        return json.dumps(shapes.get_function_shape(self.platform, fn, version, qualifier))
+
+    def get_function_configuration(self) -> str:
+        ref, qualifier = parse_function_ref(self._path_function(), self._qualifier())
+        version = self.platform.version(ref, qualifier)
+        return json.dumps(shapes.configuration(self.platform, version, qualifier))
+
+    def list_functions(self) -> str:
+        every = self.querystring.get("FunctionVersion", [None])[0] == "ALL"
+        configs = []
+        for fn in self.platform.list_functions():
+            versions = fn.all_versions() if every else [fn.latest]
+            configs += [shapes.configuration(self.platform, v) for v in versions]
+        return json.dumps({"Functions": configs})
+
+    def delete_function(self) -> TYPE_RESPONSE:
+        self.platform.delete_function(self._path_function(), self._qualifier())
+        return _reply(204)
+
+    def update_function_code(self) -> TYPE_RESPONSE:
+        ref, body = self._path_function(), self.json_body
+        fn = self.platform.function(ref)
+        version = self.platform.update_code(ref, self._code(fn.name, body),
+                                            publish=body.get("Publish", False))
+        return _reply(200, shapes.configuration(self.platform, version))
+
+    def update_function_configuration(self) -> TYPE_RESPONSE:
+        body = self.json_body
+        fields = {"Handler": "handler", "Role": "role", "Runtime": "runtime",
+                  "MemorySize": "memory", "Timeout": "timeout", "Description": "description"}
+        changes: dict[str, Any] = {f: body[k] for k, f in fields.items() if k in body}
+        if "Environment" in body:
+            changes["environment"] = (body["Environment"] or {}).get("Variables") or {}
+        if "EphemeralStorage" in body:
+            changes["ephemeral_storage"] = body["EphemeralStorage"]["Size"]
+        fn = self.platform.function(self._path_function())
+        replace(fn.latest.config, **changes).validate()
+        if "role" in changes:
+            services.check_role(self.current_account, changes["role"])
+        version = self.platform.update_configuration(fn.name, **changes)
+        return _reply(200, shapes.configuration(self.platform, version))
+
+    # ----------------------------------------------------------------- versions and aliases
+
+    def publish_version(self) -> TYPE_RESPONSE:
+        description = self.json_body.get("Description") if self.body else None
+        version = self.platform.publish_version(self._path_function(), description)
+        return _reply(201, shapes.configuration(self.platform, version))
+
+    def list_versions_by_function(self) -> str:
+        fn = self.platform.function(self._path_function())
+        configs = [shapes.configuration(self.platform, v, v.number) for v in fn.all_versions()]
+        return json.dumps({"Versions": configs})
+
+    def _alias_name(self) -> str:
+        return unquote(self.path.split("/")[5])
+
+    @staticmethod
+    def _weights(body: dict[str, Any]) -> dict[str, float] | None:
+        if "RoutingConfig" not in body:
+            return None
+        return (body["RoutingConfig"] or {}).get("AdditionalVersionWeights") or {}
+
+    def create_alias(self) -> TYPE_RESPONSE:
+        body, ref = self.json_body, self._path_function()
+        alias = self.platform.create_alias(ref, body["Name"], str(body["FunctionVersion"]),
+                                           description=body.get("Description", ""),
+                                           weights=self._weights(body))
+        return _reply(201, shapes.alias_shape(self.platform, self.platform.function(ref), alias))
+
+    def update_alias(self) -> TYPE_RESPONSE:
+        body, ref = self.json_body, self._path_function()
+        version = body.get("FunctionVersion")
+        alias = self.platform.update_alias(ref, self._alias_name(),
+                                           version=None if version is None else str(version),
+                                           description=body.get("Description"),
+                                           weights=self._weights(body))
+        return _reply(200, shapes.alias_shape(self.platform, self.platform.function(ref), alias))
+
+    def get_alias(self) -> TYPE_RESPONSE:
+        ref = self._path_function()
+        alias = self.platform.get_alias(ref, self._alias_name())
+        return _reply(200, shapes.alias_shape(self.platform, self.platform.function(ref), alias))
+
+    def delete_alias(self) -> TYPE_RESPONSE:
+        self.platform.delete_alias(self._path_function(), self._alias_name())
+        return _reply(204)
+
+    def list_aliases(self) -> TYPE_RESPONSE:
+        fn = self.platform.function(self._path_function())
+        only = self.querystring.get("FunctionVersion", [None])[0]
+        found = [shapes.alias_shape(self.platform, fn, a) for a in fn.aliases.values()
+                 if only is None or a.function_version == only]
+        return _reply(200, {"Aliases": found})
+
+    # ----------------------------------------------------------------- invoking
+
+    def _client_context(self) -> dict | None:
+        raw = self.headers.get("X-Amz-Client-Context")
+        if not raw:
+            return None
+        try:
+            return json.loads(base64.b64decode(raw))
+        except (ValueError, binascii.Error):
+            return None
+
+    def invoke(self) -> TYPE_RESPONSE:
+        payload = self.raw_body or b""
+        if isinstance(payload, str):
+            payload = payload.encode()
+        kind = self.headers.get("X-Amz-Invocation-Type") or "RequestResponse"
+        inv = self.platform.invoke(self._path_function(), payload, qualifier=self._qualifier(),
+                                   invocation_type=kind, client_context=self._client_context())
+        headers = {"x-amzn-RequestId": inv.request_id}
+        if kind == EVENT:
+            return _reply(202, b"", headers)
+        headers["X-Amz-Executed-Version"] = inv.executed_version
+        if kind == DRY_RUN or inv.result is None:
+            return _reply(204, b"", headers)
+        result = inv.result
+        if result.function_error:
+            headers["X-Amz-Function-Error"] = result.function_error
+        if self.headers.get("X-Amz-Log-Type") == "Tail":
+            headers["X-Amz-Log-Result"] = result.log_tail
+        return _reply(200, result.raw_payload, headers)
+
+    def invoke_async(self) -> TYPE_RESPONSE:
+        """The deprecated InvokeAsync: an Event invocation with the old 256 KB limit."""
+        payload = self.raw_body or b""
+        if isinstance(payload, str):
+            payload = payload.encode()
+        if len(payload) > 256 * 1024:
+            from ..errors import RequestEntityTooLargeException
+
+            raise RequestEntityTooLargeException(
+                f"{len(payload)} byte payload is too large for the Event invocation type "
+                f"(limit {256 * 1024} bytes)")
+        self.platform.invoke(self._path_function(), payload, invocation_type=EVENT)
+        return _reply(202, {"Status": 202})
+

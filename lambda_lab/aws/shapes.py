@@ -1,0 +1,79 @@
+"""Lambda's JSON shapes for functions, versions and aliases (the wire side of the platform)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from ..platform import LATEST, Alias, Function, Platform, Version
+
+__all__ = ["alias_shape", "configuration", "get_function_shape"]
+
+
+def _timestamp(t: float) -> str:
+    """Lambda's LastModified format, e.g. ``2024-05-01T12:00:00.000+0000``."""
+    d = _dt.datetime.fromtimestamp(t, _dt.timezone.utc)
+    return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}+0000"
+
+
+def configuration(platform: Platform, version: Version, arn_qualifier: str | None = None
+                  ) -> dict[str, Any]:
+    """A FunctionConfiguration; ``arn_qualifier`` qualifies FunctionArn (a published version is
+    always qualified by its number)."""
+    c = version.config
+    if arn_qualifier is None and version.number != LATEST:
+        arn_qualifier = version.number
+    shape: dict[str, Any] = {
+        "FunctionName": version.function_name,
+        "FunctionArn": platform.arn(version.function_name, arn_qualifier),
+        "Runtime": c.runtime,
+        "Role": c.role,
+        "Handler": c.handler,
+        "CodeSize": c.code.size,
+        "Description": version.description if version.number != LATEST else c.description,
+        "Timeout": c.timeout,
+        "MemorySize": c.memory,
+        "LastModified": _timestamp(version.last_modified),
+        "CodeSha256": c.code.sha256,
+        "Version": version.number,
+        "TracingConfig": {"Mode": "PassThrough"},
+        "RevisionId": version.revision_id,
+        "State": "Active",
+        "LastUpdateStatus": "Successful",
+        "PackageType": "Zip",
+        "Architectures": [c.architecture],
+        "EphemeralStorage": {"Size": c.ephemeral_storage},
+        "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
+        "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{version.function_name}"},
+    }
+    if c.environment:
+        shape["Environment"] = {"Variables": dict(c.environment)}
+    return shape
+
+
+def get_function_shape(platform: Platform, fn: Function, version: Version,
+                       qualifier: str | None) -> dict[str, Any]:
+    """The GetFunction response: configuration, code location and tags."""
+    location = (f"https://awslambda-{platform.region}-tasks.s3.{platform.region}.amazonaws.com/"
+                f"snapshots/{platform.account_id}/{fn.name}-{version.revision_id}")
+    shape: dict[str, Any] = {
+        "Configuration": configuration(platform, version, qualifier),
+        "Code": {"RepositoryType": "S3", "Location": location},
+    }
+    if fn.tags:
+        shape["Tags"] = dict(fn.tags)
+    return shape
+
+
+def alias_shape(platform: Platform, fn: Function, alias: Alias) -> dict[str, Any]:
+    """An AliasConfiguration."""
+    shape: dict[str, Any] = {
+        "AliasArn": platform.arn(fn.name, alias.name),
+        "Name": alias.name,
+        "FunctionVersion": alias.function_version,
+        "Description": alias.description,
+        "RevisionId": alias.revision_id,
+    }
+    if alias.weights:
+        shape["RoutingConfig"] = {"AdditionalVersionWeights": dict(alias.weights)}
+    return shape

@@ -1,0 +1,13 @@
+"""The Lambda URL routes, as moto's, dispatched to :class:`~lambda_lab.aws.responses.LabResponse`.
+
+moto finds this module through :attr:`LabLambdaBackend._url_module`, in the decorator mock and
+in the threaded server alike.
+"""
+
+from moto.awslambda.urls import url_bases as _moto_bases
+from moto.awslambda.urls import url_paths as _moto_paths
+
+from .responses import LabResponse
+
+url_bases = list(_moto_bases)
+url_paths = dict.fromkeys(_moto_paths, LabResponse.dispatch)

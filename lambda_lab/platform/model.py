@@ -1,0 +1,140 @@
+"""Functions, versions and aliases: the platform's state, independent of any wire protocol.
+
+``$LATEST`` is mutable (an update replaces it and retires its environments); a published version is
+an immutable snapshot of ``$LATEST``; an alias points at one version and may send a weight of its
+traffic to one more (see :mod:`lambda_lab.platform.routing`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .. import limits
+from ..errors import InvalidParameterValueException
+from ..execution.environment import EnvironmentInfo
+from ..execution.result import InvocationResult
+from ..validation import validate_function_config
+
+__all__ = ["LATEST", "Alias", "Code", "Executor", "Function", "FunctionConfig", "Version"]
+
+LATEST = "$LATEST"
+
+
+@dataclass(frozen=True)
+class Code:
+    """A deployment package unpacked into a task root, with the figures Lambda reports."""
+
+    task_root: str
+    sha256: str  #: base64 of the package's SHA-256, as ``CodeSha256``
+    size: int  #: the package size in bytes, as ``CodeSize``
+
+    @classmethod
+    def from_zip(cls, task_root: str, data: bytes) -> Code:
+        digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
+        return cls(task_root, digest, len(data))
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    """Everything a version is made of: code and configuration (immutable, compared by value)."""
+
+    code: Code
+    handler: str
+    role: str
+    runtime: str = "python3.12"
+    memory: int = limits.MEMORY_DEFAULT_MB
+    timeout: int = limits.TIMEOUT_DEFAULT_S
+    ephemeral_storage: int = limits.EPHEMERAL_DEFAULT_MB
+    environment: Mapping[str, str] = field(default_factory=dict)
+    description: str = ""
+    architecture: str = "x86_64"
+
+    def validate(self) -> None:
+        """Raise Lambda's error for the first value Lambda would reject."""
+        validate_function_config(memory_size=self.memory, timeout=self.timeout,
+                                 ephemeral_storage=self.ephemeral_storage, runtime=self.runtime,
+                                 environment=dict(self.environment))
+        if not self.runtime.startswith("python"):
+            raise InvalidParameterValueException(
+                f"lambda_lab runs Python handlers; the runtime {self.runtime} cannot execute here.")
+        if self.architecture not in ("x86_64", "arm64"):
+            raise InvalidParameterValueException(
+                f"1 validation error detected: Value '[{self.architecture}]' at 'architectures' "
+                "failed to satisfy constraint: Member must satisfy constraint: [Member must "
+                "satisfy enum value set: [x86_64, arm64]]")
+
+
+class Executor(Protocol):
+    """What runs one version's invocations: real worker processes, or a model of them."""
+
+    def invoke(self, payload: bytes, **kwargs: object) -> InvocationResult: ...
+
+    def environments(self) -> list[EnvironmentInfo]: ...
+
+    def close(self) -> None: ...
+
+
+class Version:
+    """``$LATEST`` or a published version: a config, its metadata and (lazily) its executor."""
+
+    def __init__(self, function_name: str, number: str, config: FunctionConfig,
+                 last_modified: float, description: str = "") -> None:
+        self.function_name = function_name
+        self.number = number
+        self.config = config
+        self.description = description
+        self.last_modified = last_modified
+        self.revision_id = str(uuid.uuid4())
+        self.executor: Executor | None = None
+
+    def close(self) -> None:
+        """End this version's environments (busy ones when their invocation returns)."""
+        if self.executor is not None:
+            self.executor.close()
+
+    def __repr__(self) -> str:
+        return f"<Version {self.function_name}:{self.number}>"
+
+
+@dataclass
+class Alias:
+    """A named pointer to a version, with at most one additional weighted version."""
+
+    name: str
+    function_version: str
+    weights: dict[str, float] = field(default_factory=dict)
+    description: str = ""
+    revision_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+class Function:
+    """A function: its mutable ``$LATEST``, its published versions and its aliases."""
+
+    def __init__(self, name: str, latest: Version, tags: Mapping[str, str] | None = None) -> None:
+        self.name = name
+        self.latest = latest
+        self.versions: dict[str, Version] = {}
+        self.aliases: dict[str, Alias] = {}
+        self.tags: dict[str, str] = dict(tags or {})
+        self.last_version = 0  #: version numbers are never reused, even after a delete
+
+    def version(self, number: str) -> Version | None:
+        """``$LATEST`` or a published version by number; None if there is none."""
+        return self.latest if number == LATEST else self.versions.get(number)
+
+    def all_versions(self) -> list[Version]:
+        """``$LATEST`` then the published versions in order."""
+        return [self.latest, *(self.versions[k] for k in sorted(self.versions, key=int))]
+
+    def newest_published(self) -> Version | None:
+        """The most recently published version, if it still exists."""
+        return self.versions.get(str(self.last_version))
+
+    def __repr__(self) -> str:
+        return (f"<Function {self.name} versions={sorted(self.versions)} "
+                f"aliases={sorted(self.aliases)}>")

@@ -1,0 +1,340 @@
+"""The platform: functions, versions and aliases of one account and Region, and invoking them.
+
+Written against :class:`~lambda_lab.platform.model.Executor`, so the same model drives real worker
+processes (the default, one :class:`~lambda_lab.execution.pool.EnvironmentPool` per version) or a
+modelled executor. Raises the AWS-shaped errors of :mod:`lambda_lab.errors`; a front (the moto
+bridge, an HTTP server) only translates them.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+
+from .. import limits
+from ..clock import VirtualClock, default_clock
+from ..errors import (
+    InvalidParameterValueException,
+    InvalidRequestContentException,
+    RequestEntityTooLargeException,
+    ResourceConflictException,
+    ResourceNotFoundException,
+)
+from ..execution.environment import EnvironmentInfo, ExecutionEnvironment
+from ..execution.pool import EnvironmentPool
+from ..execution.result import InvocationResult
+from ..execution.spec import DEFAULT_ACCOUNT, DEFAULT_REGION, EnvironmentSpec
+from ..execution.state import subdir
+from . import aliases
+from .arns import function_arn, parse_function_ref
+from .asyncq import AsyncEvent, AsyncQueue
+from .model import LATEST, Alias, Code, Executor, Function, FunctionConfig, Version
+
+__all__ = ["DRY_RUN", "EVENT", "REQUEST_RESPONSE", "Invocation", "LogSink", "Platform"]
+
+REQUEST_RESPONSE, EVENT, DRY_RUN = "RequestResponse", "Event", "DryRun"
+#: ``(function_name, log_stream_name, lines, platform_time)``: where every invocation's log goes.
+LogSink = Callable[[str, str, list[str], float], None]
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What an Invoke call produced: a result (RequestResponse), a queued event (Event), or
+    neither (DryRun)."""
+
+    invocation_type: str
+    request_id: str
+    executed_version: str
+    invoked_arn: str
+    result: InvocationResult | None = None
+    event: AsyncEvent | None = None
+
+
+class Platform:
+    """Lambda's control and data plane for one account and Region.
+
+    ``clock`` is the platform clock (``lambda_lab.clock``); ``rng`` draws alias routing (seed it
+    for reproducible tests); ``extra_env`` reaches every worker (e.g. ``AWS_ENDPOINT_URL``);
+    ``on_logs`` receives every invocation's log lines.
+    """
+
+    def __init__(self, *, region: str = DEFAULT_REGION, account_id: str = DEFAULT_ACCOUNT,
+                 clock: VirtualClock | None = None, rng: random.Random | None = None,
+                 executor_factory: Callable[[Version], Executor] | None = None,
+                 extra_env: Mapping[str, str] | None = None, on_logs: LogSink | None = None,
+                 isolation: str = "auto", async_workers: int = 8) -> None:
+        self.region = region
+        self.account_id = account_id
+        self.clock = clock or default_clock()
+        self.rng = rng or random.Random()
+        self.extra_env = dict(extra_env or {})
+        self.on_logs = on_logs
+        self.isolation = isolation
+        self._executor_factory = executor_factory or self._pool_for
+        self._functions: dict[str, Function] = {}
+        self._lock = threading.RLock()
+        self.async_queue = AsyncQueue(self._run_event, workers=async_workers)
+        self._closed = False
+
+    # ----------------------------------------------------------------- lookup
+
+    def arn(self, name: str, qualifier: str | None = None) -> str:
+        return function_arn(self.region, self.account_id, name, qualifier)
+
+    def _not_found(self, name: str, qualifier: str | None = None) -> ResourceNotFoundException:
+        return ResourceNotFoundException(f"Function not found: {self.arn(name, qualifier)}")
+
+    def function(self, ref: str) -> Function:
+        """A function by name or ARN (a qualifier in ``ref`` is ignored).
+
+        Raises ResourceNotFoundException."""
+        name, _ = parse_function_ref(ref)
+        fn = self._functions.get(name)
+        if fn is None:
+            raise self._not_found(name)
+        return fn
+
+    def version(self, ref: str, qualifier: str | None = None) -> Version:
+        """The version ``ref``/``qualifier`` names; an alias gives its primary version.
+
+        Raises ResourceNotFoundException."""
+        name, qualifier = parse_function_ref(ref, qualifier)
+        fn = self._functions.get(name)
+        if fn is None:
+            raise self._not_found(name, qualifier)
+        number = qualifier or LATEST
+        if number in fn.aliases:
+            number = fn.aliases[number].function_version
+        version = fn.version(number)
+        if version is None:
+            raise self._not_found(name, qualifier)
+        return version
+
+    def list_functions(self) -> list[Function]:
+        """Every function, by name."""
+        with self._lock:
+            return [self._functions[n] for n in sorted(self._functions)]
+
+    # ----------------------------------------------------------------- functions
+
+    def create_function(self, name: str, config: FunctionConfig, *, publish: bool = False,
+                        tags: Mapping[str, str] | None = None) -> Version:
+        """Create a function; returns ``$LATEST``, or version 1 when ``publish``.
+
+        Raises the validation errors of :meth:`FunctionConfig.validate` and
+        ResourceConflictException when the name is taken."""
+        config.validate()
+        with self._lock:
+            if name in self._functions:
+                raise ResourceConflictException(f"Function already exist: {name}")
+            latest = Version(name, LATEST, config, self.clock.now())
+            self._functions[name] = Function(name, latest, tags)
+            return self.publish_version(name) if publish else latest
+
+    def _replace_latest(self, fn: Function, config: FunctionConfig) -> Version:
+        config.validate()
+        old, fn.latest = fn.latest, Version(fn.name, LATEST, config, self.clock.now())
+        old.close()  # $LATEST's environments are retired: new invocations get new ones
+        return fn.latest
+
+    def update_code(self, ref: str, code: Code, *, publish: bool = False) -> Version:
+        """Deploy new code to ``$LATEST`` (and publish it when ``publish``)."""
+        with self._lock:
+            fn = self.function(ref)
+            latest = self._replace_latest(fn, replace(fn.latest.config, code=code))
+            return self.publish_version(fn.name) if publish else latest
+
+    def update_configuration(self, ref: str, **changes: object) -> Version:
+        """Change ``$LATEST``'s configuration (FunctionConfig field names)."""
+        with self._lock:
+            fn = self.function(ref)
+            return self._replace_latest(fn, replace(fn.latest.config, **changes))
+
+    def delete_function(self, ref: str, qualifier: str | None = None) -> None:
+        """Delete the function, or only one published version of it.
+
+        Raises ResourceNotFoundException, InvalidParameterValueException for ``$LATEST`` or an
+        alias, ResourceConflictException for a version an alias points to."""
+        name, qualifier = parse_function_ref(ref, qualifier)
+        with self._lock:
+            fn = self._functions.get(name)
+            if fn is None:
+                raise self._not_found(name, qualifier)
+            if qualifier is None:
+                del self._functions[name]
+                for version in fn.all_versions():
+                    version.close()
+                return
+            if qualifier == LATEST or qualifier in fn.aliases:
+                raise InvalidParameterValueException(
+                    "Deletion of aliases or $LATEST version is not supported through "
+                    "DeleteFunction; delete the alias, or the whole function.")
+            if qualifier not in fn.versions:
+                raise self._not_found(name, qualifier)
+            users = sorted(a.name for a in fn.aliases.values()
+                           if a.function_version == qualifier or qualifier in a.weights)
+            if users:
+                raise ResourceConflictException(
+                    "Unable to delete version because the following aliases reference it: "
+                    f"[{', '.join(users)}]")
+            fn.versions.pop(qualifier).close()
+
+    def publish_version(self, ref: str, description: str | None = None) -> Version:
+        """Snapshot ``$LATEST`` as a new immutable version; if nothing changed since the last
+        published version, that version is returned instead."""
+        with self._lock:
+            fn = self.function(ref)
+            newest = fn.newest_published()
+            if newest is not None and newest.config == fn.latest.config:
+                return newest
+            fn.last_version += 1
+            number = str(fn.last_version)
+            version = Version(fn.name, number, fn.latest.config, self.clock.now(),
+                              description if description is not None
+                              else fn.latest.config.description)
+            fn.versions[number] = version
+            return version
+
+    # ----------------------------------------------------------------- aliases
+
+    def create_alias(self, ref: str, name: str, version: str, *, description: str = "",
+                     weights: Mapping[str, float] | None = None) -> Alias:
+        """Create an alias; see :mod:`lambda_lab.platform.aliases` for the rules."""
+        with self._lock:
+            return aliases.create(self, self.function(ref), name, version, description, weights)
+
+    def update_alias(self, ref: str, name: str, *, version: str | None = None,
+                     description: str | None = None,
+                     weights: Mapping[str, float] | None = None) -> Alias:
+        """Change an alias; ``weights={}`` removes its routing, ``None`` keeps it."""
+        with self._lock:
+            return aliases.update(self, self.function(ref), name, version, description, weights)
+
+    def get_alias(self, ref: str, name: str) -> Alias:
+        """Raises ResourceNotFoundException "Cannot find alias arn: ..."."""
+        return aliases.get(self, self.function(ref), name)
+
+    def delete_alias(self, ref: str, name: str) -> None:
+        with self._lock:
+            self.function(ref).aliases.pop(name, None)
+
+    # ----------------------------------------------------------------- invoking
+
+    def invoke(self, ref: str, payload: bytes = b"", *, qualifier: str | None = None,
+               invocation_type: str = REQUEST_RESPONSE, client_context: dict | None = None,
+               identity: dict | None = None) -> Invocation:
+        """Invoke a function by name or ARN, optionally qualified by a version or alias.
+
+        RequestResponse runs the handler now; Event queues it (one attempt, outcome recorded
+        in :attr:`async_queue`); DryRun only checks. Raises RequestEntityTooLargeException
+        (6 MB sync, 1 MB Event), ResourceNotFoundException, InvalidRequestContentException.
+        """
+        name, qualifier = parse_function_ref(ref, qualifier)
+        _check_size(payload, invocation_type)
+        fn = self._functions.get(name)
+        if fn is None:
+            raise self._not_found(name, qualifier)
+        version = self._route(fn, qualifier)
+        _check_json(payload)
+        request_id = str(uuid.uuid4())
+        arn = self.arn(name, qualifier)
+        if invocation_type == DRY_RUN:
+            return Invocation(DRY_RUN, request_id, version.number, arn)
+        if invocation_type == EVENT:
+            event = AsyncEvent(request_id, name, version.number, payload, arn, self.clock.now())
+            self.async_queue.submit(event)
+            return Invocation(EVENT, request_id, version.number, arn, event=event)
+        result = self._run(version, payload, request_id=request_id, invoked_arn=arn,
+                           client_context=client_context, identity=identity)
+        return Invocation(REQUEST_RESPONSE, request_id, version.number, arn, result=result)
+
+    def _route(self, fn: Function, qualifier: str | None) -> Version:
+        number = qualifier or LATEST
+        alias = fn.aliases.get(number)
+        if alias is not None:
+            number = aliases.choose_version(alias, self.rng)
+        version = fn.version(number)
+        if version is None:
+            raise self._not_found(fn.name, qualifier)
+        return version
+
+    def _run(self, version: Version, payload: bytes, **kwargs: object) -> InvocationResult:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the platform is shut down")
+            if version.executor is None:
+                version.executor = self._executor_factory(version)
+            executor = version.executor
+        return executor.invoke(payload or b"{}", **kwargs)
+
+    def _run_event(self, event: AsyncEvent) -> InvocationResult:
+        fn = self._functions.get(event.function_name)
+        version = fn.version(event.version) if fn is not None else None
+        if version is None:
+            raise self._not_found(event.function_name, event.version)
+        return self._run(version, event.payload, request_id=event.request_id,
+                         invoked_arn=event.invoked_arn)
+
+    @property
+    def async_events(self) -> list[AsyncEvent]:
+        """Every Event invocation so far, with its status and result."""
+        return list(self.async_queue.events)
+
+    def environments(self, ref: str, qualifier: str | None = None) -> list[EnvironmentInfo]:
+        """The live environments of one version (``$LATEST`` by default)."""
+        executor = self.version(ref, qualifier).executor
+        return executor.environments() if executor is not None else []
+
+    # ----------------------------------------------------------------- executors
+
+    def _pool_for(self, version: Version) -> Executor:
+        c = version.config
+        spec = EnvironmentSpec(
+            function_name=version.function_name, handler=c.handler, task_root=c.code.task_root,
+            runtime=c.runtime, memory_mb=c.memory, timeout_s=float(c.timeout),
+            ephemeral_mb=c.ephemeral_storage, environment=dict(c.environment),
+            version=version.number, region=self.region, account_id=self.account_id,
+            architecture=c.architecture, extra_env=self.extra_env)
+        folder = subdir("envs", f"{self.account_id}-{self.region}-{version.function_name}")
+        return EnvironmentPool(spec, folder, isolation=self.isolation, clock=self.clock,
+                               on_log=self._log)
+
+    def _log(self, env: ExecutionEnvironment, result: InvocationResult) -> None:
+        if self.on_logs is not None:
+            self.on_logs(env.spec.function_name, env.log_stream_name, result.logs,
+                         self.clock.now())
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Drop queued events, wait for running ones, and end every environment."""
+        self.async_queue.close(timeout)
+        with self._lock:
+            self._closed = True
+            functions, self._functions = list(self._functions.values()), {}
+        for fn in functions:
+            for version in fn.all_versions():
+                version.close()
+
+
+def _check_size(payload: bytes, invocation_type: str) -> None:
+    if invocation_type == EVENT and len(payload) > limits.ASYNC_PAYLOAD_MAX_BYTES:
+        raise RequestEntityTooLargeException(
+            f"{len(payload)} byte payload is too large for the Event invocation type "
+            f"(limit {limits.ASYNC_PAYLOAD_MAX_BYTES} bytes)")
+    if len(payload) > limits.SYNC_PAYLOAD_MAX_BYTES:
+        raise RequestEntityTooLargeException(
+            f"Request must be smaller than {limits.SYNC_PAYLOAD_MAX_BYTES} bytes for the "
+            "InvokeFunction operation")
+
+
+def _check_json(payload: bytes) -> None:
+    if payload.strip():
+        try:
+            json.loads(payload)
+        except ValueError as e:
+            raise InvalidRequestContentException(
+                f"Could not parse request body into json: Could not parse payload into json: "
+                f"{e}") from None

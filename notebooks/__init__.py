@@ -1,0 +1,2 @@
+"""Makes notebooks/conftest.py import as ``notebooks.conftest``, not a second ``conftest``
+(tests/ does ``from conftest import ...``)."""

@@ -1,0 +1,90 @@
+"""Helpers for the tests that go through boto3 under ``lambda_lab.mock_aws()``."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import textwrap
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from conftest import wait_no_workers
+
+REGION = "us-east-1"
+_names = itertools.count(1)
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+    "Action": "sts:AssumeRole"}]})
+
+
+def make_zip(source: str, module: str = "lambda_function") -> bytes:
+    """A .zip deployment package holding ``source`` (dedented) as ``<module>.py``."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr(f"{module}.py", textwrap.dedent(source))
+    return buf.getvalue()
+
+
+@pytest.fixture
+def aws() -> Iterator[Any]:
+    """A fresh emulated AWS (routing seeded); afterwards no worker process may be left."""
+    import lambda_lab
+
+    with lambda_lab.mock_aws(seed=1234) as session:
+        yield session
+    assert wait_no_workers() == set(), "stray worker processes after mock_aws() exited"
+
+
+@pytest.fixture
+def lam(aws: Any) -> Any:
+    return boto3.client("lambda", region_name=REGION)
+
+
+@pytest.fixture
+def s3(aws: Any) -> Any:
+    return boto3.client("s3", region_name=REGION)
+
+
+@pytest.fixture
+def role(aws: Any) -> str:
+    iam = boto3.client("iam", region_name=REGION)
+    return iam.create_role(RoleName="lambda-role", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+
+
+@pytest.fixture
+def create(lam: Any, role: str) -> Callable[..., str]:
+    """``create(source, **CreateFunction params)`` -> the new function's name."""
+
+    def _create(source: str, **params: Any) -> str:
+        params.setdefault("FunctionName", f"fn{next(_names)}")
+        params.setdefault("Runtime", "python3.12")
+        params.setdefault("Handler", "lambda_function.handler")
+        params.setdefault("Role", role)
+        params.setdefault("Code", {"ZipFile": make_zip(source)})
+        lam.create_function(**params)
+        return params["FunctionName"]
+
+    return _create
+
+
+def invoke_json(lam: Any, name: str, event: Any = None, **params: Any) -> tuple[dict, Any]:
+    """Invoke synchronously; return (response, parsed payload)."""
+    resp = lam.invoke(FunctionName=name, Payload=json.dumps(event or {}), **params)
+    return resp, json.loads(resp["Payload"].read() or b"null")
+
+
+def poll(check: Callable[[], Any], timeout: float = 15.0, every: float = 0.05) -> Any:
+    """Call ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(every)
