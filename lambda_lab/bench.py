@@ -3,8 +3,11 @@
     python -m lambda_lab.bench [--json] [--quick] [--only KEY[,KEY]]
 
 Figures: ``warm_invoke_native_us`` (vs. a direct in-process call of the same handler),
-``cold_start_ms`` (vs. ``python -c pass``), ``import_ms`` (vs. ``python -c pass``) and
-``idle_env_mb`` (vs. an idle ``python`` sleeping). With ``--json`` the last line printed is one
+``cold_start_ms`` (vs. ``python -c pass``), ``import_ms`` (vs. ``python -c pass``),
+``idle_env_mb`` (vs. an idle ``python`` sleeping) and ``slider_redraw_ms_p95`` (vs. an empty
+matplotlib figure of the same size rendered to PNG), and ``warm_invoke_boto3_ratio_vs_moto_floor``
+(a warm boto3 invoke under ``lambda_lab.mock_aws()`` over the same call against moto's own no-code
+Lambda). With ``--json`` the last line printed is one
 JSON object holding every figure, its ``_baseline`` and ``_ratio``, and the machine.
 """
 
@@ -27,7 +30,9 @@ if TYPE_CHECKING:
 
 HANDLER_SOURCE = 'def handler(event, context):\n    return {"ok": True}\n'
 HEAVY_MODULES = ("boto3", "botocore", "moto", "ipywidgets", "matplotlib")
-KEYS = ("warm_invoke_native_us", "cold_start_ms", "import_ms", "idle_env_mb")
+KEYS = ("warm_invoke_native_us", "cold_start_ms", "import_ms", "idle_env_mb",
+        "slider_redraw_ms_p95", "warm_invoke_boto3_ratio_vs_moto_floor",
+        "sqs_messages_per_s", "sim_ratio_vs_simpy", "burst_100k_s")
 _PKG_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -39,6 +44,8 @@ class Figure:
     value: float
     baseline: float | None = None
     goal: float | None = None
+    #: The goal is a lower bound (e.g. a speed-up over a baseline) instead of an upper bound.
+    at_least: bool = False
 
     @property
     def ratio(self) -> float | None:
@@ -48,7 +55,9 @@ class Figure:
     @property
     def passed(self) -> bool | None:
         """Whether the value meets its goal; None when there is no goal."""
-        return None if self.goal is None else self.value <= self.goal
+        if self.goal is None:
+            return None
+        return self.value >= self.goal if self.at_least else self.value <= self.goal
 
 
 class Counts(NamedTuple):
@@ -188,11 +197,114 @@ def bench_idle_env(counts: Counts) -> list[Figure]:
     return figures
 
 
+def _p95(values: list[float]) -> float:
+    """The 95th percentile (nearest rank) of ``values``."""
+    ordered = sorted(values)
+    return ordered[max(0, -(-95 * len(ordered) // 100) - 1)]
+
+
+def bench_slider_redraw(counts: Counts) -> list[Figure]:
+    """p95 of the course's memory-slider redraw (recompute, move the marker, render the PNG,
+    set the widget's outputs) vs. rendering an empty matplotlib figure of the same size to PNG."""
+    import io
+
+    from matplotlib.figure import Figure as MplFigure
+
+    from .course.widgets import slider_redraw_timings
+
+    n = max(20, 4 * counts.cold_starts)
+    redraws = slider_redraw_timings(n)
+    empty = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        MplFigure(figsize=(9.0, 3.4), dpi=80).savefig(io.BytesIO(), format="png")
+        empty.append(time.perf_counter() - t0)
+    return [Figure("slider_redraw_ms_p95", _p95(redraws) * 1000, _p95(empty) * 1000, goal=100.0)]
+
+
+def _boto3_warm_invoke_us(counts: Counts) -> float:
+    """Inside an active mock: create a trivial function through boto3, warm it, and return the
+    median ``lambda.invoke`` round trip (payload read) in microseconds."""
+    import io
+    import zipfile
+
+    import boto3
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("lambda_function.py", HANDLER_SOURCE)
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]})
+    role = boto3.client("iam", region_name="us-east-1").create_role(
+        RoleName="bench-role", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    lam = boto3.client("lambda", region_name="us-east-1")
+    lam.create_function(FunctionName="bench", Runtime="python3.12", Role=role,
+                        Handler="lambda_function.handler", Code={"ZipFile": buf.getvalue()})
+
+    def call() -> object:
+        return lam.invoke(FunctionName="bench", Payload=b"{}")["Payload"].read()
+
+    for _ in range(counts.warm_up):
+        call()
+    return _median_us(call, counts.warm_calls)
+
+
+def bench_warm_invoke_boto3(counts: Counts) -> list[Figure]:
+    """Median warm boto3 invoke of a trivial handler inside ``lambda_lab.mock_aws()`` vs. the same
+    call against moto's no-code echo (``moto.mock_aws(config={"lambda": {"use_docker": False}})``)
+    in the same run. The key's value is the ratio (goal 2.0); ``warm_invoke_boto3_us`` holds the
+    two medians."""
+    import moto
+
+    from .aws.mock import mock_aws
+
+    with mock_aws():
+        lab = _boto3_warm_invoke_us(counts)
+    with moto.mock_aws(config={"lambda": {"use_docker": False}}):
+        floor = _boto3_warm_invoke_us(counts)
+    return [Figure("warm_invoke_boto3_ratio_vs_moto_floor", lab / floor, 1.0, goal=2.0),
+            Figure("warm_invoke_boto3_us", lab, floor)]
+
+
+def bench_sqs_messages_per_s(counts: Counts) -> list[Figure]:
+    """Messages per second through an SQS event source mapping (batches of 10) to a trivial
+    handler with the real executor; a throughput, so no upper-bound goal."""
+    from .sources.benchmark import sqs_messages_per_s
+
+    return [Figure("sqs_messages_per_s", sqs_messages_per_s(counts.warm_calls))]
+
+
+def bench_sim_ratio(counts: Counts) -> list[Figure]:
+    """Simulator events per second over SimPy's on the same model, side by side in one run
+    (see lambda_lab.simulation.benchmarks). The key's value is the ratio (goal >= 2.0);
+    ``sim_events_per_s`` holds the two rates."""
+    from .simulation.benchmarks import sim_vs_simpy
+
+    ours, simpy_rate = sim_vs_simpy(seconds=30.0 if counts is QUICK else 100.0, repeats=3)
+    return [Figure("sim_ratio_vs_simpy", ours / simpy_rate, 1.0, goal=2.0, at_least=True),
+            Figure("sim_events_per_s", ours, simpy_rate)]
+
+
+def bench_burst_100k(counts: Counts) -> list[Figure]:
+    """A 100,000-invocation burst through the simulated platform model (results and cost) vs.
+    a plain-Python loop over the same 100k arrivals, in seconds (goal 1.0)."""
+    from .simulation.benchmarks import burst_100k
+
+    best, base, _ = burst_100k(repeats=2 if counts is QUICK else 3)
+    return [Figure("burst_100k_s", best, base, goal=1.0)]
+
+
 BENCHMARKS: dict[str, Callable[[Counts], list[Figure]]] = {
     "warm_invoke_native_us": bench_warm_invoke,
     "cold_start_ms": bench_cold_start,
     "import_ms": bench_import,
     "idle_env_mb": bench_idle_env,
+    "slider_redraw_ms_p95": bench_slider_redraw,
+    "warm_invoke_boto3_ratio_vs_moto_floor": bench_warm_invoke_boto3,
+    "sqs_messages_per_s": bench_sqs_messages_per_s,
+    "sim_ratio_vs_simpy": bench_sim_ratio,
+    "burst_100k_s": bench_burst_100k,
 }
 
 
@@ -206,7 +318,8 @@ def table(figures: list[Figure]) -> str:
     for f in figures:
         verdict = {None: "-", True: "pass", False: "FAIL"}[f.passed]
         ratio = "-" if f.ratio is None else f"{f.ratio:.3g}x"
-        rows.append((f.key, _fmt(f.value), _fmt(f.baseline), ratio, _fmt(f.goal), verdict))
+        goal = (">=" if f.at_least and f.goal is not None else "") + _fmt(f.goal)
+        rows.append((f.key, _fmt(f.value), _fmt(f.baseline), ratio, goal, verdict))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
                        for i, (c, w) in enumerate(zip(r, widths, strict=True))) for r in rows]
@@ -260,7 +373,8 @@ def main(argv: list[str] | None = None) -> int:
             zygote._shared.close()
     heavy = heavy_imports()
     print(table(figures))
-    print("ratios are against a baseline measured in the same run; goals are upper bounds\n"
+    print("ratios are against a baseline measured in the same run; goals are upper bounds "
+          "(lower bounds where marked >=)\n"
           f"heavy imports in `import lambda_lab`: {', '.join(heavy) or 'none'}"
           f" ({'FAIL' if heavy else 'pass'})")
     if args.json:

@@ -14,7 +14,8 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-KEYS = ("warm_invoke_native_us", "cold_start_ms", "import_ms", "idle_env_mb")
+KEYS = ("warm_invoke_native_us", "cold_start_ms", "import_ms", "idle_env_mb",
+        "slider_redraw_ms_p95", "warm_invoke_boto3_ratio_vs_moto_floor")
 HEAVY = ("boto3", "botocore", "moto", "ipywidgets", "matplotlib")
 
 
@@ -51,8 +52,17 @@ def test_report_extras(report: dict) -> None:
     assert report["heavy_imports"] == []
     assert report["machine"]["cpu_count"] >= 1
     assert report["machine"]["python"] == ".".join(map(str, sys.version_info[:3]))
-    for key in ("warm_invoke_native_us", "cold_start_ms", "import_ms"):
+    for key in ("warm_invoke_native_us", "cold_start_ms", "import_ms", "slider_redraw_ms_p95"):
         assert isinstance(report[f"{key}_pass"], bool)
+
+
+def test_boto3_ratio_is_against_moto_floor(report: dict) -> None:
+    """The key's value is the ratio itself; the two medians are in ``warm_invoke_boto3_us``."""
+    key = "warm_invoke_boto3_ratio_vs_moto_floor"
+    lab, floor = report["warm_invoke_boto3_us"], report["warm_invoke_boto3_us_baseline"]
+    assert _positive(lab) and _positive(floor)
+    assert report[key] == pytest.approx(lab / floor, rel=0.01)
+    assert report[f"{key}_goal"] == 2.0 and isinstance(report[f"{key}_pass"], bool)
 
 
 def test_dispatcher_runs_bench_subset() -> None:

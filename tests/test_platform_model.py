@@ -165,6 +165,8 @@ def test_events_succeed_or_fail_and_are_recorded():
     second = p.invoke("bad", b"{}", invocation_type="Event").event
     assert first.status in ("queued", "running") and second.status == "queued"
     gate.set()
+    assert p.async_queue.settle(5)
+    p.clock.advance(180)  # a function error is retried twice, 1 then 2 minutes later (issue #3)
     assert first.wait(5) and second.wait(5)
     assert (first.status, second.status) == ("succeeded", "failed")
     assert second.result.function_error == "Unhandled"

@@ -16,6 +16,7 @@ from moto.awslambda.models import LambdaBackend
 from moto.core.base_backend import BackendDict
 
 from ..platform import EVENT, REQUEST_RESPONSE, Platform
+from .roles import role_credentials
 
 __all__ = ["LabLambdaBackend", "Session", "install", "new_backend_dict"]
 
@@ -43,6 +44,8 @@ class LabLambdaBackend(LambdaBackend):
         if _session is None:
             raise RuntimeError("lambda_lab's Lambda backend is used outside lambda_lab.mock_aws()")
         self.platform: Platform = _session.new_platform(region_name, account_id)
+        if self.platform.role_credentials is None:  # handlers run with the function's role
+            self.platform.role_credentials = role_credentials(account_id, region_name)
 
     @property
     def _url_module(self) -> ModuleType:

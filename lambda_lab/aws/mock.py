@@ -21,7 +21,9 @@ from typing import Any, TypeVar
 from unittest import mock
 
 from ..clock import RealTimeClock, VirtualClock
-from ..platform import AsyncEvent, Platform
+from ..platform import AsyncEvent, Platform, asyncq
+from ..platform.concurrency import SCALING_RULES
+from ..sources import hooks as sources_hooks
 from . import backend, services
 
 __all__ = ["MockAWS", "mock_aws"]
@@ -36,15 +38,24 @@ class MockAWS:
 
     ``clock``: the platform clock (default: a RealTimeClock owned and closed by the mock);
     ``seed``: seeds alias routing; ``server``: start the in-process moto server handlers use;
-    ``isolation``: passed to the execution environments.
+    ``isolation``: passed to the execution environments; ``account_concurrency``: the account's
+    concurrency limit (default 1,000; see :meth:`set_account_concurrency`); ``scaling_rule``:
+    ``"2023"`` (1,000 new environments per 10 s per function) or ``"2020"`` (the older
+    account-wide burst, then +500 per minute).
     """
 
     def __init__(self, *, clock: VirtualClock | None = None, seed: int | None = None,
-                 server: bool = True, isolation: str = "auto") -> None:
+                 server: bool = True, isolation: str = "auto",
+                 account_concurrency: int | None = None, scaling_rule: str = "2023") -> None:
         self._clock_arg = clock
         self._seed = seed
         self._with_server = server
         self.isolation = isolation
+        if scaling_rule not in SCALING_RULES:
+            raise ValueError(f"scaling_rule must be one of {SCALING_RULES}, got {scaling_rule!r}")
+        self.account_concurrency = account_concurrency
+        self.scaling_rule = scaling_rule
+        self._unreserved_min: int | None = None
         self.clock: VirtualClock | None = None
         self.rng = random.Random(seed)
         self.endpoint_url: str | None = None
@@ -53,6 +64,7 @@ class MockAWS:
         self._moto: Any = None
         self._server: Any = None
         self._server_thread: threading.Thread | None = None
+        self.server_port = 0  #: the server's port on 127.0.0.1 (0: any free one)
 
     # ----------------------------------------------------------------- lifetime
 
@@ -76,6 +88,7 @@ class MockAWS:
             for p in self._patches:
                 p.start()
             backend.install(self)
+            sources_hooks.install(self)  # moto's SQS on the platform clock; triggers
             self._moto = moto.mock_aws()
             self._moto.start()
             if self._with_server:
@@ -96,7 +109,8 @@ class MockAWS:
                 pass
 
         app = DomainDispatcherApplication(create_backend_app)
-        self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
+        self._server = make_server("127.0.0.1", self.server_port, app, threaded=True,
+                                   request_handler=_Quiet)
         self._server_thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
                                                name="lambda-lab-moto-server", daemon=True)
         self._server_thread.start()
@@ -107,6 +121,7 @@ class MockAWS:
         """End every environment and background thread, stop the server, restore moto."""
         global _active
         try:
+            sources_hooks.uninstall(self)  # pollers and schedules stop before the platforms
             for platform in self.platforms():
                 platform.close()
             if self._server is not None:
@@ -150,9 +165,11 @@ class MockAWS:
     def new_platform(self, region: str, account_id: str) -> Platform:
         """Called by the Lambda backend for each account and Region on first use."""
         env = {"AWS_ENDPOINT_URL": self.endpoint_url} if self.endpoint_url else {}
-        return Platform(region=region, account_id=account_id, clock=self.clock, rng=self.rng,
-                        extra_env=env, on_logs=services.cloudwatch_sink(account_id, region),
-                        isolation=self.isolation)
+        platform = Platform(region=region, account_id=account_id, clock=self.clock, rng=self.rng,
+                            extra_env=env, on_logs=services.cloudwatch_sink(account_id, region),
+                            isolation=self.isolation)
+        self._configure_concurrency(platform)
+        return platform
 
     def platform(self, region: str = "us-east-1", account_id: str = "123456789012") -> Platform:
         """The Lambda platform of one account and Region (created if not used yet)."""
@@ -169,11 +186,30 @@ class MockAWS:
         """Fast-forward platform time, running every timer that falls due; returns how many ran."""
         if self.clock is None:
             raise RuntimeError("mock_aws() is not active")
-        return self.clock.advance(seconds)
+        # waits for async attempts in flight first, and for those the timers start (asyncq)
+        return asyncq.advance(self.clock, lambda: [p.async_queue for p in self.platforms()],
+                              seconds)
 
     def seed(self, value: int | None) -> None:
         """Re-seed alias routing (weighted version choice)."""
         self.rng.seed(value)
+
+    def set_account_concurrency(self, limit: int, *, unreserved_min: int | None = None) -> None:
+        """Set the account concurrency limit of every Region (for teaching; AWS raises it on
+        request). ``unreserved_min`` overrides the unreserved minimum (100, or the whole limit
+        below 100). Raises ValueError if ``limit`` is negative."""
+        self.account_concurrency = limit
+        self._unreserved_min = unreserved_min
+        for platform in self.platforms():
+            platform.concurrency.set_account_limit(limit, unreserved_min=unreserved_min)
+
+    def _configure_concurrency(self, platform: Platform) -> None:
+        c = platform.concurrency
+        if self.account_concurrency is not None:
+            c.set_account_limit(self.account_concurrency,
+                                unreserved_min=self._unreserved_min)
+        if self.scaling_rule != c.scaling_rule:
+            c.set_scaling_rule(self.scaling_rule)
 
     @property
     def async_events(self) -> list[AsyncEvent]:
@@ -181,11 +217,14 @@ class MockAWS:
         return [e for p in self.platforms() for e in p.async_events]
 
     def wait_async(self, timeout: float | None = 30.0) -> bool:
-        """Wait until every Event invocation so far has an outcome; False on timeout."""
+        """Wait until no Event invocation is queued or running (those waiting for a retry on
+        the clock excepted: ``advance`` runs them); False on timeout."""
         return all(p.async_queue.join(timeout) for p in self.platforms())
 
 
 def mock_aws(*, clock: VirtualClock | None = None, seed: int | None = None, server: bool = True,
-             isolation: str = "auto") -> MockAWS:
+             isolation: str = "auto", account_concurrency: int | None = None,
+             scaling_rule: str = "2023") -> MockAWS:
     """An emulated AWS: a context manager (``with mock_aws() as aws``) or a decorator."""
-    return MockAWS(clock=clock, seed=seed, server=server, isolation=isolation)
+    return MockAWS(clock=clock, seed=seed, server=server, isolation=isolation,
+                   account_concurrency=account_concurrency, scaling_rule=scaling_rule)

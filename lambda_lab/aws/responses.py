@@ -23,6 +23,11 @@ from ..errors import InvalidParameterValueException, LambdaError
 from ..platform import DRY_RUN, EVENT, Code, FunctionConfig, Platform
 from ..platform.arns import parse_function_ref
 from . import services, shapes
+from .async_api import AsyncResponses
+from .concurrency_api import ConcurrencyResponses
+from .esm_api import EventSourceMappingResponses
+from .layers_api import LayersAPI
+from .permissions_api import PermissionResponses
 
 __all__ = ["LabResponse"]
 
@@ -34,7 +39,8 @@ def _reply(status: int, body: Any = "", headers: dict[str, str] | None = None) -
         text
 
 
-class LabResponse(LambdaResponse):
+class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses,
+                  EventSourceMappingResponses, PermissionResponses, LambdaResponse):
     """moto's Lambda responses, answered by lambda_lab's platform where it differs from AWS."""
 
     @property
@@ -91,7 +97,9 @@ class LabResponse(LambdaResponse):
             ephemeral_storage=(body.get("EphemeralStorage") or {}).get("Size", 512),
             environment=(body.get("Environment") or {}).get("Variables") or {},
             description=body.get("Description", ""),
-            architecture=(body.get("Architectures") or ["x86_64"])[0])
+            architecture=(body.get("Architectures") or ["x86_64"])[0],
+            layers=self._layer_refs(body.get("Layers")),
+            dead_letter_arn=(body.get("DeadLetterConfig") or {}).get("TargetArn") or "")
         config.validate()
         services.check_role(self.current_account, config.role)
         config = replace(config, code=self._code(name, body.get("Code") or {}))
@@ -138,6 +146,10 @@ class LabResponse(LambdaResponse):
             changes["environment"] = (body["Environment"] or {}).get("Variables") or {}
         if "EphemeralStorage" in body:
             changes["ephemeral_storage"] = body["EphemeralStorage"]["Size"]
+        if "Layers" in body:
+            changes["layers"] = self._layer_refs(body["Layers"] or [])
+        if "DeadLetterConfig" in body:
+            changes["dead_letter_arn"] = (body["DeadLetterConfig"] or {}).get("TargetArn") or ""
         fn = self.platform.function(self._path_function())
         replace(fn.latest.config, **changes).validate()
         if "role" in changes:
@@ -215,7 +227,8 @@ class LabResponse(LambdaResponse):
             payload = payload.encode()
         kind = self.headers.get("X-Amz-Invocation-Type") or "RequestResponse"
         inv = self.platform.invoke(self._path_function(), payload, qualifier=self._qualifier(),
-                                   invocation_type=kind, client_context=self._client_context())
+                                   invocation_type=kind, client_context=self._client_context(),
+                                   trace_id=self.headers.get("X-Amzn-Trace-Id"))
         headers = {"x-amzn-RequestId": inv.request_id}
         if kind == EVENT:
             return _reply(202, b"", headers)

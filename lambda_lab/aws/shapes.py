@@ -48,6 +48,10 @@ def configuration(platform: Platform, version: Version, arn_qualifier: str | Non
     }
     if c.environment:
         shape["Environment"] = {"Variables": dict(c.environment)}
+    if c.layers:
+        shape["Layers"] = [{"Arn": r.arn, "CodeSize": r.code_size} for r in c.layers]
+    if c.dead_letter_arn:
+        shape["DeadLetterConfig"] = {"TargetArn": c.dead_letter_arn}
     return shape
 
 
@@ -62,6 +66,9 @@ def get_function_shape(platform: Platform, fn: Function, version: Version,
     }
     if fn.tags:
         shape["Tags"] = dict(fn.tags)
+    reserved = platform.concurrency.reserved(fn.name)
+    if reserved is not None:
+        shape["Concurrency"] = {"ReservedConcurrentExecutions": reserved}
     return shape
 
 

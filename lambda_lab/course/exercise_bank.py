@@ -6,6 +6,7 @@ import it inside the check function, so importing the course stays cheap.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import math
 import numbers
@@ -14,7 +15,18 @@ from typing import Any
 from lambda_lab.course.exercises import Check, Exercise, FakeContext, is_unanswered, register
 from lambda_lab.course.solutions import source
 
-__all__ = ["CHEAPEST_MEMORY", "GB_SECONDS", "HELLO_HANDLER", "ONE_VCPU", "TIMEOUT_AWARE"]
+__all__ = [
+    "CHEAPEST_MEMORY",
+    "COLD_START_FLAG",
+    "CONCURRENCY_NEEDED",
+    "FREE_TIER_COMPUTE",
+    "GB_SECONDS",
+    "HELLO_HANDLER",
+    "ONE_VCPU",
+    "RESERVED_HEADROOM",
+    "REUSE_CONNECTION",
+    "TIMEOUT_AWARE",
+]
 
 
 def _is_number(answer: Any) -> str | None:
@@ -412,5 +424,405 @@ CHEAPEST_MEMORY = register(
             "min(durations, key=...) returns the key with the smallest value of a function.",
         ],
         solution=source("cheapest_memory"),
+    )
+)
+
+
+# --- 03: module-level code and warm environments -------------------------------------------------
+
+_REUSE_CONNECTION_STUB = """\
+code = '''
+import time
+
+
+def connect():
+    # Stands in for opening a database connection: it takes 300 ms.
+    time.sleep(0.3)
+    return {"opened_at": time.time()}
+
+
+def handler(event, context):
+    db = connect()  # TODO: open the connection once per environment, not on every invocation
+    return {"opened_at": db["opened_at"]}
+'''
+"""
+
+_COLD_START_FLAG_STUB = """\
+code = '''
+def handler(event, context):
+    # TODO: return True on the first invocation of each execution environment, else False
+    return {"cold_start": None}
+'''
+"""
+
+#: What the two 03 checkers do with the code: 3 invocations, a reset (a new environment), 1 more.
+_WARM_CALLS = 3
+
+
+def _stub_code(stub: str) -> str:
+    return _run_stub(stub)["code"]
+
+
+def _run_stub(stub: str) -> dict[str, Any]:
+    namespace: dict[str, Any] = {}
+    exec(compile(stub, "<stub>", "exec"), namespace)
+    return namespace
+
+
+def _same_code(a: str, b: str) -> bool:
+    def lines(text: str) -> list[str]:
+        return [line.rstrip() for line in text.strip().splitlines() if line.strip()]
+
+    return lines(a) == lines(b)
+
+
+def _code_not_attempted(stub: str) -> Any:
+    def not_attempted(answer: Any) -> bool:
+        if is_unanswered(answer):
+            return True
+        return isinstance(answer, str) and _same_code(answer, _stub_code(stub))
+
+    return not_attempted
+
+
+def _defines_handler(answer: Any) -> str | None:
+    if not isinstance(answer, str):
+        return f"code should be the module's source text (a str), not {type(answer).__name__}"
+    try:
+        tree = ast.parse(answer)
+    except SyntaxError as exc:
+        return f"the code has a syntax error on line {exc.lineno}: {exc.msg}"
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == "handler":
+            if len(node.args.args) == 2:
+                return None
+            return "define it as def handler(event, context): — Lambda passes two arguments"
+    return "the code needs a module-level def handler(event, context):"
+
+
+_env_runs: dict[str, list[Any]] = {}
+
+
+def _environment_runs(code: str) -> list[Any]:
+    """Deploy ``code``; invoke it ``_WARM_CALLS`` times, reset it, invoke once more (cached)."""
+    cached = _env_runs.get(code)
+    if cached is not None:
+        return cached
+    import lambda_lab as ll
+
+    fn = ll.deploy(code, name="exercise-execution-context", handler="lambda_function.handler")
+    try:
+        results = [fn.invoke({}) for _ in range(_WARM_CALLS)]
+        fn.reset()
+        results.append(fn.invoke({}))
+    finally:
+        fn.delete()
+    _env_runs.clear()
+    _env_runs[code] = results
+    return results
+
+
+def _payload_value(result: Any, key: str) -> Any:
+    if not result.ok:
+        raise AssertionError(f"the handler failed with {result.error_type}: {result.error_message}")
+    payload = result.payload
+    if not isinstance(payload, dict) or key not in payload:
+        raise AssertionError(f"return a dict with the key {key!r}, e.g. {{{key!r}: ...}}")
+    return payload[key]
+
+
+def _opened_at(code: str) -> list[Any]:
+    return [_payload_value(r, "opened_at") for r in _environment_runs(code)]
+
+
+def _returns_opened_at(answer: Any) -> str | None:
+    value = _opened_at(answer)[0]
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return "'opened_at' should be the number connect() returned (time.time())"
+    return None
+
+
+def _warm_reuses_connection(answer: Any) -> str | None:
+    warm = _opened_at(answer)[:_WARM_CALLS]
+    if len(set(warm)) == 1:
+        return None
+    return (
+        "each invocation opened a new connection: call connect() at module level (outside "
+        "the handler), so it runs once per execution environment"
+    )
+
+
+def _warm_is_fast(answer: Any) -> str | None:
+    _opened_at(answer)  # the handler must work first
+    slow = [r.duration_ms for r in _environment_runs(answer)[1:_WARM_CALLS] if r.duration_ms > 150]
+    if slow:
+        return (
+            f"a warm invocation took {slow[0]:.0f} ms: the handler should not wait for "
+            "connect() (300 ms) once the environment has a connection"
+        )
+    return None
+
+
+def _new_environment_connects(answer: Any) -> str | None:
+    opened = _opened_at(answer)
+    if opened[-1] != opened[0] and _environment_runs(answer)[-1].cold_start:
+        return None
+    return (
+        "a new execution environment must open its own connection: don't hard-code "
+        "'opened_at', return what connect() gave"
+    )
+
+
+REUSE_CONNECTION = register(
+    Exercise(
+        id="reuse-connection",
+        title="Open the connection once per execution environment",
+        topic="03-execution-context",
+        answer_name="code",
+        stub=_REUSE_CONNECTION_STUB,
+        not_attempted=_code_not_attempted(_REUSE_CONNECTION_STUB),
+        checks=[
+            Check("code is module source with def handler(event, context)", _defines_handler),
+            Check("the handler returns {'opened_at': <number>}", _returns_opened_at),
+            Check("warm invocations reuse the environment's connection", _warm_reuses_connection),
+            Check("warm invocations take under 150 ms (no new connect())", _warm_is_fast),
+            Check("a new environment opens a new connection", _new_environment_connects),
+        ],
+        hints=[
+            "Code at module level runs once per execution environment, in the init phase; "
+            "the handler runs on every invocation.",
+            "Move the call db = connect() out of the handler, below def connect().",
+            "The handler then only reads the module-level db: return {'opened_at': "
+            "db['opened_at']}.",
+        ],
+        solution=source("reuse_connection"),
+    )
+)
+
+
+def _cold_flags(code: str) -> list[Any]:
+    return [_payload_value(r, "cold_start") for r in _environment_runs(code)]
+
+
+def _returns_a_bool(answer: Any) -> str | None:
+    flags = _cold_flags(answer)
+    if all(isinstance(flag, bool) for flag in flags):
+        return None
+    return "'cold_start' should be True or False (a bool), not None"
+
+
+def _first_is_cold(answer: Any) -> str | None:
+    if _cold_flags(answer)[0] is True:
+        return None
+    return "the first invocation of a new environment is a cold start: return True there"
+
+
+def _warm_are_not_cold(answer: Any) -> str | None:
+    if all(flag is False for flag in _cold_flags(answer)[1:_WARM_CALLS]):
+        return None
+    return (
+        "the 2nd and 3rd invocations ran in the same (warm) environment: return False there; "
+        "a module-level variable remembers what happened in this environment"
+    )
+
+
+def _new_environment_is_cold(answer: Any) -> str | None:
+    if _cold_flags(answer)[-1] is True:
+        return None
+    return "after fn.reset() a new environment starts: its first invocation is cold again"
+
+
+def _agrees_with_lambda(answer: Any) -> str | None:
+    runs = _environment_runs(answer)
+    if [r.cold_start for r in runs] == _cold_flags(answer):
+        return None
+    return "the flag should agree with the REPORT line (Init Duration) of each invocation"
+
+
+COLD_START_FLAG = register(
+    Exercise(
+        id="cold-start-flag",
+        title="A handler that knows whether it runs in a new environment",
+        topic="03-execution-context",
+        answer_name="code",
+        stub=_COLD_START_FLAG_STUB,
+        not_attempted=_code_not_attempted(_COLD_START_FLAG_STUB),
+        checks=[
+            Check("code is module source with def handler(event, context)", _defines_handler),
+            Check("the handler returns {'cold_start': True or False}", _returns_a_bool),
+            Check("the first invocation says True", _first_is_cold),
+            Check("warm invocations say False", _warm_are_not_cold),
+            Check("a new environment says True again", _new_environment_is_cold),
+            Check("every answer agrees with Lambda's own record", _agrees_with_lambda),
+        ],
+        hints=[
+            "Module-level code runs once per execution environment; a module-level variable "
+            "keeps its value between warm invocations of that environment.",
+            "Start with cold = True at module level; in the handler, remember its value, then "
+            "set it to False (declare global cold first).",
+            "Return the remembered value: {'cold_start': was_cold}.",
+        ],
+        solution=source("cold_start_flag"),
+    )
+)
+
+
+# --- 01: how far the free tier's compute goes ----------------------------------------------------
+
+_FREE_TIER_COMPUTE = 400_000 / ((512 / 1024) * (200 / 1000))  # 4,000,000 invocations
+
+
+def _free_tier_compute_value(answer: Any) -> str | None:
+    if _is_number(answer) is not None:
+        return "first make the answer a number"
+    if math.isclose(answer, _FREE_TIER_COMPUTE, rel_tol=1e-3):
+        return None
+    slips = {
+        1_000_000: "1 million is the free tier's requests; the question is about its "
+        "400,000 GB-seconds of compute",
+        400_000 / (512 * 0.2): "that divides by MB-seconds: convert 512 MB to GB first "
+        "(1 GB = 1,024 MB)",
+        400_000 / (0.5 * 200): "that uses milliseconds: convert 200 ms to seconds first",
+        400_000 / (512 * 200): "convert both: MB to GB (÷ 1,024) and ms to seconds (÷ 1,000)",
+        400_000 / (0.512 * 0.2): "Lambda's GB is 1,024 MB, so 512 MB is exactly 0.5 GB",
+        400_000 * 0.5 * 0.2: "divide the free GB-seconds by the GB-seconds of one invocation",
+    }
+    for value, message in slips.items():
+        if math.isclose(answer, value, rel_tol=1e-3):
+            return message
+    return "invocations = free GB-seconds ÷ (memory in GB × duration in seconds)"
+
+
+FREE_TIER_COMPUTE = register(
+    Exercise(
+        id="free-tier-compute",
+        title="How many invocations fit in the free tier's 400,000 GB-seconds?",
+        topic="01-first-function",
+        checks=[
+            Check("the answer is a number", _is_number),
+            Check(
+                "the answer is the number of invocations the free compute covers",
+                _free_tier_compute_value,
+            ),
+        ],
+        hints=[
+            "One invocation uses (memory in GB × duration in seconds) GB-seconds.",
+            "512 MB = 0.5 GB and 200 ms = 0.2 s, so one invocation is 0.1 GB-s.",
+            "Divide the free tier's 400,000 GB-s by the GB-s of one invocation.",
+        ],
+        solution=source("free_tier_compute"),
+    )
+)
+
+
+# --- 04: how much a third function may reserve ---------------------------------------------------
+
+_HEADROOM = 3_000 - 100 - 1_200 - 900  # 800
+
+
+def _is_whole_number(answer: Any) -> str | None:
+    if isinstance(answer, bool) or not isinstance(answer, numbers.Integral):
+        return f"answer should be a whole number (an int), not {type(answer).__name__}"
+    return None
+
+
+def _headroom_value(answer: Any) -> str | None:
+    if answer == _HEADROOM:
+        return None
+    slips = {
+        900: "100 executions always stay unreserved: subtract them from the account's limit too",
+        1_900: "subtract what the other two functions already reserve (1,200 and 900)",
+        2_900: "subtract what the other two functions already reserve (1,200 and 900)",
+        -1_200: "the account's limit here is 3,000, not the default 1,000",
+        700: "only 100 stay unreserved, not 200",
+    }
+    return slips.get(answer, "reserved in total ≤ account limit − 100; subtract what others hold")
+
+
+RESERVED_HEADROOM = register(
+    Exercise(
+        id="reserved-headroom",
+        title="How much can a third function reserve?",
+        topic="04-concurrency",
+        checks=[
+            Check("the answer is an int", _is_whole_number),
+            Check("the answer leaves the unreserved minimum free", _headroom_value),
+        ],
+        hints=[
+            "Reserved concurrency of all functions together may not push the account's "
+            "unreserved concurrency below 100.",
+            "So the total reserved is at most 3,000 − 100 = 2,900.",
+            "Subtract what the two other functions already reserve.",
+        ],
+        solution=source("reserved_headroom"),
+    )
+)
+
+
+# --- 04: the concurrency a steady load needs -----------------------------------------------------
+
+#: (requests per second, mean duration ms) -> environments busy at once, rounded up. The durations
+#: are exact binary fractions of a second, so rate × ms / 1000 and rate × (ms / 1000) agree.
+_LOADS = {(100, 250): 25, (50, 1500): 75, (1000, 125): 125, (10, 30): 1, (6, 750): 5}
+
+_CONCURRENCY_NEEDED_STUB = '''\
+import math  # noqa: F401 - math.ceil may help
+
+
+def concurrency_needed(requests_per_second, duration_ms):
+    """Execution environments a steady load keeps busy at once (a whole number)."""
+    ...
+'''
+
+
+def _returns_an_int(answer: Any) -> str | None:
+    if not callable(answer):
+        return f"concurrency_needed should be a function, not {type(answer).__name__}"
+    value = answer(100, 250)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        return f"return a whole number of environments (an int), not {type(value).__name__}"
+    return None
+
+
+def _littles_law(answer: Any) -> str | None:
+    value = answer(100, 250)
+    if value == 25:
+        return None
+    if value == 25_000:
+        return "convert the duration to seconds first (250 ms = 0.25 s)"
+    if value in (400, 1, 0):
+        return "concurrency = requests per second × duration in seconds (multiply, don't divide)"
+    return "concurrency = requests per second × average duration in seconds"
+
+
+def _rounds_up(answer: Any) -> str | None:
+    for (rate, duration_ms), expected in _LOADS.items():
+        value = answer(rate, duration_ms)
+        if value != expected:
+            return (
+                f"for {rate} requests/s of {duration_ms} ms it returned {value!r}, not "
+                f"{expected}: part of an environment still needs a whole one (math.ceil)"
+            )
+    return None
+
+
+CONCURRENCY_NEEDED = register(
+    Exercise(
+        id="concurrency-needed",
+        title="The concurrency a steady load needs",
+        topic="04-concurrency",
+        answer_name="concurrency_needed",
+        stub=_CONCURRENCY_NEEDED_STUB,
+        checks=[
+            Check("concurrency_needed(rate, ms) returns an int", _returns_an_int),
+            Check("100 requests/s of 250 ms need 25 environments", _littles_law),
+            Check("it rounds up to whole environments", _rounds_up),
+        ],
+        hints=[
+            "Each request keeps one execution environment busy for its whole duration.",
+            "Concurrency = requests per second × average duration in seconds.",
+            "Convert ms to seconds (÷ 1,000), multiply, then round up with math.ceil.",
+        ],
+        solution=source("concurrency_needed"),
     )
 )

@@ -99,7 +99,7 @@ def memory_slider_ui(curve: PowerCurve, value: int = limits.MB_PER_VCPU) -> Slid
         style={"description_width": "initial"},
         layout=widgets.Layout(width="95%"),
     )
-    summary = widgets.HTML(layout=widgets.Layout(height="3em"))
+    summary = widgets.HTML(layout=widgets.Layout(height="4.5em"))  # two lines of summary
     output = widgets.Output(layout=widgets.Layout(height=FIGURE_HEIGHT))
 
     fig = power_figure(curve, value)

@@ -19,6 +19,7 @@ import shutil
 import signal
 import socket
 import struct
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -150,6 +151,13 @@ class _SocketChannel:
         self.sock.close()
 
 
+def _needs_host_tmp(env_dir: str, spec: EnvironmentSpec) -> bool:
+    """Whether the worker needs files under the host's /tmp (then /tmp cannot be replaced)."""
+    paths = [env_dir, spec.task_root, *spec.layer_paths, sys.prefix, sys.base_prefix,
+             sys.executable, *sys.path]
+    return any(p and os.path.realpath(p).startswith("/tmp/") for p in paths)
+
+
 def find_bootstrap(spec: EnvironmentSpec) -> str | None:
     """A custom runtime's entry point: ``bootstrap`` in the code, else in a layer (/opt)."""
     roots = [spec.task_root, *(os.path.dirname(p) for p in spec.layer_paths)]
@@ -233,9 +241,9 @@ class ExecutionEnvironment:
     def _isolation_request(self) -> str:
         if self._requested_isolation != "auto":
             return self._requested_isolation
-        # A private tmpfs on /tmp would hide code and logs kept under /tmp: fall back then.
-        under_tmp = (self.dir + "/").startswith("/tmp/") or self.spec.task_root.startswith("/tmp/")
-        return "fallback" if under_tmp else "namespace"
+        # A private tmpfs on /tmp would hide code, logs or the Python installation kept under
+        # /tmp (a virtualenv there, say): fall back then.
+        return "fallback" if _needs_host_tmp(self.dir, self.spec) else "namespace"
 
     def start(self, timeout: float = INIT_TIMEOUT_S) -> None:
         """Fork the worker and run the init phase (import the handler module).

@@ -35,6 +35,7 @@ class EnvironmentPool:
         self._lock = threading.Lock()
         self._idle: list[tuple[float, ExecutionEnvironment]] = []  # (idle since, env), LIFO
         self._busy: set[ExecutionEnvironment] = set()
+        self._pinned: set[ExecutionEnvironment] = set()  # provisioned: keep-alive never reclaims
         self._reaper = None
         self._closed = False
 
@@ -66,17 +67,33 @@ class EnvironmentPool:
         with self._lock:
             self._busy.discard(env)
             keep = env.state == "idle" and not self._closed
+            if not keep:
+                self._pinned.discard(env)
             if keep:
                 self._idle.append((self.clock.now(), env))
                 self._arm_reaper()
         if not keep:
             env.shutdown()
 
-    def add_idle(self, env: ExecutionEnvironment) -> None:
-        """Put an environment started elsewhere (e.g. provisioned) into the idle set."""
+    def add_idle(self, env: ExecutionEnvironment, *, pinned: bool = False) -> None:
+        """Put an environment started elsewhere (e.g. provisioned) into the idle set;
+        ``pinned``: keep-alive never reclaims it (until :meth:`unpin`)."""
         with self._lock:
+            if pinned:
+                self._pinned.add(env)
             self._idle.append((self.clock.now(), env))
             self._arm_reaper()
+
+    def unpin(self, envs: list[ExecutionEnvironment]) -> None:
+        """Let pinned environments go: idle ones end now, busy ones live on as on-demand
+        environments (reclaimed by keep-alive)."""
+        gone = set(envs)
+        with self._lock:
+            self._pinned -= gone
+            idle = [env for _, env in self._idle if env in gone]
+            self._idle = [(s, e) for s, e in self._idle if e not in gone]
+        for env in idle:
+            env.shutdown()
 
     def invoke(self, payload: bytes, **kwargs) -> InvocationResult:
         """Run one invocation on an environment of this pool."""
@@ -93,15 +110,18 @@ class EnvironmentPool:
 
     def _arm_reaper(self) -> None:
         if self._reaper is None and self._idle and self.keep_alive_s is not None:
-            due = self._idle[0][0] + self.keep_alive_s
-            self._reaper = self.clock.call_at(due, self._reap)
+            oldest = next((s for s, e in self._idle if e not in self._pinned), None)
+            if oldest is not None:
+                self._reaper = self.clock.call_at(oldest + self.keep_alive_s, self._reap)
 
     def _reap(self) -> None:
         now = self.clock.now()
         with self._lock:
             self._reaper = None
-            expired = [env for since, env in self._idle if now - since >= self.keep_alive_s]
-            self._idle = [(s, e) for s, e in self._idle if now - s < self.keep_alive_s]
+            expired = [env for since, env in self._idle
+                       if now - since >= self.keep_alive_s and env not in self._pinned]
+            self._idle = [(s, e) for s, e in self._idle
+                          if now - s < self.keep_alive_s or e in self._pinned]
             self._arm_reaper()
         for env in expired:
             env.shutdown()

@@ -19,6 +19,7 @@ from ..errors import InvalidParameterValueException
 from ..execution.environment import EnvironmentInfo
 from ..execution.result import InvocationResult
 from ..validation import validate_function_config
+from .layers import LayerRef, check_function_layers
 
 __all__ = ["LATEST", "Alias", "Code", "Executor", "Function", "FunctionConfig", "Version"]
 
@@ -53,6 +54,8 @@ class FunctionConfig:
     environment: Mapping[str, str] = field(default_factory=dict)
     description: str = ""
     architecture: str = "x86_64"
+    layers: tuple[LayerRef, ...] = ()  #: up to 5 layer versions, extracted into /opt in order
+    dead_letter_arn: str = ""  #: DeadLetterConfig.TargetArn (SQS queue or SNS topic)
 
     def validate(self) -> None:
         """Raise Lambda's error for the first value Lambda would reject."""
@@ -67,6 +70,8 @@ class FunctionConfig:
                 f"1 validation error detected: Value '[{self.architecture}]' at 'architectures' "
                 "failed to satisfy constraint: Member must satisfy constraint: [Member must "
                 "satisfy enum value set: [x86_64, arm64]]")
+        if self.layers:
+            check_function_layers(self.code.task_root, self.layers)
 
 
 class Executor(Protocol):

@@ -29,10 +29,12 @@ from ..execution.pool import EnvironmentPool
 from ..execution.result import InvocationResult
 from ..execution.spec import DEFAULT_ACCOUNT, DEFAULT_REGION, EnvironmentSpec
 from ..execution.state import subdir
-from . import aliases
+from . import aliases, layers, recursion
 from .arns import function_arn, parse_function_ref
 from .asyncq import AsyncEvent, AsyncQueue
+from .concurrency import ConcurrencyController, needs_new_environment
 from .model import LATEST, Alias, Code, Executor, Function, FunctionConfig, Version
+from .provisioned import ProvisionedConcurrency
 
 __all__ = ["DRY_RUN", "EVENT", "REQUEST_RESPONSE", "Invocation", "LogSink", "Platform"]
 
@@ -77,8 +79,14 @@ class Platform:
         self._executor_factory = executor_factory or self._pool_for
         self._functions: dict[str, Function] = {}
         self._lock = threading.RLock()
-        self.async_queue = AsyncQueue(self._run_event, workers=async_workers)
+        self.async_queue = AsyncQueue(self._run_event, workers=async_workers, platform=self)
         self._closed = False
+        #: Account limit, reserved and provisioned concurrency, scaling rate, throttles.
+        self.concurrency = ConcurrencyController(self.clock, region=region)
+        self.provisioned = ProvisionedConcurrency(self)
+        self.layers = layers.LayerStore(region, account_id, self.clock)  #: published layers
+        #: ``(role_arn, function_name) -> credentials`` for new environments; None: fake ones
+        self.role_credentials: Callable[[str, str], Mapping[str, str] | None] | None = None
 
     # ----------------------------------------------------------------- lookup
 
@@ -166,6 +174,8 @@ class Platform:
                 raise self._not_found(name, qualifier)
             if qualifier is None:
                 del self._functions[name]
+                self.concurrency.forget_function(name)
+                self.provisioned.forget_function(name)
                 for version in fn.all_versions():
                     version.close()
                 return
@@ -226,12 +236,14 @@ class Platform:
 
     def invoke(self, ref: str, payload: bytes = b"", *, qualifier: str | None = None,
                invocation_type: str = REQUEST_RESPONSE, client_context: dict | None = None,
-               identity: dict | None = None) -> Invocation:
+               identity: dict | None = None, trace_id: str | None = None) -> Invocation:
         """Invoke a function by name or ARN, optionally qualified by a version or alias.
 
-        RequestResponse runs the handler now; Event queues it (one attempt, outcome recorded
-        in :attr:`async_queue`); DryRun only checks. Raises RequestEntityTooLargeException
-        (6 MB sync, 1 MB Event), ResourceNotFoundException, InvalidRequestContentException.
+        RequestResponse runs the handler now; Event queues it (retries, destinations, DLQ:
+        :attr:`async_queue`); DryRun only checks. ``trace_id``: the caller's X-Amzn-Trace-Id
+        (recursion lineage; RecursiveInvocationException past it, see ``recursion``).
+        Raises RequestEntityTooLargeException (6 MB sync, 1 MB Event),
+        ResourceNotFoundException, InvalidRequestContentException.
         """
         name, qualifier = parse_function_ref(ref, qualifier)
         _check_size(payload, invocation_type)
@@ -242,14 +254,17 @@ class Platform:
         _check_json(payload)
         request_id = str(uuid.uuid4())
         arn = self.arn(name, qualifier)
+        trace_id = recursion.next_trace(self, fn, trace_id)  # X-Amzn-Trace-Id in, lineage+1
         if invocation_type == DRY_RUN:
             return Invocation(DRY_RUN, request_id, version.number, arn)
         if invocation_type == EVENT:
-            event = AsyncEvent(request_id, name, version.number, payload, arn, self.clock.now())
+            event = AsyncEvent(request_id, name, version.number, payload, arn, self.clock.now(),
+                               trace_id=trace_id)
             self.async_queue.submit(event)
             return Invocation(EVENT, request_id, version.number, arn, event=event)
+        recursion.check_sync(self, fn, trace_id)
         result = self._run(version, payload, request_id=request_id, invoked_arn=arn,
-                           client_context=client_context, identity=identity)
+                           client_context=client_context, identity=identity, trace_id=trace_id)
         return Invocation(REQUEST_RESPONSE, request_id, version.number, arn, result=result)
 
     def _route(self, fn: Function, qualifier: str | None) -> Version:
@@ -269,7 +284,11 @@ class Platform:
             if version.executor is None:
                 version.executor = self._executor_factory(version)
             executor = version.executor
-        return executor.invoke(payload or b"{}", **kwargs)
+        # Throttled (Throttled, a TooManyRequestsException) before anything runs; for an Event
+        # invocation the exception reaches the async queue, which must retry it, not drop it.
+        with self.concurrency.hold(version.function_name, version.number,
+                                   new_environment=needs_new_environment(executor)):
+            return executor.invoke(payload or b"{}", **kwargs)
 
     def _run_event(self, event: AsyncEvent) -> InvocationResult:
         fn = self._functions.get(event.function_name)
@@ -277,7 +296,7 @@ class Platform:
         if version is None:
             raise self._not_found(event.function_name, event.version)
         return self._run(version, event.payload, request_id=event.request_id,
-                         invoked_arn=event.invoked_arn)
+                         invoked_arn=event.invoked_arn, trace_id=event.trace_id)
 
     @property
     def async_events(self) -> list[AsyncEvent]:
@@ -298,7 +317,10 @@ class Platform:
             runtime=c.runtime, memory_mb=c.memory, timeout_s=float(c.timeout),
             ephemeral_mb=c.ephemeral_storage, environment=dict(c.environment),
             version=version.number, region=self.region, account_id=self.account_id,
-            architecture=c.architecture, extra_env=self.extra_env)
+            architecture=c.architecture, extra_env=self.extra_env,
+            layer_paths=layers.sys_path(c.layers, c.runtime),
+            credentials=(self.role_credentials(c.role, version.function_name)
+                         if self.role_credentials else None))
         folder = subdir("envs", f"{self.account_id}-{self.region}-{version.function_name}")
         return EnvironmentPool(spec, folder, isolation=self.isolation, clock=self.clock,
                                on_log=self._log)
@@ -310,6 +332,7 @@ class Platform:
 
     def close(self, timeout: float = 30.0) -> None:
         """Drop queued events, wait for running ones, and end every environment."""
+        self.provisioned.close()
         self.async_queue.close(timeout)
         with self._lock:
             self._closed = True

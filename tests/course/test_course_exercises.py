@@ -57,6 +57,34 @@ WRONG = {
         lambda event, context: {"statusCode": "200", "body": event["name"]},
         "❌ 3 of 4 checks pass — hint: statusCode should be the int 200, not the string '200'",
     ),
+    "reuse-connection": (  # module source text (starts with a newline: not run as a handler)
+        "\nimport time\n\n\ndef connect():\n    time.sleep(0.3)\n"
+        "    return {'opened_at': time.time()}\n\n\ndef handler(event, context):\n"
+        "    return {'opened_at': connect()['opened_at']}\n",
+        "❌ 3 of 5 checks pass — hint: each invocation opened a new connection: call connect() "
+        "at module level (outside the handler), so it runs once per execution environment",
+    ),
+    "free-tier-compute": (
+        1_000_000,
+        "❌ 1 of 2 checks pass — hint: 1 million is the free tier's requests; the question is "
+        "about its 400,000 GB-seconds of compute",
+    ),
+    "reserved-headroom": (
+        900,
+        "❌ 1 of 2 checks pass — hint: 100 executions always stay unreserved: subtract them "
+        "from the account's limit too",
+    ),
+    "concurrency-needed": (
+        lambda rate, duration_ms: int(rate * duration_ms / 1000),
+        "❌ 2 of 3 checks pass — hint: for 10 requests/s of 30 ms it returned 0, not 1: part of "
+        "an environment still needs a whole one (math.ceil)",
+    ),
+    "cold-start-flag": (
+        "\ndef handler(event, context):\n    return {'cold_start': True}\n",
+        "❌ 4 of 6 checks pass — hint: the 2nd and 3rd invocations ran in the same (warm) "
+        "environment: return False there; a module-level variable remembers what happened in "
+        "this environment",
+    ),
 }
 
 

@@ -1,0 +1,167 @@
+"""The asynchronous-invocation operations of the Lambda API, as response methods of ``LabResponse``.
+
+Put/Get/Update/Delete/ListFunctionEventInvokeConfig(s), with AWS's range checks
+(MaximumRetryAttempts 0-2, MaximumEventAgeInSeconds 60-21,600; lambda-facts.md "Async retries",
+"6 h retry, backoff 1 s → 5 min") and destination checks, and Put/GetFunctionRecursionConfig.
+The settings live on the platform's :class:`~lambda_lab.platform.asyncq.AsyncQueue` and in
+:mod:`lambda_lab.platform.recursion`; domain errors reach ``LabResponse.call_action``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from moto.core.common_types import TYPE_RESPONSE
+
+from ..errors import ResourceNotFoundException, ValidationException
+from ..platform import LATEST, Platform, recursion
+from ..platform.arns import parse_function_ref
+from ..platform.asyncq import EventInvokeConfig
+from ..platform.destinations import validate_destination
+
+__all__ = ["URL_PATHS", "AsyncResponses"]
+
+#: Routes moto's Lambda url map lacks (added to ``lambda_lab.aws.urls``).
+URL_PATHS = [
+    r"{0}/(?P<api_version>[^/]+)/functions/(?P<function_name>[\w_:%-]+)/recursion-config/?$",
+]
+
+
+def _reply(status: int, body: Any = "") -> TYPE_RESPONSE:
+    text = body if isinstance(body, str) else json.dumps(body)
+    return status, {"Content-Type": "application/json", "status": str(status)}, text
+
+
+def _check_ranges(body: dict[str, Any]) -> None:
+    """Raise AWS's ValidationException ("N validation errors detected: ...") for out-of-range
+    members (botocore already refuses values below the minimum; raw HTTP clients do not)."""
+    problems = []
+    for key, member, low, high in (("MaximumRetryAttempts", "maximumRetryAttempts", 0, 2),
+                                   ("MaximumEventAgeInSeconds", "maximumEventAgeInSeconds",
+                                    60, 21_600)):
+        value = body.get(key)
+        if value is None:
+            continue
+        if value > high:
+            rule = f"Member must have value less than or equal to {high}"
+        elif value < low:
+            rule = f"Member must have value greater than or equal to {low}"
+        else:
+            continue
+        problems.append(f"Value '{value}' at '{member}' failed to satisfy constraint: {rule}")
+    for which in ("OnSuccess", "OnFailure"):
+        arn = ((body.get("DestinationConfig") or {}).get(which) or {}).get("Destination")
+        if arn is not None and len(arn) > 350:
+            problems.append(f"Value '{arn}' at 'destinationConfig.{which[0].lower()}"
+                            f"{which[1:]}.destination' failed to satisfy constraint: Member "
+                            "must have length less than or equal to 350")
+    if problems:
+        n = len(problems)
+        raise ValidationException(f"{n} validation error{'s' if n > 1 else ''} detected: "
+                                  + "; ".join(problems))
+
+
+class AsyncResponses:
+    """Response methods for the async-invocation settings (a mixin of ``LabResponse``)."""
+
+    if TYPE_CHECKING:
+        platform: Platform
+        path: str
+        body: Any
+        querystring: dict[str, list[str]]
+
+    def _async_target(self) -> tuple[Any, str, str]:
+        """(function, qualifier, qualified ARN) of the request; raises ResourceNotFoundException
+        for an unknown function, version or alias."""
+        ref = unquote(self.path.split("/")[3])
+        name, qualifier = parse_function_ref(ref, self.querystring.get("Qualifier", [None])[0])
+        self.platform.version(name, qualifier)  # the function and qualifier must exist
+        fn = self.platform.function(name)
+        qualifier = qualifier or LATEST
+        return fn, qualifier, self.platform.arn(fn.name, qualifier)
+
+    def _event_config_shape(self, arn: str, config: EventInvokeConfig) -> dict[str, Any]:
+        shape: dict[str, Any] = {"LastModified": config.last_modified, "FunctionArn": arn}
+        if config.maximum_retry_attempts is not None:
+            shape["MaximumRetryAttempts"] = config.maximum_retry_attempts
+        if config.maximum_event_age is not None:
+            shape["MaximumEventAgeInSeconds"] = config.maximum_event_age
+        shape["DestinationConfig"] = {
+            "OnSuccess": {"Destination": config.on_success} if config.on_success else {},
+            "OnFailure": {"Destination": config.on_failure} if config.on_failure else {}}
+        return shape
+
+    def _store_event_config(self, *, merge: bool) -> TYPE_RESPONSE:
+        body = json.loads(self.body) if self.body else {}
+        _check_ranges(body)
+        fn, qualifier, arn = self._async_target()
+        configs = self.platform.async_queue.configs.setdefault(fn, {})
+        old = configs.get(qualifier)
+        if merge and old is None:
+            raise ResourceNotFoundException(
+                f"The function {arn} doesn't have an EventInvokeConfig")
+        base = old if merge and old is not None else EventInvokeConfig()
+        dests = body.get("DestinationConfig")
+        on_success, on_failure = base.on_success, base.on_failure
+        if dests is not None:
+            on_success = ((dests.get("OnSuccess") or {}).get("Destination") or None)
+            on_failure = ((dests.get("OnFailure") or {}).get("Destination") or None)
+            if on_success:
+                validate_destination(on_success, on_failure=False)
+            if on_failure:
+                validate_destination(on_failure, on_failure=True)
+        config = EventInvokeConfig(
+            maximum_retry_attempts=body.get("MaximumRetryAttempts",
+                                            base.maximum_retry_attempts),
+            maximum_event_age=body.get("MaximumEventAgeInSeconds", base.maximum_event_age),
+            on_success=on_success, on_failure=on_failure,
+            last_modified=self.platform.clock.now())
+        configs[qualifier] = config
+        return _reply(200, self._event_config_shape(arn, config))
+
+    def put_function_event_invoke_config(self) -> TYPE_RESPONSE:
+        return self._store_event_config(merge=False)
+
+    def update_function_event_invoke_config(self) -> TYPE_RESPONSE:
+        return self._store_event_config(merge=True)
+
+    def get_function_event_invoke_config(self) -> TYPE_RESPONSE:
+        fn, qualifier, arn = self._async_target()
+        config = self.platform.async_queue.configs.get(fn, {}).get(qualifier)
+        if config is None:
+            raise ResourceNotFoundException(
+                f"The function {arn} doesn't have an EventInvokeConfig")
+        return _reply(200, self._event_config_shape(arn, config))
+
+    def delete_function_event_invoke_config(self) -> TYPE_RESPONSE:
+        fn, qualifier, arn = self._async_target()
+        if self.platform.async_queue.configs.get(fn, {}).pop(qualifier, None) is None:
+            raise ResourceNotFoundException(
+                f"The function {arn} doesn't have an EventInvokeConfig")
+        return _reply(204)
+
+    def list_function_event_invoke_configs(self) -> TYPE_RESPONSE:
+        fn, _, _ = self._async_target()
+        configs = self.platform.async_queue.configs.get(fn, {})
+        found = [self._event_config_shape(self.platform.arn(fn.name, q), c)
+                 for q, c in sorted(configs.items())]
+        return _reply(200, {"FunctionEventInvokeConfigs": found})
+
+    # ----------------------------------------------------------------- recursion
+
+    def put_function_recursion_config(self) -> TYPE_RESPONSE:
+        body = json.loads(self.body) if self.body else {}
+        value = body.get("RecursiveLoop")
+        if value not in (recursion.ALLOW, recursion.TERMINATE):
+            raise ValidationException(
+                f"1 validation error detected: Value '{value}' at 'recursiveLoop' failed to "
+                "satisfy constraint: Member must satisfy enum value set: [Allow, Terminate]")
+        fn, _, _ = self._async_target()
+        recursion.set_config(fn, value)
+        return _reply(200, {"RecursiveLoop": value})
+
+    def get_function_recursion_config(self) -> TYPE_RESPONSE:
+        fn, _, _ = self._async_target()
+        return _reply(200, {"RecursiveLoop": recursion.get_config(fn)})

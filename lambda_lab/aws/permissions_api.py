@@ -1,0 +1,55 @@
+"""AddPermission, GetPolicy and RemovePermission on lambda_lab's functions, mixed into
+``LabResponse`` (moto's routes already exist). The policies are kept by
+:mod:`lambda_lab.sources.permissions`, which the triggers (EventBridge, S3, SNS) consult.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import unquote
+
+from moto.core.common_types import TYPE_RESPONSE
+
+from ..platform import Platform
+from ..sources import permissions
+
+__all__ = ["URL_PATHS", "PermissionResponses"]
+
+URL_PATHS: list[str] = []  #: moto's Lambda url map already routes /functions/<name>/policy
+
+
+def _reply(status: int, body: Any = "") -> TYPE_RESPONSE:
+    text = body if isinstance(body, str) else json.dumps(body)
+    return status, {"Content-Type": "application/json", "status": str(status)}, text
+
+
+class PermissionResponses:
+    """Response methods for function resource policies (a mixin of ``LabResponse``)."""
+
+    platform: Platform
+    path: str
+    querystring: dict[str, list[str]]
+    json_body: dict[str, Any]
+
+    def _policy_target(self) -> tuple[str, str | None]:
+        return (unquote(self.path.split("/")[3]),
+                self.querystring.get("Qualifier", [None])[0])
+
+    def add_permission(self) -> TYPE_RESPONSE:
+        ref, qualifier = self._policy_target()
+        statement = permissions.add_permission(self.platform, ref, qualifier, self.json_body)
+        return _reply(201, {"Statement": json.dumps(statement)})
+
+    def get_policy(self) -> TYPE_RESPONSE:
+        ref, qualifier = self._policy_target()
+        policy = permissions.get_policy(self.platform, ref, qualifier)
+        return _reply(200, {"Policy": json.dumps(policy.document()),
+                            "RevisionId": policy.revision_id})
+
+    def remove_permission(self) -> TYPE_RESPONSE:
+        ref, qualifier = self._policy_target()
+        sid = unquote(self.path.rstrip("/").rsplit("/", 1)[-1])
+        permissions.remove_permission(self.platform, ref, qualifier, sid,
+                                      self.querystring.get("RevisionId", [None])[0])
+        return _reply(204)

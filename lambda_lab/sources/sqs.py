@@ -1,0 +1,347 @@
+"""The SQS poller of an event source mapping: batches from moto's queue into the function.
+
+A timer on the platform clock (never a call inside SendMessage: a new message only moves the
+timer to now). Each poll receives up to the scaling limit's number of batches
+(:func:`~lambda_lab.sources.scaling.sqs_concurrency_limit`), invokes the function once per batch
+through the Platform (so reserved concurrency and throttles apply), concurrently, and then:
+
+* success deletes the batch;
+* a function error, a throttle or a malformed ``batchItemFailures`` answer leaves the whole batch
+  in flight, to reappear after the queue's visibility timeout (and, with a redrive policy, to move
+  to the dead-letter queue after ``maxReceiveCount`` receives, as moto's queue does);
+* with ``FunctionResponseTypes=["ReportBatchItemFailures"]`` only the listed messages stay.
+
+So a failed batch never vanishes: it is back in the queue, or in the queue's DLQ. Every batch is
+recorded in :attr:`EventSourceMapping.history`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InvalidParameterValueException, LambdaError, TooManyRequestsException
+from .hooks import frozen_time
+from .scaling import sqs_concurrency_limit
+
+if TYPE_CHECKING:
+    from ..platform import Platform
+    from .mappings import EventSourceMapping
+
+__all__ = ["SqsPoller", "check_visibility", "parse_item_failures", "sqs_record"]
+
+log = logging.getLogger("lambda_lab.sources")
+
+BUSY_S = 0.001  #: platform seconds between polls while messages keep coming
+IDLE_S = 10.0  #: the longest an idle poller sleeps (a new message wakes it at once)
+HISTORY_MAX = 10_000
+MAX_THREADS = 32  #: batches of one poll run on at most this many threads at once
+
+
+def _where(arn: str) -> tuple[str, str, str]:
+    parts = arn.split(":")
+    return parts[3], parts[4], parts[5]
+
+
+def queue_of(arn: str) -> Any:
+    """moto's Queue for a queue ARN. Raises InvalidParameterValueException if there is none."""
+    from moto.sqs.exceptions import QueueDoesNotExist
+    from moto.sqs.models import sqs_backends
+
+    region, account, name = _where(arn)
+    try:
+        return sqs_backends[account][region].get_queue(name)
+    except QueueDoesNotExist:
+        raise InvalidParameterValueException(
+            "Error occurred while ReceiveMessage. SQS Error Code: "
+            "AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified queue "
+            "does not exist for this wsdl version.") from None
+
+
+def check_visibility(platform: Platform, m: EventSourceMapping) -> None:
+    """Raise InvalidParameterValueException when the queue's visibility timeout is shorter than
+    the function's timeout (AWS checks it on create and update)."""
+    queue = queue_of(m.event_source_arn)
+    timeout = platform.version(m.function_name, m.qualifier).config.timeout
+    visibility = int(queue.visibility_timeout)
+    if visibility < timeout:
+        raise InvalidParameterValueException(
+            f"Queue visibility timeout: {visibility} seconds is less than Function timeout: "
+            f"{timeout} seconds")
+
+
+def _attribute(value: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"stringListValues": [], "binaryListValues": [],
+                           "dataType": value.get("DataType", "String")}
+    if value.get("StringValue") is not None:
+        out["stringValue"] = value["StringValue"]
+    if value.get("BinaryValue") is not None:
+        binary = value["BinaryValue"]
+        out["binaryValue"] = (base64.b64encode(binary).decode()
+                              if isinstance(binary, bytes) else binary)
+    return out
+
+
+def sqs_record(msg: Any, queue_arn: str, region: str) -> dict[str, Any]:
+    """One ``Records`` entry as Lambda's SQS poller sends it (from a received moto Message)."""
+    attributes = {
+        "ApproximateReceiveCount": str(msg.approximate_receive_count),
+        "SentTimestamp": str(msg.sent_timestamp),
+        "SenderId": msg.sender_id,
+        "ApproximateFirstReceiveTimestamp": str(msg.approximate_first_receive_timestamp),
+    }
+    trace = (msg.system_attributes or {}).get("AWSTraceHeader")
+    if trace:
+        attributes["AWSTraceHeader"] = trace.get("StringValue", trace) \
+            if isinstance(trace, dict) else trace
+    if queue_arn.endswith(".fifo"):
+        attributes["SequenceNumber"] = msg.sequence_number
+        attributes["MessageGroupId"] = msg.group_id
+        attributes["MessageDeduplicationId"] = msg.deduplication_id
+    return {
+        "messageId": msg.id,
+        "receiptHandle": msg.receipt_handle,
+        "body": msg.body,
+        "attributes": attributes,
+        "messageAttributes": {k: _attribute(v) for k, v in msg.message_attributes.items()},
+        "md5OfMessageAttributes": msg.attribute_md5 if msg.message_attributes else None,
+        "md5OfBody": msg.body_md5,
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+
+
+def parse_item_failures(raw: bytes | None, ids: list[str]) -> set[str] | None:
+    """The message ids a ReportBatchItemFailures answer returns to the queue; None when the
+    answer is malformed (then the whole batch fails, DG services-sqs-errorhandling)."""
+    try:
+        answer = json.loads(raw or b"null")
+    except ValueError:
+        return None
+    if answer is None:
+        return set()
+    if not isinstance(answer, dict):
+        return None
+    items = answer.get("batchItemFailures")
+    if items is None:
+        return set()
+    if not isinstance(items, list):
+        return None
+    failed: set[str] = set()
+    known = set(ids)
+    for item in items:
+        if not isinstance(item, dict) or "itemIdentifier" not in item:
+            return None
+        ident = item["itemIdentifier"]
+        if not isinstance(ident, str) or ident not in known:
+            return None
+        failed.add(ident)
+    return failed
+
+
+def _release_visible(queue: Any) -> None:
+    """Drop messages whose visibility timeout ran out from moto's in-flight set first: moto does
+    it one message at a time while receiving, so a group whose in-flight messages all became
+    visible looks still busy for its first message, and the second is delivered before it."""
+    for msg in list(queue.pending_messages):
+        if msg.visible:
+            queue.pending_messages.discard(msg)
+
+
+def _delete_many(queue: Any, handles: set[str]) -> None:
+    """DeleteMessage for many receipt handles in one pass (moto's scans the queue per call)."""
+    kept = []
+    for msg in queue._messages:
+        if msg.receipt_handle in handles:
+            queue.pending_messages.discard(msg)
+            queue.deleted_messages.update(msg.all_receipt_handles)
+        else:
+            kept.append(msg)
+    queue._messages = kept
+
+
+class SqsPoller:
+    """Polls one queue for one mapping on the platform clock.
+
+    Raises (on construction) InvalidParameterValueException for a missing queue or a visibility
+    timeout shorter than the function's timeout."""
+
+    def __init__(self, platform: Platform, m: EventSourceMapping) -> None:
+        check_visibility(platform, m)
+        self.platform = platform
+        self.m = m
+        self.clock = platform.clock
+        self._lock = threading.Lock()
+        self._timer: Any = None
+        self._stopped = False
+        self._backlog_since: float | None = None
+        self._window_since: float | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self.peak_concurrency = 0  #: most batches run at once so far
+        self.invocations = 0
+
+    # ----------------------------------------------------------------- timer
+
+    def start(self) -> None:
+        self._schedule(self.clock.now())
+
+    def wake(self) -> None:
+        self._schedule(self.clock.now())
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            if self._timer is not None:
+                self._timer.cancel()
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
+
+    def _schedule(self, when: float) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            timer = self._timer
+            if timer is not None and timer.active:
+                if timer.when <= when:
+                    return
+                timer.cancel()
+            try:
+                self._timer = self.clock.call_at(when, self._tick)
+            except RuntimeError:  # the clock is closed: the session is ending
+                self._stopped = True
+
+    # ----------------------------------------------------------------- one poll
+
+    def _tick(self) -> None:
+        m = self.m
+        if self._stopped:
+            return
+        if m.state not in ("Enabled", "Disabled"):
+            m.state = "Enabled" if m.enabled else "Disabled"
+        if not m.enabled:
+            self._backlog_since = self._window_since = None
+            return  # an update that enables the mapping wakes it
+        from moto.sqs.models import sqs_backends
+
+        region, account, name = _where(m.event_source_arn)
+        backend = sqs_backends[account][region]
+        queue = backend.queues.get(name)
+        now = self.clock.now()
+        if queue is None:
+            m.last_processing_result = "PROBLEM: the queue does not exist"
+            self._schedule(now + IDLE_S)
+            return
+        visible = queue.messages
+        if not visible:
+            self._backlog_since = self._window_since = None
+            self._schedule(self._next_visible(queue, now))
+            return
+        if self._backlog_since is None:
+            self._backlog_since = now
+        if m.window and len(visible) < m.batch_size:
+            if self._window_since is None:
+                self._window_since = now
+            if now < self._window_since + m.window:
+                self._schedule(min(self._window_since + m.window,
+                                   self._next_visible(queue, now)))
+                return
+        self._window_since = None
+        limit = self.limit(now, queue, visible)
+        batches = []
+        with frozen_time(now):
+            _release_visible(queue)
+            for _ in range(limit):
+                got = backend.receive_message(name, m.batch_size, 0,
+                                              int(queue.visibility_timeout),
+                                              message_attribute_names=["All"])
+                if not got:
+                    break
+                batches.append(got)
+        if batches:
+            self._run(backend, name, batches)
+            self._schedule(self.clock.now() + BUSY_S)
+        else:
+            self._schedule(self._next_visible(queue, now))
+
+    def limit(self, now: float, queue: Any, visible: list[Any]) -> int:
+        """How many batches this poll may run (the scaling rule, MaximumConcurrency, FIFO)."""
+        rule = getattr(self.platform.concurrency, "scaling_rule", "2023")
+        groups = len({msg.group_id for msg in visible}) if queue.fifo_queue else None
+        elapsed = now - (self._backlog_since if self._backlog_since is not None else now)
+        return sqs_concurrency_limit(elapsed, rule if rule in ("2023", "2020") else "2023",
+                                     self.m.maximum_concurrency, fifo_groups=groups)
+
+    @staticmethod
+    def _next_visible(queue: Any, now: float) -> float:
+        """When the earliest in-flight or delayed message becomes visible (moto compares
+        milliseconds strictly), at most IDLE_S away."""
+        soonest = now + IDLE_S
+        for msg in list(queue._messages):
+            for ms in (msg.visible_at, msg.delayed_until):
+                if ms / 1000.0 > now:
+                    soonest = min(soonest, ms / 1000.0 + 0.001)
+        return soonest
+
+    def _run(self, backend: Any, queue_name: str, batches: list[list[Any]]) -> None:
+        self.peak_concurrency = max(self.peak_concurrency, len(batches))
+        if len(batches) == 1:
+            outcomes = [self._invoke(batches[0])]
+        else:
+            with self._lock:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(MAX_THREADS, "lambda-lab-sqs")
+                pool = self._pool
+            outcomes = list(pool.map(self._invoke, batches))
+        done: set[str] = set()
+        for batch, (outcome, failed, request_id) in zip(batches, outcomes, strict=True):
+            done.update(msg.receipt_handle for msg in batch if msg.id not in failed)
+            self._record(batch, outcome, failed, request_id)
+        queue = backend.queues.get(queue_name)
+        if queue is not None and done:
+            _delete_many(queue, done)
+
+    def _invoke(self, batch: list[Any]) -> tuple[str, set[str], str | None]:
+        """Run one batch: (outcome, ids that stay in the queue, request id)."""
+        m = self.m
+        region = m.event_source_arn.split(":")[3]
+        ids = [msg.id for msg in batch]
+        payload = json.dumps({"Records": [sqs_record(msg, m.event_source_arn, region)
+                                          for msg in batch]}).encode()
+        self.invocations += 1
+        try:
+            inv = self.platform.invoke(m.function_name, payload, qualifier=m.qualifier)
+        except TooManyRequestsException as e:
+            return f"throttled: {e.message}", set(ids), None
+        except LambdaError as e:
+            return f"{e.code}: {e.message}", set(ids), None
+        except Exception as e:  # a system error: the batch returns to the queue
+            return f"system error: {type(e).__name__}: {e}", set(ids), None
+        result = inv.result
+        if result is None or result.function_error:
+            kind = result.function_error if result is not None else "no result"
+            return f"function error ({kind})", set(ids), inv.request_id
+        if not m.reports_item_failures:
+            return "success", set(), inv.request_id
+        failed = parse_item_failures(result.raw_payload, ids)
+        if failed is None:
+            return "malformed batchItemFailures response", set(ids), inv.request_id
+        return ("partial failure" if failed else "success"), failed, inv.request_id
+
+    def _record(self, batch: list[Any], outcome: str, failed: set[str],
+                request_id: str | None) -> None:
+        m = self.m
+        m.last_processing_result = "OK" if outcome == "success" else f"PROBLEM: {outcome}"
+        if outcome != "success":
+            log.info("SQS batch for %s: %s; %d message(s) return to %s after the visibility "
+                     "timeout", m.function_arn, outcome, len(failed), m.event_source_arn)
+        m.history.append({"time": self.clock.now(), "request_id": request_id,
+                          "messages": [msg.id for msg in batch], "outcome": outcome,
+                          "failed": sorted(failed)})
+        if len(m.history) > HISTORY_MAX:
+            del m.history[: len(m.history) - HISTORY_MAX]

@@ -1,0 +1,1 @@
+"""Browser tests (a package, so its conftest imports as ``browser.conftest``, not ``conftest``)."""
