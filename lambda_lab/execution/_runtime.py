@@ -48,23 +48,30 @@ def send_frame(sock, header, body=b""):
 class FrameReader:
     """Reads frames from a stream socket, usually in one recv() call."""
 
-    def __init__(self, sock, spin=0.0):
+    def __init__(self, sock, spin=0.0, spin_max=0.0):
         self.sock = sock
         self.buf = b""
         self.spin = spin
+        self.spin_max = spin_max
+        self.gap = float("inf")  # seconds between the last answer and the request after it
+        self.idle_since = None
 
-    def _spin(self):
-        """Poll without sleeping for up to ``spin`` seconds: back-to-back requests then skip
-        the cost of waking a sleeping process."""
+    def answered(self):
+        """Note when an answer went out: the next request's gap is measured from here."""
+        self.idle_since = time.perf_counter()
+
+    def _spin(self, seconds):
+        """Poll without sleeping for up to ``seconds``: back-to-back requests then skip
+        the cost of waking a sleeping process. Yields the CPU on every turn."""
         sock = self.sock
-        end = time.perf_counter() + self.spin
+        end = time.perf_counter() + seconds
         sock.setblocking(False)
         try:
             while time.perf_counter() < end:
                 try:
                     return sock.recv(1 << 16) or b""
                 except BlockingIOError:
-                    pass
+                    os.sched_yield()
         finally:
             sock.setblocking(True)
         return b""
@@ -74,12 +81,19 @@ class FrameReader:
         buf = self.buf
         recv = self.sock.recv
         if self.spin and len(buf) < 8:
-            buf += self._spin()
+            # Spin longer while requests come back to back (adaptive, capped at spin_max).
+            spin = self.spin
+            if self.gap < self.spin_max:
+                spin = min(self.spin_max, 2 * self.gap + self.spin)
+            buf += self._spin(spin)
         while len(buf) < 8:
             chunk = recv(1 << 16)
             if not chunk:
                 return None, None
             buf += chunk
+        if self.idle_since is not None:
+            self.gap = time.perf_counter() - self.idle_since
+            self.idle_since = None
         hlen, blen = _FRAME.unpack_from(buf)
         end = 8 + hlen + blen
         if len(buf) < end:
@@ -403,7 +417,7 @@ def worker_main(sock, log_fd, spec):
     if init_error is not None:
         os._exit(0)
     dumps = json.dumps
-    reader = FrameReader(sock, spin=0.0002)
+    reader = FrameReader(sock, spin=0.0002, spin_max=0.002)
     while True:
         req, body = reader.read()
         if req is None:
@@ -435,6 +449,7 @@ def worker_main(sock, log_fd, spec):
             out = dumps(error).encode()
         send_frame(sock, {"t": "done", "ms": ms, "err": error is not None,
                           "rss_kb": _maxrss_kb()}, out)
+        reader.answered()
 
 
 # --------------------------------------------------------------------------- the zygote
