@@ -25,6 +25,7 @@ from ..platform.concurrency import (
     SCALE_2023_WINDOW_S,
     SCALING_RULES,
 )
+from ..sources.scaling import SQS_MAX_CONCURRENCY, SQS_RULES, SQS_START_CONCURRENCY
 
 __all__ = [
     "BACKOFF_FIRST_S",
@@ -44,14 +45,14 @@ __all__ = [
     "sqs_target",
 ]
 
-# TODO(sources): the SQS poller's scaling rule belongs to lambda_lab/sources/ (the event-source
-# engineer's module, not written yet); import it from there once it exists.
+# The SQS scaling numbers live once, with the real poller (lambda_lab.sources.scaling); the
+# simulator steps them once a minute of backlog.
 #: Concurrent batches an SQS event source mapping starts with (DG services-sqs-scaling).
-SQS_INITIAL_BATCHES = 5
+SQS_INITIAL_BATCHES = SQS_START_CONCURRENCY
 #: Concurrent executions the SQS poller may add per minute: today 300, the 2020 notes 60.
-SQS_SCALE_PER_MINUTE = {"2023": 300, "2020": 60}
+SQS_SCALE_PER_MINUTE = SQS_RULES
 #: The most concurrent batches one standard-queue mapping reaches (MaximumConcurrency <= 1,000).
-SQS_MAX_BATCHES = 1000
+SQS_MAX_BATCHES = SQS_MAX_CONCURRENCY
 
 def keep_alive_s() -> float:
     """Keep-alive of idle environments: the real executor's pool default
