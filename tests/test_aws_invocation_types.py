@@ -65,3 +65,11 @@ def test_log_type_tail_returns_the_last_4_kb_base64(lam, create):
     text = tail.decode()
     assert "last line" in text and "REPORT RequestId:" in text
     assert "LogResult" not in invoke_json(lam, name)[0]
+
+
+def test_invoke_response_request_id_is_the_invocations(aws, lam, create):
+    """The Invoke response's x-amzn-RequestId is the invocation's request id, the one the
+    handler sees as context.aws_request_id (and the START/END/REPORT lines show)."""
+    name = create("def handler(e, c):\n    return c.aws_request_id\n")
+    r = lam.invoke(FunctionName=name)
+    assert json.loads(r["Payload"].read()) == r["ResponseMetadata"]["RequestId"]

@@ -49,6 +49,16 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses,
 
         return models.lambda_backends[self.current_account][self.region].platform
 
+    @staticmethod
+    def _enrich_response(headers: dict[str, str], body: Any) -> tuple[dict[str, str], Any]:
+        """moto stamps a random request id on every response; an Invoke answers with the
+        invocation's own (the handler's ``context.aws_request_id``), as AWS does."""
+        ours = headers.pop("x-amzn-RequestId", None)
+        headers, body = LambdaResponse._enrich_response(headers, body)
+        if ours:
+            headers["x-amzn-requestid"] = ours
+        return headers, body
+
     def call_action(self) -> TYPE_RESPONSE:
         try:
             return super().call_action()
