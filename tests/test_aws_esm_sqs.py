@@ -344,3 +344,31 @@ def test_fifo_keeps_order_per_group_and_one_batch_per_group(aws, lam, sqs, creat
         mine = [b for b in bodies if b[0] == g]
         assert mine == sorted(mine, key=lambda b: int(b[1:])) and len(mine) == 6
     assert store_for(aws.platform()).pollers[uuid].peak_concurrency <= 2
+
+
+FEEDBACK = """
+import boto3, os
+def handler(event, context):
+    sqs = boto3.client("sqs")
+    for record in event["Records"]:
+        sqs.send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody=record["body"] + "+")
+    return {}
+"""
+
+
+def test_a_function_feeding_its_own_queue_is_stopped_lambda_facts_recursive_loops(
+        aws, lam, sqs, create):
+    """lambda-facts B 'Recursive loop detection' / issue #3 §4: a function that keeps invoking
+    itself through SQS is stopped after about 16 invocations (the lineage rides in the
+    messages' AWSTraceHeader)."""
+    url, arn = make_queue(sqs, "loop", VisibilityTimeout="60")
+    name = create(FEEDBACK, MemorySize=1769, Timeout=10,
+                  Environment={"Variables": {"QUEUE_URL": url}})
+    uuid = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=name,
+                                           BatchSize=1)["UUID"]
+    sqs.send_message(QueueUrl=url, MessageBody="m")
+    for _ in range(40):
+        aws.advance(1)
+    outcomes = [h["outcome"] for h in history(aws, uuid)]
+    assert outcomes.count("success") == 16, outcomes
+    assert any("Recursive" in o for o in outcomes), outcomes

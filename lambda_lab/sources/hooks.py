@@ -26,6 +26,9 @@ _lock = threading.Lock()
 _frozen = threading.local()
 
 
+_sending = threading.local()  # the X-Amzn-Trace-Id of the SendMessage being handled
+
+
 @contextmanager
 def frozen_time(now: float) -> Iterator[None]:
     """moto's SQS sees platform time stand still at ``now`` in this thread (a poll's receives
@@ -64,7 +67,38 @@ def install(aws: Any) -> None:
         retention = int(backend.get_queue(queue_name).message_retention_period)
         return retention + message.sent_timestamp / 1000 > now()
 
+    import moto.sqs.responses as sqs_responses
+
+    original_send = sqs_models.SQSBackend.send_message
+    send_responses = {name: getattr(sqs_responses.SQSResponse, name)
+                      for name in ("send_message", "send_message_batch")}
+
+    def send_message(backend: Any, *args: Any, **kwargs: Any) -> Any:
+        # SQS keeps the sender's X-Amzn-Trace-Id as the AWSTraceHeader system attribute, which
+        # carries recursive-loop detection's lineage from a handler through the queue.
+        trace = getattr(_sending, "trace", None)
+        if trace and not (kwargs.get("system_attributes") or {}).get("AWSTraceHeader"):
+            attrs = dict(kwargs.get("system_attributes") or {})
+            attrs["AWSTraceHeader"] = {"StringValue": trace, "DataType": "String"}
+            kwargs["system_attributes"] = attrs
+        return original_send(backend, *args, **kwargs)
+
+    def with_trace(name: str) -> Any:
+        original = send_responses[name]
+
+        def respond(response: Any) -> Any:
+            _sending.trace = response.headers.get("X-Amzn-Trace-Id")
+            try:
+                return original(response)
+            finally:
+                _sending.trace = None
+
+        return respond
+
     patches = [
+        mock.patch.object(sqs_models.SQSBackend, "send_message", send_message),
+        *(mock.patch.object(sqs_responses.SQSResponse, name, with_trace(name))
+          for name in send_responses),
         mock.patch.object(sqs_models.SQSBackend, "is_message_valid_based_on_retention_period",
                           retention_ok),
         mock.patch.object(sqs_models, "unix_time", unix_time),

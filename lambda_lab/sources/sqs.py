@@ -315,7 +315,8 @@ class SqsPoller:
                                           for msg in batch]}).encode()
         self.invocations += 1
         try:
-            inv = self.platform.invoke(m.function_name, payload, qualifier=m.qualifier)
+            inv = self.platform.invoke(m.function_name, payload, qualifier=m.qualifier,
+                                       trace_id=_trace_header(batch))
         except TooManyRequestsException as e:
             return f"throttled: {e.message}", set(ids), None
         except LambdaError as e:
@@ -345,3 +346,13 @@ class SqsPoller:
                           "failed": sorted(failed)})
         if len(m.history) > HISTORY_MAX:
             del m.history[: len(m.history) - HISTORY_MAX]
+
+
+def _trace_header(batch: list[Any]) -> str | None:
+    """The batch's AWSTraceHeader (the sender's X-Amzn-Trace-Id): recursive-loop detection
+    follows its lineage, so a function feeding its own queue is stopped as on AWS."""
+    for msg in batch:
+        trace = (msg.system_attributes or {}).get("AWSTraceHeader")
+        if trace:
+            return trace.get("StringValue") if isinstance(trace, dict) else str(trace)
+    return None
