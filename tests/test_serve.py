@@ -18,6 +18,8 @@ from collections.abc import Iterator
 import pytest
 from conftest import descendants
 
+from lambda_lab.execution.procfs import process_exists
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
@@ -39,12 +41,7 @@ def free_port() -> int:
 
 
 def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return False
-    return stat[stat.rindex(b")") + 2:][:1] not in (b"Z", b"X")
+    return process_exists(pid)
 
 
 class Server:
