@@ -1,7 +1,7 @@
 """What ``mock_aws()`` installs for event sources: moto's clocks, wake-ups and trigger hooks.
 
 * moto's SQS reads the platform clock (visibility timeouts, delays and timestamps follow
-  ``aws.advance``);
+  ``aws.advance``), and so do moto's Kinesis arrival timestamps;
 * a message added to a queue (by anyone: the notebook, a handler, SNS, a DLQ) moves the pollers
   of that queue to now — a timer, never an invocation inside SendMessage;
 * EventBridge, S3 and SNS deliveries to Lambda targets go to :mod:`lambda_lab.sources.triggers`.
@@ -95,7 +95,15 @@ def install(aws: Any) -> None:
 
         return respond
 
+    import moto.kinesis.models as kinesis_models
+
+    def utcnow() -> Any:  # Kinesis arrival timestamps follow the platform clock too
+        import datetime
+
+        return datetime.datetime.fromtimestamp(now(), datetime.timezone.utc).replace(tzinfo=None)
+
     patches = [
+        mock.patch.object(kinesis_models, "utcnow", utcnow),
         mock.patch.object(sqs_models.SQSBackend, "send_message", send_message),
         *(mock.patch.object(sqs_responses.SQSResponse, name, with_trace(name))
           for name in send_responses),

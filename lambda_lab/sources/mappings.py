@@ -297,12 +297,12 @@ class MappingStore:
             from .sqs import SqsPoller
 
             return SqsPoller(self.platform, m)
-        try:
-            from .streams import StreamPoller  # type: ignore[import-not-found]
-        except ImportError:  # the Kinesis / DynamoDB Streams pollers are not written yet
+        if m.kind == DYNAMODB:  # the DynamoDB Streams poller is not written yet
             raise InvalidParameterValueException(
-                f"lambda_lab does not poll {m.kind} streams yet (issue #4, part 4); only SQS "
-                "event source mappings run.") from None
+                "lambda_lab does not poll dynamodb streams yet (issue #4, part 4); SQS queues "
+                "and Kinesis streams run.")
+        from .streams import StreamPoller
+
         return StreamPoller(self.platform, m)
 
     def get(self, uuid: str) -> EventSourceMapping:
