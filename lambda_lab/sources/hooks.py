@@ -1,7 +1,8 @@
 """What ``mock_aws()`` installs for event sources: moto's clocks, wake-ups and trigger hooks.
 
 * moto's SQS reads the platform clock (visibility timeouts, delays and timestamps follow
-  ``aws.advance``), and so do moto's Kinesis arrival timestamps;
+  ``aws.advance``), and so do moto's Kinesis arrival timestamps and DynamoDB stream record
+  times;
 * a message added to a queue (by anyone: the notebook, a handler, SNS, a DLQ) moves the pollers
   of that queue to now — a timer, never an invocation inside SendMessage;
 * EventBridge, S3 and SNS deliveries to Lambda targets go to :mod:`lambda_lab.sources.triggers`.
@@ -102,8 +103,12 @@ def install(aws: Any) -> None:
 
         return datetime.datetime.fromtimestamp(now(), datetime.timezone.utc).replace(tzinfo=None)
 
+    import moto.dynamodb.models.table as dynamodb_table_models
+
     patches = [
         mock.patch.object(kinesis_models, "utcnow", utcnow),
+        # DynamoDB stream records' ApproximateCreationDateTime (and stream labels) too
+        mock.patch.object(dynamodb_table_models, "utcnow", utcnow),
         mock.patch.object(sqs_models.SQSBackend, "send_message", send_message),
         *(mock.patch.object(sqs_responses.SQSResponse, name, with_trace(name))
           for name in send_responses),

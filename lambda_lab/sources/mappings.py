@@ -297,10 +297,10 @@ class MappingStore:
             from .sqs import SqsPoller
 
             return SqsPoller(self.platform, m)
-        if m.kind == DYNAMODB:  # the DynamoDB Streams poller is not written yet
-            raise InvalidParameterValueException(
-                "lambda_lab does not poll dynamodb streams yet (issue #4, part 4); SQS queues "
-                "and Kinesis streams run.")
+        if m.kind == DYNAMODB:
+            from .dynamodb_streams import DynamoDBStreamPoller
+
+            return DynamoDBStreamPoller(self.platform, m)
         from .streams import StreamPoller
 
         return StreamPoller(self.platform, m)

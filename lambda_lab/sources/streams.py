@@ -20,7 +20,8 @@ newest record when the mapping is created) or AT_TIMESTAMP. For each shard:
 Every invocation is recorded in :attr:`EventSourceMapping.history`. Not modelled (yet):
 ParallelizationFactor > 1, BisectBatchOnFunctionError, ReportBatchItemFailures checkpoints,
 tumbling windows, batching windows, resharding order (a child shard is read as soon as it
-appears). DynamoDB Streams are not polled.
+appears). DynamoDB Streams run on the same poller (:mod:`.dynamodb_streams` supplies the
+source, its shards and its record shape).
 """
 
 from __future__ import annotations
@@ -88,8 +89,8 @@ def kinesis_record(record: Any, shard_id: str, stream_arn: str, region: str,
 
 
 def batch_info(records: list[Any], shard_id: str, stream_arn: str, function_arn: str,
-               request_id: str | None, attempts: int, condition: str, now: float
-               ) -> dict[str, Any]:
+               request_id: str | None, attempts: int, condition: str, now: float,
+               key: str = "KinesisBatchInfo") -> dict[str, Any]:
     """The on-failure destination record of a batch given up on (the batch's coordinates,
     not its data: a consumer reads the records from the stream with them)."""
     return {
@@ -101,7 +102,7 @@ def batch_info(records: list[Any], shard_id: str, stream_arn: str, function_arn:
         },
         "version": "1.0",
         "timestamp": _timestamp(now),
-        "KinesisBatchInfo": {
+        key: {
             "shardId": shard_id,
             "startSequenceNumber": str(records[0].sequence_number),
             "endSequenceNumber": str(records[-1].sequence_number),
@@ -124,25 +125,47 @@ class _Shard:
 class StreamPoller:
     """Polls every shard of one Kinesis stream for one mapping on the platform clock.
 
-    Raises (on construction) InvalidParameterValueException for a DynamoDB stream or a missing
-    Kinesis stream."""
+    Raises (on construction) InvalidParameterValueException for a mapping of another kind or a
+    missing stream. A subclass for another kind of stream overrides the class attributes and
+    :meth:`_stream`, :meth:`_shards`, :meth:`_retention_s` and :meth:`_event_record` (a shard
+    has ``records``, a dict sequence number -> record, and ``get_max_sequence_number()``; a
+    record has ``sequence_number`` and ``created_at``)."""
+
+    KIND = "kinesis"
+    LABEL = "Kinesis"  #: in log lines
+    BATCH_INFO_KEY = "KinesisBatchInfo"
 
     def __init__(self, platform: Platform, m: EventSourceMapping) -> None:
-        if m.kind != "kinesis":
+        if m.kind != self.KIND:
             raise InvalidParameterValueException(
-                f"lambda_lab does not poll {m.kind} streams yet; SQS queues and Kinesis "
-                "streams are polled.")  # emulator wording
-        stream = stream_of(m.event_source_arn)
-        self.platform = platform
+                f"{type(self).__name__} does not poll {m.kind} sources.")  # emulator wording
         self.m = m
+        stream = self._stream()
+        self.platform = platform
         self.clock = platform.clock
         self._lock = threading.Lock()
         self._timer: Any = None
         self._stopped = False
         self.invocations = 0
         self.shards: dict[str, _Shard] = {}
-        for shard_id, shard in list(stream.shards.items()):
+        for shard_id, shard in self._shards(stream).items():
             self.shards[shard_id] = _Shard(self._start_position(shard))
+
+    # ----------------------------------------------------------------- the source
+
+    def _stream(self) -> Any:
+        """The source (InvalidParameterValueException if it does not exist)."""
+        return stream_of(self.m.event_source_arn)
+
+    def _shards(self, stream: Any) -> dict[str, Any]:
+        return dict(list(stream.shards.items()))
+
+    def _retention_s(self, stream: Any) -> float:
+        return int(stream.retention_period_hours) * 3600
+
+    def _event_record(self, record: Any, shard_id: str, region: str,
+                      role: str) -> dict[str, Any]:
+        return kinesis_record(record, shard_id, self.m.event_source_arn, region, role)
 
     def _start_position(self, shard: Any) -> int:
         m = self.m
@@ -194,12 +217,12 @@ class StreamPoller:
             return  # an update that enables the mapping wakes it
         now = self.clock.now()
         try:
-            stream = stream_of(m.event_source_arn)
+            stream = self._stream()
         except InvalidParameterValueException:
             m.last_processing_result = "PROBLEM: the stream does not exist"
             self._schedule(now + POLL_S)
             return
-        for shard_id, shard in list(stream.shards.items()):
+        for shard_id, shard in self._shards(stream).items():
             state = self.shards.setdefault(shard_id, _Shard(0))  # a new (child) shard
             if state.retry_at is not None and now < state.retry_at:
                 continue
@@ -238,12 +261,12 @@ class StreamPoller:
             wait = min(BACKOFF_FIRST_S * 2 ** (state.attempts - 1), BACKOFF_MAX_S)
             state.retry_at = now + wait
             return
-        log.info("Kinesis batch %s-%s of %s for %s given up on (%s) after %d invocation(s)",
-                 batch[0].sequence_number, batch[-1].sequence_number, shard_id, m.function_arn,
-                 condition, state.attempts)
+        log.info("%s batch %s-%s of %s for %s given up on (%s) after %d invocation(s)",
+                 self.LABEL, batch[0].sequence_number, batch[-1].sequence_number, shard_id,
+                 m.function_arn, condition, state.attempts)
         if m.on_failure:
             info = batch_info(batch, shard_id, m.event_source_arn, m.function_arn, request_id,
-                              state.attempts, condition, now)
+                              state.attempts, condition, now, key=self.BATCH_INFO_KEY)
             try:
                 self._deliver(m.on_failure, json.dumps(info))
             except Exception as e:  # the destination is gone: the batch is still skipped
@@ -263,7 +286,7 @@ class StreamPoller:
         age = now - batch[0].created_at
         if m.maximum_record_age != -1 and age >= m.maximum_record_age:
             return "RecordAgeExceeded"
-        if age >= int(stream.retention_period_hours) * 3600:
+        if age >= self._retention_s(stream):
             return "RecordAgeExceeded"  # the records expired from the stream
         return None
 
@@ -275,7 +298,7 @@ class StreamPoller:
         except LambdaError as e:
             return f"{e.code}: {e.message}", None
         payload = json.dumps({"Records": [
-            kinesis_record(r, shard_id, m.event_source_arn, region, role) for r in batch]})
+            self._event_record(r, shard_id, region, role) for r in batch]})
         self.invocations += 1
         try:
             inv = self.platform.invoke(m.function_name, payload.encode(), qualifier=m.qualifier)
@@ -310,8 +333,8 @@ class StreamPoller:
         m = self.m
         m.last_processing_result = "OK" if outcome == "success" else f"PROBLEM: {outcome}"
         if outcome != "success":
-            log.info("Kinesis batch of %s for %s: %s (attempt %d)", shard_id, m.function_arn,
-                     outcome, attempt)
+            log.info("%s batch of %s for %s: %s (attempt %d)", self.LABEL, shard_id,
+                     m.function_arn, outcome, attempt)
         m.history.append({"time": self.clock.now(), "request_id": request_id,
                           "shard_id": shard_id,
                           "records": [str(r.sequence_number) for r in batch],
