@@ -499,10 +499,12 @@ def zygote_main(ctl):
                 return
             if pid == 0:
                 return
+            # Any child that is not a worker is an orphan a worker left behind; when one dies,
+            # its own children become ours in turn, so sweep again on every exit.
+            _kill_orphans(me, workers - {pid})
             if pid in workers:
                 workers.discard(pid)
                 _kill_group(pid)
-                _kill_orphans(me, workers)
                 try:
                     ctl.send(json.dumps({"exit": pid, "status": status}).encode())
                 except OSError:
