@@ -12,8 +12,9 @@ import json
 
 import boto3
 import pytest
-from aws_helpers import REGION, aws, create, lam, role  # noqa: F401
+from aws_helpers import REGION, create, lam, role  # noqa: F401
 from botocore.exceptions import ClientError
+from conftest import wait_no_workers
 
 from lambda_lab.sources import sqs_concurrency_limit, store_for
 
@@ -34,6 +35,18 @@ def handler(event, context):
         return {"batchItemFailures": [{"itemIdentifier": ""}]}
     return {"batchItemFailures": [{"itemIdentifier": i} for i in bad]}
 """
+
+
+@pytest.fixture
+def aws():
+    """Platform time moves only by ``aws.advance`` here, so a poll can never fall between two
+    steps of a test."""
+    import lambda_lab
+    from lambda_lab.clock import VirtualClock
+
+    with lambda_lab.mock_aws(seed=1234, clock=VirtualClock()) as session:
+        yield session
+    assert wait_no_workers() == set(), "stray worker processes after mock_aws() exited"
 
 
 @pytest.fixture
@@ -372,3 +385,32 @@ def test_a_function_feeding_its_own_queue_is_stopped_lambda_facts_recursive_loop
     outcomes = [h["outcome"] for h in history(aws, uuid)]
     assert outcomes.count("success") == 16, outcomes
     assert any("Recursive" in o for o in outcomes), outcomes
+
+
+def test_with_real_time_the_poller_runs_by_itself():
+    """Without ``advance``, platform time follows real time and the poller polls on its own."""
+    import time
+
+    from aws_helpers import make_zip
+
+    import lambda_lab
+
+    with lambda_lab.mock_aws(seed=1):
+        client = boto3.client("sqs", region_name=REGION)
+        url, arn = make_queue(client, "by-itself")
+        trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]})
+        role_arn = boto3.client("iam", region_name=REGION).create_role(
+            RoleName="rt", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+        lam_rt = boto3.client("lambda", region_name=REGION)
+        lam_rt.create_function(FunctionName="rt", Runtime="python3.12", Role=role_arn,
+                               Handler="lambda_function.handler",
+                               Code={"ZipFile": make_zip(ECHO)})
+        lam_rt.create_event_source_mapping(EventSourceArn=arn, FunctionName="rt")
+        client.send_message(QueueUrl=url, MessageBody="hello")
+        deadline = time.monotonic() + 10
+        while depth(client, url) != (0, 0) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert depth(client, url) == (0, 0)
+    assert wait_no_workers() == set()
