@@ -30,14 +30,24 @@ def make_zip(source: str, module: str = "lambda_function") -> bytes:
     return buf.getvalue()
 
 
+def session(*, virtual_clock: bool = False) -> Iterator[Any]:
+    """A fresh emulated AWS (routing seeded); afterwards no worker process may be left.
+
+    ``virtual_clock``: platform time moves only by ``aws.advance``, so no poll or timer can
+    fall between two steps of a test."""
+    import lambda_lab
+    from lambda_lab.clock import VirtualClock
+
+    clock = VirtualClock() if virtual_clock else None
+    with lambda_lab.mock_aws(seed=1234, clock=clock) as aws_session:
+        yield aws_session
+    assert wait_no_workers() == set(), "stray worker processes after mock_aws() exited"
+
+
 @pytest.fixture
 def aws() -> Iterator[Any]:
-    """A fresh emulated AWS (routing seeded); afterwards no worker process may be left."""
-    import lambda_lab
-
-    with lambda_lab.mock_aws(seed=1234) as session:
-        yield session
-    assert wait_no_workers() == set(), "stray worker processes after mock_aws() exited"
+    """A fresh emulated AWS on the real-time platform clock."""
+    yield from session()
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ import json
 
 import boto3
 import pytest
-from aws_helpers import REGION, create, lam, role  # noqa: F401
-from conftest import wait_no_workers
+from aws_helpers import REGION, create, lam, role, session  # noqa: F401
 
 from lambda_lab.sources import store_for
 
@@ -38,14 +37,8 @@ def handler(event, context):
 
 @pytest.fixture
 def aws():
-    """Platform time moves only by ``aws.advance`` here, so a poll can never fall between two
-    ``put_record`` calls of one test step."""
-    import lambda_lab
-    from lambda_lab.clock import VirtualClock
-
-    with lambda_lab.mock_aws(seed=1234, clock=VirtualClock()) as session:
-        yield session
-    assert wait_no_workers() == set(), "stray worker processes after mock_aws() exited"
+    """Platform time moves only by ``aws.advance`` in these tests."""
+    yield from session(virtual_clock=True)
 
 
 @pytest.fixture

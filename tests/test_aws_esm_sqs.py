@@ -12,7 +12,7 @@ import json
 
 import boto3
 import pytest
-from aws_helpers import REGION, create, lam, role  # noqa: F401
+from aws_helpers import REGION, create, lam, role, session  # noqa: F401
 from botocore.exceptions import ClientError
 from conftest import wait_no_workers
 
@@ -39,14 +39,8 @@ def handler(event, context):
 
 @pytest.fixture
 def aws():
-    """Platform time moves only by ``aws.advance`` here, so a poll can never fall between two
-    steps of a test."""
-    import lambda_lab
-    from lambda_lab.clock import VirtualClock
-
-    with lambda_lab.mock_aws(seed=1234, clock=VirtualClock()) as session:
-        yield session
-    assert wait_no_workers() == set(), "stray worker processes after mock_aws() exited"
+    """Platform time moves only by ``aws.advance`` in these tests."""
+    yield from session(virtual_clock=True)
 
 
 @pytest.fixture

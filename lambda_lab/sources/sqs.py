@@ -20,12 +20,12 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidParameterValueException, LambdaError, TooManyRequestsException
 from .hooks import frozen_time
+from .poller import ClockPoller
 from .scaling import sqs_concurrency_limit
 
 if TYPE_CHECKING:
@@ -165,7 +165,7 @@ def _delete_many(queue: Any, handles: set[str]) -> None:
     queue._messages = kept
 
 
-class SqsPoller:
+class SqsPoller(ClockPoller):
     """Polls one queue for one mapping on the platform clock.
 
     Raises (on construction) InvalidParameterValueException for a missing queue or a visibility
@@ -173,58 +173,24 @@ class SqsPoller:
 
     def __init__(self, platform: Platform, m: EventSourceMapping) -> None:
         check_visibility(platform, m)
-        self.platform = platform
-        self.m = m
-        self.clock = platform.clock
-        self._lock = threading.Lock()
-        self._timer: Any = None
-        self._stopped = False
+        super().__init__(platform, m)
         self._backlog_since: float | None = None
         self._window_since: float | None = None
         self._pool: ThreadPoolExecutor | None = None
         self.peak_concurrency = 0  #: most batches run at once so far
-        self.invocations = 0
-
-    # ----------------------------------------------------------------- timer
-
-    def start(self) -> None:
-        self._schedule(self.clock.now())
-
-    def wake(self) -> None:
-        self._schedule(self.clock.now())
 
     def stop(self) -> None:
+        super().stop()
         with self._lock:
-            self._stopped = True
-            if self._timer is not None:
-                self._timer.cancel()
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False)
-
-    def _schedule(self, when: float) -> None:
-        with self._lock:
-            if self._stopped:
-                return
-            timer = self._timer
-            if timer is not None and timer.active:
-                if timer.when <= when:
-                    return
-                timer.cancel()
-            try:
-                self._timer = self.clock.call_at(when, self._tick)
-            except RuntimeError:  # the clock is closed: the session is ending
-                self._stopped = True
 
     # ----------------------------------------------------------------- one poll
 
     def _tick(self) -> None:
         m = self.m
-        if self._stopped:
-            return
-        if m.state not in ("Enabled", "Disabled"):
-            m.state = "Enabled" if m.enabled else "Disabled"
-        if not m.enabled:
+        if not self._settle():
             self._backlog_since = self._window_since = None
             return  # an update that enables the mapping wakes it
         from moto.sqs.models import sqs_backends

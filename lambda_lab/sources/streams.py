@@ -29,11 +29,11 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import logging
-import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidParameterValueException, LambdaError, TooManyRequestsException
+from .poller import ClockPoller
 
 if TYPE_CHECKING:
     from ..platform import Platform
@@ -122,7 +122,7 @@ class _Shard:
     retry_at: float | None = None
 
 
-class StreamPoller:
+class StreamPoller(ClockPoller):
     """Polls every shard of one Kinesis stream for one mapping on the platform clock.
 
     Raises (on construction) InvalidParameterValueException for a mapping of another kind or a
@@ -141,12 +141,7 @@ class StreamPoller:
                 f"{type(self).__name__} does not poll {m.kind} sources.")  # emulator wording
         self.m = m
         stream = self._stream()
-        self.platform = platform
-        self.clock = platform.clock
-        self._lock = threading.Lock()
-        self._timer: Any = None
-        self._stopped = False
-        self.invocations = 0
+        super().__init__(platform, m)
         self.shards: dict[str, _Shard] = {}
         for shard_id, shard in self._shards(stream).items():
             self.shards[shard_id] = _Shard(self._start_position(shard))
@@ -177,43 +172,11 @@ class StreamPoller:
             return before[-1] if before else 0
         return 0  # TRIM_HORIZON
 
-    # ----------------------------------------------------------------- timer
-
-    def start(self) -> None:
-        self._schedule(self.clock.now())
-
-    def wake(self) -> None:
-        self._schedule(self.clock.now())
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stopped = True
-            if self._timer is not None:
-                self._timer.cancel()
-
-    def _schedule(self, when: float) -> None:
-        with self._lock:
-            if self._stopped:
-                return
-            timer = self._timer
-            if timer is not None and timer.active:
-                if timer.when <= when:
-                    return
-                timer.cancel()
-            try:
-                self._timer = self.clock.call_at(when, self._tick)
-            except RuntimeError:  # the clock is closed: the session is ending
-                self._stopped = True
-
     # ----------------------------------------------------------------- one poll
 
     def _tick(self) -> None:
         m = self.m
-        if self._stopped:
-            return
-        if m.state not in ("Enabled", "Disabled"):
-            m.state = "Enabled" if m.enabled else "Disabled"
-        if not m.enabled:
+        if not self._settle():
             return  # an update that enables the mapping wakes it
         now = self.clock.now()
         try:
