@@ -15,6 +15,7 @@ from moto.core.common_types import TYPE_RESPONSE
 
 from ..platform import Platform
 from ..sources.mappings import EventSourceMapping, store_for
+from . import paging_api
 
 __all__ = ["URL_PATHS", "EventSourceMappingResponses"]
 
@@ -51,12 +52,11 @@ class EventSourceMappingResponses:
         q = self.querystring
         found = store_for(self.platform).list(q.get("EventSourceArn", [None])[0],
                                               q.get("FunctionName", [None])[0])
-        start = int(q.get("Marker", ["0"])[0] or 0)
-        size = int(q.get("MaxItems", ["100"])[0] or 100)
-        page = found[start:start + size]
+        page, marker = paging_api.page(q, "event-source-mappings", found, lambda m: (m.uuid,),
+                                       per_page=100)
         body: dict[str, Any] = {"EventSourceMappings": [self._esm_shape(m) for m in page]}
-        if start + size < len(found):
-            body["NextMarker"] = str(start + size)
+        if marker:
+            body["NextMarker"] = marker
         return _reply(200, body)
 
     def update_event_source_mapping(self) -> TYPE_RESPONSE:

@@ -18,7 +18,7 @@ from moto.core.common_types import TYPE_RESPONSE
 from ..errors import InvalidParameterValueException, LambdaError, ValidationException
 from ..platform.layers import LayerRef, LayerStore, LayerVersion, parse_layer_version_arn
 from ..validation import validate_layers
-from . import services
+from . import paging_api, services
 
 __all__ = ["AccessDeniedException", "LayersAPI"]
 
@@ -120,12 +120,15 @@ class LayersAPI:
         return _json(200, self._page([v.summary() for v in found], "LayerVersions"))
 
     def _page(self, items: list[dict], key: str) -> dict:
-        """Marker / MaxItems paging (the marker is the index of the next item)."""
-        start = int(self._query("Marker") or 0)
-        size = int(self._query("MaxItems") or 50)
-        out: dict[str, Any] = {key: items[start:start + size]}
-        if start + size < len(items):
-            out["NextMarker"] = str(start + size)
+        """Marker / MaxItems paging: MaxLayerListItems is 1-50; layers by name, a layer's
+        versions newest first."""
+        def order(item: dict) -> tuple:
+            return (item["LayerName"],) if key == "Layers" else (-item["Version"],)
+
+        chosen, marker = paging_api.page(self.querystring, key, items, order, max_items=50)
+        out: dict[str, Any] = {key: chosen}
+        if marker:
+            out["NextMarker"] = marker
         return out
 
     def delete_layer_version(self) -> TYPE_RESPONSE:

@@ -1,6 +1,10 @@
 """AddPermission, GetPolicy and RemovePermission on lambda_lab's functions, mixed into
 ``LabResponse`` (moto's routes already exist). The policies are kept by
 :mod:`lambda_lab.sources.permissions`, which the triggers (EventBridge, S3, SNS) consult.
+
+A policy's RevisionId is that of its function version or alias, as AWS-validated emulators record
+it: GetPolicy returns it, a stale one is PreconditionFailedException, and adding or removing a
+statement changes it (lambda_lab.platform.model.check_revision).
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ from urllib.parse import unquote
 
 from moto.core.common_types import TYPE_RESPONSE
 
+from ..errors import LambdaError
 from ..platform import Platform
+from ..platform.model import check_revision
 from ..sources import permissions
 
 __all__ = ["URL_PATHS", "PermissionResponses"]
@@ -38,18 +44,30 @@ class PermissionResponses:
 
     def add_permission(self) -> TYPE_RESPONSE:
         ref, qualifier = self._policy_target()
-        statement = permissions.add_permission(self.platform, ref, qualifier, self.json_body)
+        target = self.platform.revisioned(ref, qualifier)
+        body = dict(self.json_body)
+        check_revision(target.revision_id, body.pop("RevisionId", None))
+        statement = permissions.add_permission(self.platform, ref, qualifier, body)
+        target.new_revision()
         return _reply(201, {"Statement": json.dumps(statement)})
 
     def get_policy(self) -> TYPE_RESPONSE:
         ref, qualifier = self._policy_target()
         policy = permissions.get_policy(self.platform, ref, qualifier)
         return _reply(200, {"Policy": json.dumps(policy.document()),
-                            "RevisionId": policy.revision_id})
+                            "RevisionId": self.platform.revisioned(ref, qualifier).revision_id})
 
     def remove_permission(self) -> TYPE_RESPONSE:
         ref, qualifier = self._policy_target()
         sid = unquote(self.path.rstrip("/").rsplit("/", 1)[-1])
-        permissions.remove_permission(self.platform, ref, qualifier, sid,
-                                      self.querystring.get("RevisionId", [None])[0])
+        target = self.platform.revisioned(ref, qualifier)
+        try:  # a missing statement is ResourceNotFoundException, before any revision check
+            present = any(s["Sid"] == sid for s in
+                          permissions.get_policy(self.platform, ref, qualifier).statements)
+        except LambdaError:
+            present = False
+        if present:
+            check_revision(target.revision_id, self.querystring.get("RevisionId", [None])[0])
+        permissions.remove_permission(self.platform, ref, qualifier, sid)
+        target.new_revision()
         return _reply(204)

@@ -20,9 +20,10 @@ from moto.core.common_types import TYPE_RESPONSE
 
 from .. import code as codelib
 from ..errors import InvalidParameterValueException, LambdaError
-from ..platform import DRY_RUN, EVENT, Code, FunctionConfig, Platform
+from ..platform import DRY_RUN, EVENT, LATEST, Code, FunctionConfig, Platform, Version
 from ..platform.arns import parse_function_ref
-from . import services, shapes
+from ..platform.model import check_revision
+from . import paging_api, services, shapes
 from .async_api import AsyncResponses
 from .concurrency_api import ConcurrencyResponses
 from .esm_api import EventSourceMappingResponses
@@ -37,6 +38,11 @@ def _reply(status: int, body: Any = "", headers: dict[str, str] | None = None) -
     text = body if isinstance(body, (str, bytes)) else json.dumps(body)
     return status, {"Content-Type": "application/json", **(headers or {}), "status": str(status)}, \
         text
+
+
+def _version_key(v: Version) -> tuple[str, int]:
+    """Functions by name, each one's $LATEST first and then its versions in order."""
+    return v.function_name, -1 if v.number == LATEST else int(v.number)
 
 
 class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses,
@@ -130,11 +136,14 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses,
 
     def list_functions(self) -> str:
         every = self.querystring.get("FunctionVersion", [None])[0] == "ALL"
-        configs = []
-        for fn in self.platform.list_functions():
-            versions = fn.all_versions() if every else [fn.latest]
-            configs += [shapes.configuration(self.platform, v) for v in versions]
-        return json.dumps({"Functions": configs})
+        versions = [v for fn in self.platform.list_functions()
+                    for v in (fn.all_versions() if every else [fn.latest])]
+        chosen, marker = paging_api.page(self.querystring, "functions", versions, _version_key)
+        body: dict[str, Any] = {"Functions": [shapes.configuration(self.platform, v)
+                                              for v in chosen]}
+        if marker:
+            body["NextMarker"] = marker
+        return json.dumps(body)
 
     def delete_function(self) -> TYPE_RESPONSE:
         self.platform.delete_function(self._path_function(), self._qualifier())
@@ -143,8 +152,10 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses,
     def update_function_code(self) -> TYPE_RESPONSE:
         ref, body = self._path_function(), self.json_body
         fn = self.platform.function(ref)
+        check_revision(fn.latest.revision_id, body.get("RevisionId"))
         version = self.platform.update_code(ref, self._code(fn.name, body),
-                                            publish=body.get("Publish", False))
+                                            publish=body.get("Publish", False),
+                                            revision_id=body.get("RevisionId"))
         return _reply(200, shapes.configuration(self.platform, version))
 
     def update_function_configuration(self) -> TYPE_RESPONSE:
@@ -161,23 +172,32 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses,
         if "DeadLetterConfig" in body:
             changes["dead_letter_arn"] = (body["DeadLetterConfig"] or {}).get("TargetArn") or ""
         fn = self.platform.function(self._path_function())
+        check_revision(fn.latest.revision_id, body.get("RevisionId"))
         replace(fn.latest.config, **changes).validate()
         if "role" in changes:
             services.check_role(self.current_account, changes["role"])
-        version = self.platform.update_configuration(fn.name, **changes)
+        version = self.platform.update_configuration(fn.name, revision_id=body.get("RevisionId"),
+                                                     **changes)
         return _reply(200, shapes.configuration(self.platform, version))
 
     # ----------------------------------------------------------------- versions and aliases
 
     def publish_version(self) -> TYPE_RESPONSE:
-        description = self.json_body.get("Description") if self.body else None
-        version = self.platform.publish_version(self._path_function(), description)
+        body = self.json_body if self.body else {}
+        version = self.platform.publish_version(self._path_function(), body.get("Description"),
+                                                revision_id=body.get("RevisionId"),
+                                                code_sha256=body.get("CodeSha256"))
         return _reply(201, shapes.configuration(self.platform, version))
 
     def list_versions_by_function(self) -> str:
         fn = self.platform.function(self._path_function())
-        configs = [shapes.configuration(self.platform, v, v.number) for v in fn.all_versions()]
-        return json.dumps({"Versions": configs})
+        chosen, marker = paging_api.page(self.querystring, "versions", fn.all_versions(),
+                                         _version_key)
+        body: dict[str, Any] = {"Versions": [shapes.configuration(self.platform, v, v.number)
+                                             for v in chosen]}
+        if marker:
+            body["NextMarker"] = marker
+        return json.dumps(body)
 
     def _alias_name(self) -> str:
         return unquote(self.path.split("/")[5])
@@ -201,7 +221,8 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses,
         alias = self.platform.update_alias(ref, self._alias_name(),
                                            version=None if version is None else str(version),
                                            description=body.get("Description"),
-                                           weights=self._weights(body))
+                                           weights=self._weights(body),
+                                           revision_id=body.get("RevisionId"))
         return _reply(200, shapes.alias_shape(self.platform, self.platform.function(ref), alias))
 
     def get_alias(self) -> TYPE_RESPONSE:
@@ -216,9 +237,14 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses,
     def list_aliases(self) -> TYPE_RESPONSE:
         fn = self.platform.function(self._path_function())
         only = self.querystring.get("FunctionVersion", [None])[0]
-        found = [shapes.alias_shape(self.platform, fn, a) for a in fn.aliases.values()
-                 if only is None or a.function_version == only]
-        return _reply(200, {"Aliases": found})
+        found = [a for a in fn.aliases.values() if only is None or a.function_version == only]
+        chosen, marker = paging_api.page(self.querystring, "aliases", found,
+                                         lambda a: (a.name,))
+        body: dict[str, Any] = {"Aliases": [shapes.alias_shape(self.platform, fn, a)
+                                            for a in chosen]}
+        if marker:
+            body["NextMarker"] = marker
+        return _reply(200, body)
 
     # ----------------------------------------------------------------- invoking
 

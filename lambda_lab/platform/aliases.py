@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import re
-import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -14,7 +13,7 @@ from ..errors import (
     ResourceNotFoundException,
     ValidationException,
 )
-from .model import LATEST, Alias, Function
+from .model import LATEST, Alias, Function, check_revision
 
 if TYPE_CHECKING:
     from .platform import Platform
@@ -111,9 +110,13 @@ def get(platform: Platform, fn: Function, name: str) -> Alias:
 
 
 def update(platform: Platform, fn: Function, name: str, version: str | None,
-           description: str | None, weights: Mapping[str, float] | None) -> Alias:
-    """Change an alias; ``None`` keeps a field, ``weights={}`` removes the routing."""
+           description: str | None, weights: Mapping[str, float] | None,
+           revision_id: str | None = None) -> Alias:
+    """Change an alias; ``None`` keeps a field, ``weights={}`` removes the routing.
+
+    ``revision_id``: only if it is the alias's (else PreconditionFailedException)."""
     alias = get(platform, fn, name)
+    check_revision(alias.revision_id, revision_id)
     target = version if version is not None else alias.function_version
     new_weights = dict(alias.weights) if weights is None else dict(weights)
     checked = _check_target(platform, fn, target, new_weights)
@@ -121,5 +124,5 @@ def update(platform: Platform, fn: Function, name: str, version: str | None,
     alias.weights = checked
     if description is not None:
         alias.description = description
-    alias.revision_id = str(uuid.uuid4())
+    alias.new_revision()
     return alias

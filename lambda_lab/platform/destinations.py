@@ -13,14 +13,18 @@ The invocation record (DG invocation-async-retain-records; lambda-facts.md "Dest
 
 ``responseContext``/``responsePayload`` are left out when the function never ran. A dead-letter
 queue gets the original event with the attributes ErrorCode, ErrorMessage and RequestID.
-:class:`MotoDeliverer` delivers in-process to moto's SQS, SNS and EventBridge, and to a Lambda
-function as an Event invocation of it.
+:class:`MotoDeliverer` delivers in-process to moto's SQS, SNS, EventBridge and S3 (on failure
+only: one JSON object per record, named ``aws/lambda/async/<function-name>/YYYY/MM/DD/
+YYYY-MM-DDTHH.MM.SS-<random UUID>``), and to a Lambda function as an Event invocation of it.
+Amazon SNS takes messages of at most 256 KB: a bigger record or event fails delivery (DG
+invocation-async-retain-records), which the async queue logs.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidParameterValueException
@@ -29,10 +33,18 @@ if TYPE_CHECKING:
     from .asyncq import AsyncEvent
     from .platform import Platform
 
-__all__ = ["MotoDeliverer", "invocation_record", "validate_destination"]
+__all__ = ["MotoDeliverer", "invocation_record", "s3_record_key", "validate_destination"]
 
 SUCCESS_SERVICES = ("sqs", "sns", "lambda", "events")
 FAILURE_SERVICES = (*SUCCESS_SERVICES, "s3")
+SNS_MAX_BYTES = 256 * 1024  #: Amazon SNS's message size limit, attributes included
+
+
+def s3_record_key(function_name: str, now: float) -> str:
+    """The object name of a record in an S3 destination (DG invocation-async-retain-records)."""
+    d = _dt.datetime.fromtimestamp(now, _dt.timezone.utc)
+    return (f"aws/lambda/async/{function_name}/{d:%Y/%m/%d}/{d:%Y-%m-%dT%H.%M.%S}-"
+            f"{uuid.uuid4()}")
 
 
 def _timestamp(t: float) -> str:
@@ -112,6 +124,8 @@ class MotoDeliverer:
                 raise RuntimeError(f"{entries[0]['ErrorCode']}: {entries[0].get('ErrorMessage')}")
         elif service == "lambda":
             self._lambda(region, account, arn, body.encode(), event.trace_id)
+        elif service == "s3" and not success:
+            self._s3(account, arn, event.function_name, body)
         else:
             raise RuntimeError(f"lambda_lab does not deliver records to {service} ({arn})")
 
@@ -149,7 +163,25 @@ class MotoDeliverer:
     def _sns(region: str, account: str, arn: str, body: str, attrs: dict[str, Any]) -> None:
         from moto.sns.models import sns_backends
 
+        size = len(body.encode()) + sum(len(k.encode()) + len(str(v).encode())
+                                        for k, v in attrs.items())
+        if size > SNS_MAX_BYTES:  # emulator wording; SNS itself says "Message too long"
+            raise RuntimeError(f"the message is {size:,} bytes, more than Amazon SNS's 256 KB "
+                               f"({SNS_MAX_BYTES:,} bytes) limit")
         sns_backends[account][region].publish(body, arn=arn, message_attributes=attrs)
+
+    def _s3(self, account: str, arn: str, function_name: str, body: str) -> None:
+        """Write the record as a JSON object; a missing bucket fails the delivery."""
+        from moto.s3.exceptions import MissingBucket
+        from moto.s3.models import s3_backends
+
+        bucket = arn.split(":", 5)[5]
+        partition = arn.split(":")[1] or "aws"
+        try:
+            s3_backends[account][partition].put_object(
+                bucket, s3_record_key(function_name, self.platform.clock.now()), body.encode())
+        except MissingBucket:
+            raise RuntimeError(f"the bucket {bucket} does not exist (NoSuchBucket)") from None
 
     def _lambda(self, region: str, account: str, arn: str, payload: bytes,
                 trace_id: str | None) -> None:

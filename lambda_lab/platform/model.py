@@ -15,15 +15,30 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from .. import limits
-from ..errors import InvalidParameterValueException
+from ..errors import InvalidParameterValueException, PreconditionFailedException
 from ..execution.environment import EnvironmentInfo
 from ..execution.result import InvocationResult
 from ..validation import validate_function_config
 from .layers import LayerRef, check_function_layers
 
-__all__ = ["LATEST", "Alias", "Code", "Executor", "Function", "FunctionConfig", "Version"]
+__all__ = ["LATEST", "Alias", "Code", "Executor", "Function", "FunctionConfig", "Version",
+           "check_revision"]
 
 LATEST = "$LATEST"
+#: PreconditionFailedException's message, as AWS-validated emulators record it (unconfirmed in
+#: AWS's pages, which say "The RevisionId provided does not match the latest RevisionId").
+STALE_REVISION = ("The Revision Id provided does not match the latest Revision Id. Call the "
+                  "GetFunction/GetAlias API to retrieve the latest Revision Id")
+
+
+def _new_revision() -> str:
+    return str(uuid.uuid4())
+
+
+def check_revision(current: str, given: str | None) -> None:
+    """Raise PreconditionFailedException (HTTP 412) when a RevisionId is given and is stale."""
+    if given and given != current:
+        raise PreconditionFailedException(STALE_REVISION)
 
 
 @dataclass(frozen=True)
@@ -94,8 +109,13 @@ class Version:
         self.config = config
         self.description = description
         self.last_modified = last_modified
-        self.revision_id = str(uuid.uuid4())
+        self.revision_id = _new_revision()  #: changes with the version and its policy
         self.executor: Executor | None = None
+
+    def new_revision(self) -> str:
+        """Record a change (e.g. to the version's resource policy): a new RevisionId."""
+        self.revision_id = _new_revision()
+        return self.revision_id
 
     def close(self) -> None:
         """End this version's environments (busy ones when their invocation returns)."""
@@ -114,7 +134,12 @@ class Alias:
     function_version: str
     weights: dict[str, float] = field(default_factory=dict)
     description: str = ""
-    revision_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    revision_id: str = field(default_factory=_new_revision)
+
+    def new_revision(self) -> str:
+        """Record a change of the alias or its policy: a new RevisionId."""
+        self.revision_id = _new_revision()
+        return self.revision_id
 
 
 class Function:

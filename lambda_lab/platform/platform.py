@@ -33,7 +33,7 @@ from . import aliases, layers, recursion
 from .arns import function_arn, parse_function_ref
 from .asyncq import AsyncEvent, AsyncQueue
 from .concurrency import ConcurrencyController, needs_new_environment
-from .model import LATEST, Alias, Code, Executor, Function, FunctionConfig, Version
+from .model import LATEST, Alias, Code, Executor, Function, FunctionConfig, Version, check_revision
 from .provisioned import ProvisionedConcurrency
 
 __all__ = ["DRY_RUN", "EVENT", "REQUEST_RESPONSE", "Invocation", "LogSink", "Platform"]
@@ -149,17 +149,23 @@ class Platform:
         old.close()  # $LATEST's environments are retired: new invocations get new ones
         return fn.latest
 
-    def update_code(self, ref: str, code: Code, *, publish: bool = False) -> Version:
-        """Deploy new code to ``$LATEST`` (and publish it when ``publish``)."""
+    def update_code(self, ref: str, code: Code, *, publish: bool = False,
+                    revision_id: str | None = None) -> Version:
+        """Deploy new code to ``$LATEST`` (and publish it when ``publish``); ``revision_id``:
+        only if it is ``$LATEST``'s (else PreconditionFailedException)."""
         with self._lock:
             fn = self.function(ref)
+            check_revision(fn.latest.revision_id, revision_id)
             latest = self._replace_latest(fn, replace(fn.latest.config, code=code))
             return self.publish_version(fn.name) if publish else latest
 
-    def update_configuration(self, ref: str, **changes: object) -> Version:
-        """Change ``$LATEST``'s configuration (FunctionConfig field names)."""
+    def update_configuration(self, ref: str, *, revision_id: str | None = None,
+                             **changes: object) -> Version:
+        """Change ``$LATEST``'s configuration (FunctionConfig field names); ``revision_id``:
+        only if it is ``$LATEST``'s (else PreconditionFailedException)."""
         with self._lock:
             fn = self.function(ref)
+            check_revision(fn.latest.revision_id, revision_id)
             return self._replace_latest(fn, replace(fn.latest.config, **changes))
 
     def delete_function(self, ref: str, qualifier: str | None = None) -> None:
@@ -193,11 +199,23 @@ class Platform:
                     f"[{', '.join(users)}]")
             fn.versions.pop(qualifier).close()
 
-    def publish_version(self, ref: str, description: str | None = None) -> Version:
+    def publish_version(self, ref: str, description: str | None = None, *,
+                        revision_id: str | None = None, code_sha256: str | None = None
+                        ) -> Version:
         """Snapshot ``$LATEST`` as a new immutable version; if nothing changed since the last
-        published version, that version is returned instead."""
+        published version, that version is returned instead. Publishing changes ``$LATEST``'s
+        RevisionId.
+
+        Raises PreconditionFailedException (``revision_id`` is not ``$LATEST``'s) and
+        InvalidParameterValueException (``code_sha256`` is not ``$LATEST``'s CodeSha256)."""
         with self._lock:
             fn = self.function(ref)
+            check_revision(fn.latest.revision_id, revision_id)
+            current = fn.latest.config.code.sha256
+            if code_sha256 and code_sha256 != current:
+                raise InvalidParameterValueException(
+                    f"CodeSHA256 ({code_sha256}) is different from current CodeSHA256 in "
+                    f"$LATEST ({current}). Please try again with the CodeSHA256 in $LATEST.")
             newest = fn.newest_published()
             if newest is not None and newest.config == fn.latest.config:
                 return newest
@@ -207,6 +225,7 @@ class Platform:
                               description if description is not None
                               else fn.latest.config.description)
             fn.versions[number] = version
+            fn.latest.new_revision()
             return version
 
     # ----------------------------------------------------------------- aliases
@@ -219,10 +238,25 @@ class Platform:
 
     def update_alias(self, ref: str, name: str, *, version: str | None = None,
                      description: str | None = None,
-                     weights: Mapping[str, float] | None = None) -> Alias:
-        """Change an alias; ``weights={}`` removes its routing, ``None`` keeps it."""
+                     weights: Mapping[str, float] | None = None,
+                     revision_id: str | None = None) -> Alias:
+        """Change an alias; ``weights={}`` removes its routing, ``None`` keeps it;
+        ``revision_id``: only if it is the alias's (else PreconditionFailedException)."""
         with self._lock:
-            return aliases.update(self, self.function(ref), name, version, description, weights)
+            return aliases.update(self, self.function(ref), name, version, description, weights,
+                                  revision_id)
+
+    def revisioned(self, ref: str, qualifier: str | None = None) -> Version | Alias:
+        """What carries the RevisionId of ``ref``/``qualifier`` (and of its resource policy):
+        the alias it names, else the version (``$LATEST`` by default).
+
+        Raises ResourceNotFoundException."""
+        name, qualifier = parse_function_ref(ref, qualifier)
+        self.version(name, qualifier)
+        fn = self.function(name)
+        if qualifier in fn.aliases:
+            return fn.aliases[qualifier]
+        return fn.version(qualifier or LATEST)  # type: ignore[return-value]
 
     def get_alias(self, ref: str, name: str) -> Alias:
         """Raises ResourceNotFoundException "Cannot find alias arn: ..."."""
