@@ -7,8 +7,10 @@
 * moto's ``Rule.send_to_targets`` (PutEvents, schedules) is wrapped: a disabled rule sends
   nothing; Lambda-ARN targets are taken out before moto sees them (moto raises
   NotImplementedError for them) and delivered through :func:`.triggers.deliver` (resource policy
-  for ``events.amazonaws.com``, then an Event invocation); moto keeps its own targets (SQS, logs,
-  buses …). Moto's event pattern matching decides which rules match.
+  for ``events.amazonaws.com``, then an Event invocation) with the target's RetryPolicy and
+  DeadLetterConfig (:mod:`.eventbridge_retry`, which PutTargets' validation also uses); moto
+  keeps its own targets (SQS, logs, buses …). Moto's event pattern matching decides which rules
+  match.
 * A Lambda target's ``Input`` (constant JSON), ``InputPath`` (JSONPath) or ``InputTransformer``
   (InputPathsMap + InputTemplate) shapes what the function receives.
 """
@@ -25,13 +27,12 @@ import uuid
 from typing import Any
 from unittest import mock
 
-from . import cron, triggers
+from . import cron
+from .eventbridge_retry import PRINCIPAL, Retrier, validate_targets, validation_message
 
-__all__ = ["Scheduler", "lambda_input", "patches", "wire_event"]
+__all__ = ["PRINCIPAL", "Scheduler", "lambda_input", "patches", "wire_event"]
 
 log = logging.getLogger("lambda_lab.sources")
-
-PRINCIPAL = "events.amazonaws.com"
 
 
 def _is_lambda(arn: str) -> bool:
@@ -117,9 +118,11 @@ def lambda_input(target: dict[str, Any], event: dict[str, Any], rule_arn: str,
     return json.dumps(event).encode()
 
 
-def _deliver_lambda(aws: Any, rule: Any, target: dict[str, Any], event: dict[str, Any]) -> None:
-    payload = lambda_input(target, wire_event(event), rule.arn, rule.name)
-    triggers.deliver(aws, PRINCIPAL, rule.arn, rule.account_id, target["Arn"], payload)
+def _deliver_lambda(retrier: Retrier, rule: Any, target: dict[str, Any],
+                    event: dict[str, Any]) -> None:
+    wire = wire_event(event)
+    payload = lambda_input(target, wire, rule.arn, rule.name)
+    retrier.deliver(rule.arn, rule.account_id, target, wire, payload)
 
 
 class Scheduler:
@@ -185,13 +188,22 @@ class Scheduler:
             t.cancel()
 
 
-def patches(aws: Any, scheduler: Scheduler) -> list[Any]:
-    """moto patches: schedule validation and timers, Lambda targets, the platform clock."""
+def patches(aws: Any, scheduler: Scheduler, retrier: Retrier) -> list[Any]:
+    """moto patches: schedule validation and timers, Lambda targets (with their retry policy
+    and DLQ), PutTargets' RetryPolicy validation, the platform clock."""
     import moto.events.models as events_models
     from moto.events.exceptions import ValidationException
 
     original_put_rule = events_models.EventsBackend.put_rule
+    original_put_targets = events_models.EventsBackend.put_targets
     original_send = events_models.Rule.send_to_targets
+
+    def put_targets(backend: Any, name: str, event_bus_arn: str | None,
+                    targets: list[dict[str, Any]]) -> None:
+        errors = validate_targets(targets)
+        if errors:
+            raise ValidationException(validation_message(errors))
+        original_put_targets(backend, name, event_bus_arn, targets)
 
     def put_rule(backend: Any, name: str, *args: Any, **kwargs: Any) -> Any:
         expression = kwargs.get("scheduled_expression")
@@ -215,10 +227,11 @@ def patches(aws: Any, scheduler: Scheduler) -> list[Any]:
             shadow.targets = others
             original_send(shadow, copy.deepcopy(event), transform_input)
         for target in lambdas:
-            _deliver_lambda(aws, rule, target, event)
+            _deliver_lambda(retrier, rule, target, event)
 
     return [
         mock.patch.object(events_models.EventsBackend, "put_rule", put_rule),
+        mock.patch.object(events_models.EventsBackend, "put_targets", put_targets),
         mock.patch.object(events_models.Rule, "send_to_targets", send_to_targets),
         mock.patch.object(events_models, "unix_time", lambda dt=None: aws.clock.now()
                           if dt is None else _real_unix_time(dt)),

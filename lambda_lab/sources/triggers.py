@@ -7,8 +7,12 @@ retries, destinations and DLQ apply). Every delivery, made or refused, is record
 :class:`Delivery` in :func:`deliveries` (a refused one is also logged): on AWS it shows only as the
 rule's FailedInvocations metric, or nowhere for S3 and SNS.
 
+EventBridge retries a refused delivery and dead-letters it per target (:mod:`.eventbridge_retry`);
+S3 checks its destinations when a notification configuration is put (:mod:`.s3_validation`).
+
 :func:`patches` (called by :func:`lambda_lab.sources.hooks.install`) returns the moto patches of
-:mod:`.eventbridge` and :mod:`.notifications`; :func:`stop` ends the session's schedules.
+:mod:`.eventbridge`, :mod:`.notifications` and :mod:`.s3_validation`; :func:`stop` ends the
+session's schedules and pending EventBridge retries.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ class Delivery:
     outcome: str  #: invoked, denied (resource policy) or failed (e.g. no such function)
     request_id: str | None = None  #: of the Event invocation, when invoked
     reason: str | None = None
+    error_code: str | None = None  #: Lambda's error code when not invoked (AccessDenied…)
+    status: int | None = None  #: its HTTP status (403, 404, 429, 5xx); None: session ending
 
 
 class _Session:
@@ -56,18 +62,20 @@ _current: _Session | None = None
 def patches(aws: Any) -> list[Any]:
     """The moto patches for the session ``aws`` (started and stopped by ``hooks``)."""
     global _current
-    from . import eventbridge, notifications
+    from . import eventbridge, eventbridge_retry, notifications, s3_validation
 
     session = _Session(aws)
     _sessions[id(aws)] = session
     _current = session
     scheduler = eventbridge.Scheduler(aws)
-    session.stoppers.append(scheduler.stop)
-    return eventbridge.patches(aws, scheduler) + notifications.patches(aws)
+    retrier = eventbridge_retry.Retrier(aws)
+    session.stoppers += [scheduler.stop, retrier.stop]
+    return (eventbridge.patches(aws, scheduler, retrier) + notifications.patches(aws)
+            + s3_validation.patches(aws))
 
 
 def stop(aws: Any) -> None:
-    """End the session's schedules (idempotent)."""
+    """End the session's schedules and EventBridge retries (idempotent)."""
     global _current
     session = _sessions.pop(id(aws), None)
     if session is None:
@@ -119,19 +127,21 @@ def deliver(aws: Any, principal: str, source_arn: str, source_account: str, func
         log.warning("%s could not invoke %s for %s: %s", principal, function_arn, source_arn,
                     e.message)
         return _record(Delivery(now, principal, source_arn, function_arn, FAILED,
-                                reason=f"{e.code}: {e.message}"))
+                                reason=f"{e.code}: {e.message}", error_code=e.code,
+                                status=e.status))
     if not permissions.allows(platform, function_arn, principal, source_arn, source_account):
         reason = (f"AccessDeniedException: the resource policy of {function_arn} does not "
                   f"allow {principal} to invoke it for {source_arn} (add_permission)")
         log.warning("%s was refused: %s", principal, reason)
         return _record(Delivery(now, principal, source_arn, function_arn, DENIED,
-                                reason=reason))
+                                reason=reason, error_code="AccessDeniedException", status=403))
     try:
         inv = platform.invoke(function_arn, payload, invocation_type="Event", trace_id=trace_id)
     except LambdaError as e:
         log.warning("%s could not invoke %s: %s", principal, function_arn, e.message)
         return _record(Delivery(now, principal, source_arn, function_arn, FAILED,
-                                reason=f"{e.code}: {e.message}"))
+                                reason=f"{e.code}: {e.message}", error_code=e.code,
+                                status=e.status))
     except RuntimeError as e:  # the platform is shutting down
         return _record(Delivery(now, principal, source_arn, function_arn, FAILED,
                                 reason=str(e)))
