@@ -17,6 +17,7 @@ from lambda_lab.simulation import (
     StreamShards,
     simulate,
     sqs_minutes_to_reach,
+    sqs_target,
 )
 
 DLQ = "arn:aws:sqs:us-east-1:123456789012:failures"
@@ -49,21 +50,29 @@ def test_freed_slots_are_reused_warm() -> None:
     assert (r.invocations, r.throttles, r.cold_starts) == (20, 0, 10)
 
 
-@pytest.mark.parametrize("rule,minutes", [("2023", 4), ("2020", 17)])
-def test_sqs_ramp_reaches_1000_batches(rule: str, minutes: int) -> None:
+@pytest.mark.parametrize("rule,minutes,reached_s", [("2023", 4, 199), ("2020", 17, 1020)])
+def test_sqs_ramp_reaches_1000_batches(rule: str, minutes: int, reached_s: int) -> None:
     """SQS pollers start with 5 concurrent batches and add 300 per minute (2020: 60) while
-    messages wait: 5 + 300 k >= 1,000 first at k = 4 (2020: 5 + 60 k at k = 17, 965 at 16).
-    Batches last 10 minutes and 100,000 messages wait, so every batch started stays running."""
+    messages wait, the real poller's rule (lambda_lab.sources.scaling): today continuously
+    (+1 every 0.2 s: 5 + 995 at 199 s, within 4 minutes), in 2020 at each minute's end (5 + 60 k
+    at k = 17, 965 at 16). Batches last 10 minutes and 100,000 messages wait, so every batch
+    started stays running. (Samples at whole seconds show the state before that second's
+    events, so the sampled series reaches 1,000 at most a second later.)"""
     assert sqs_minutes_to_reach(1000, rule) == minutes
     r = simulate(FunctionModel("f", duration=600.0, timeout_s=900),
                  SqsQueue("f", messages=100_000), scaling_rule=rule, until_s=60 * minutes + 60)
     q = r.queues["queue"]
     reached = q["t"][np.argmax(q["active"] >= 1000)]
-    assert reached == 60 * minutes
+    assert reached_s <= reached <= reached_s + 1
     assert q["active"].max() == 1000
-    assert q["active"][q["t"] == 60 * (minutes - 1)][0] == 5 + (minutes - 1) * (
-        300 if rule == "2023" else 60)
+    a_minute_in = q["active"][q["t"] == 61][0]  # 2023: 5 + 305 at 61 s; 2020: 5 + 60
+    expected = 5 + 305 if rule == "2023" else 5 + 60
+    assert expected - 1 <= a_minute_in <= expected
     assert r.throttles == 0
+    from lambda_lab.sources.scaling import sqs_concurrency_limit
+
+    for t in (0.0, 0.2, 59.9, 60.0, 123.4, 199.0, 600.0):  # the simulator's rule is the poller's
+        assert sqs_target(t, rule) == sqs_concurrency_limit(t + 1e-9, rule), t
 
 
 def test_sqs_failed_batch_returns_after_visibility_timeout() -> None:

@@ -158,7 +158,8 @@ class _Queue:
     """An SQS queue and its event source mapping's pollers."""
 
     __slots__ = ("cfg", "f", "msgs", "backlog", "active", "target", "visibility", "done",
-                 "series", "producing_until", "rng", "retry_pending", "invisible")
+                 "series", "producing_until", "rng", "retry_pending", "invisible", "since",
+                 "scale_at")
 
     def __init__(self, cfg: SqsQueue, f: _Fn, rng: np.random.Generator) -> None:
         self.cfg, self.f, self.rng = cfg, f, rng
@@ -171,6 +172,8 @@ class _Queue:
         self.producing_until = cfg.start_s + cfg.duration_s
         self.retry_pending = False
         self.invisible = 0  # messages of failed batches waiting out their visibility timeout
+        self.since: float | None = None  # when messages started waiting (the scaling clock)
+        self.scale_at = -1.0  # when the next scaling step is due (-1: none scheduled)
 
     def busy(self, t: float) -> bool:
         """Messages waiting, in flight or invisible, or producers still writing."""
@@ -368,30 +371,50 @@ class Simulator:
 
     def _sqs_begin(self, t: float, q: _Queue, _: object = None) -> None:
         if q.cfg.messages:
-            q.msgs.append([t, q.cfg.messages])
-            q.backlog += q.cfg.messages
-        self._call(t + 60.0, self._sqs_scale, q)
+            self._sqs_arrive(q, [t, q.cfg.messages])
         if q.cfg.rate > 0 and q.producing_until > t:
             self._call(t + 1.0, self._sqs_produce, q)
-        self._sqs_fill(t, q)
+        self._sqs_scale(t, q)
 
     def _sqs_produce(self, t: float, q: _Queue, _: object = None) -> None:
         n = int(q.rng.poisson(q.cfg.rate))
         if n:
-            q.msgs.append([t, n])
-            q.backlog += n
+            self._sqs_arrive(q, [t, n])
         if t + 1.0 <= q.producing_until:
             self._call(t + 1.0, self._sqs_produce, q)
-        self._sqs_fill(t, q)
+        self._sqs_scale(t, q)
 
-    def _sqs_scale(self, t: float, q: _Queue, _: object = None) -> None:
-        """Once a minute: more pollers while messages wait, back to the start when drained."""
-        if q.backlog > 0:
-            q.target = rules.sqs_step(q.target, self.scaling_rule, q.cfg.max_concurrency)
+    @staticmethod
+    def _sqs_arrive(q: _Queue, item: list[float], head: bool = False) -> None:
+        """Messages become visible; after an empty queue the scaling starts again (as the real
+        poller's does: its backlog clock resets at a poll that finds nothing)."""
+        if not q.backlog:
+            q.since, q.scale_at = None, -1.0
+        if head:
+            q.msgs.appendleft(item)
         else:
-            q.target = min(rules.SQS_INITIAL_BATCHES, q.cfg.max_concurrency)
-        if q.busy(t):
-            self._call(t + 60.0, self._sqs_scale, q)
+            q.msgs.append(item)
+        q.backlog += int(item[1])
+
+    def _sqs_scale(self, t: float, q: _Queue, due: object = None) -> None:
+        """The real poller's scaling (:func:`rules.sqs_target`) while messages wait: a step
+        each time the target grows (every 0.2 s today, each minute under the 2020 rule); back
+        to the start once no message waits."""
+        if due is not None:
+            if due != q.scale_at:
+                return  # superseded by a step scheduled later
+            q.scale_at = -1.0
+        rule, cap = self.scaling_rule, q.cfg.max_concurrency
+        if q.backlog > 0:
+            if q.since is None:
+                q.since = t
+            q.target = rules.sqs_target(t - q.since, rule, cap)
+            if q.target < cap and q.scale_at < 0:
+                q.scale_at = q.since + rules.sqs_next_change(t - q.since, rule)
+                self._call(q.scale_at, self._sqs_scale, q, q.scale_at)
+        else:
+            q.since = None
+            q.target = min(rules.SQS_INITIAL_BATCHES, cap)
         self._sqs_fill(t, q)
 
     def _sqs_fill(self, t: float, q: _Queue, why: object = None) -> None:
@@ -432,10 +455,9 @@ class Simulator:
 
     def _sqs_visible(self, t: float, q: _Queue, batch: list) -> None:
         for item in reversed(batch):
-            q.msgs.appendleft(item)
-            q.backlog += int(item[1])
+            self._sqs_arrive(q, item, head=True)
             q.invisible -= int(item[1])
-        self._sqs_fill(t, q)
+        self._sqs_scale(t, q)
 
     # ----------------------------------------------------------------- streams
 

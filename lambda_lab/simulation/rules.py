@@ -25,7 +25,12 @@ from ..platform.concurrency import (
     SCALE_2023_WINDOW_S,
     SCALING_RULES,
 )
-from ..sources.scaling import SQS_MAX_CONCURRENCY, SQS_RULES, SQS_START_CONCURRENCY
+from ..sources.scaling import (
+    SQS_MAX_CONCURRENCY,
+    SQS_RULES,
+    SQS_START_CONCURRENCY,
+    sqs_concurrency_limit,
+)
 
 __all__ = [
     "BACKOFF_FIRST_S",
@@ -41,12 +46,11 @@ __all__ = [
     "keep_alive_s",
     "scaling_limit",
     "sqs_minutes_to_reach",
-    "sqs_step",
+    "sqs_next_change",
     "sqs_target",
 ]
 
-# The SQS scaling numbers live once, with the real poller (lambda_lab.sources.scaling); the
-# simulator steps them once a minute of backlog.
+# The SQS scaling numbers and rule live once, with the real poller (lambda_lab.sources.scaling).
 #: Concurrent batches an SQS event source mapping starts with (DG services-sqs-scaling).
 SQS_INITIAL_BATCHES = SQS_START_CONCURRENCY
 #: Concurrent executions the SQS poller may add per minute: today 300, the 2020 notes 60.
@@ -64,20 +68,24 @@ def keep_alive_s() -> float:
 
 
 def sqs_target(elapsed_s: float, rule: str = "2023", maximum: int = SQS_MAX_BATCHES) -> int:
-    """Concurrent batches an SQS mapping may run ``elapsed_s`` after messages appeared: 5 at
-    first, then +300 (2020: +60) at the end of every minute with messages still waiting, up to
+    """Concurrent batches an SQS mapping may run ``elapsed_s`` after messages started waiting:
+    the real poller's rule (:func:`lambda_lab.sources.scaling.sqs_concurrency_limit`): 5 at first,
+    then +300 per minute added continuously (2020: +60 at the end of every minute), up to
     ``maximum``. Raises ValueError for an unknown rule."""
     if rule not in SQS_SCALE_PER_MINUTE:
         raise ValueError(f"rule must be one of {SCALING_RULES}, got {rule!r}")
-    target = min(maximum, SQS_INITIAL_BATCHES)
-    for _ in range(int(max(0.0, elapsed_s) // 60.0)):
-        target = sqs_step(target, rule, maximum)
-    return target
+    # 1e-9: a step's own instant counts (0.2 s multiples are inexact in binary)
+    return sqs_concurrency_limit(max(0.0, elapsed_s) + 1e-9, rule, maximum)
 
 
-def sqs_step(current: int, rule: str = "2023", maximum: int = SQS_MAX_BATCHES) -> int:
-    """The next minute's concurrent batches while messages are still waiting."""
-    return min(maximum, current + SQS_SCALE_PER_MINUTE[rule])
+def sqs_next_change(elapsed_s: float, rule: str = "2023") -> float:
+    """The elapsed time after ``elapsed_s`` at which :func:`sqs_target` next grows (before any
+    cap): every 0.2 s under today's rule, at the next whole minute under the 2020 rule."""
+    per_minute = SQS_SCALE_PER_MINUTE[rule]
+    if rule == "2023":
+        step = 60.0 / per_minute
+        return (math.floor(elapsed_s / step + 1e-9) + 1) * step
+    return (math.floor(elapsed_s / 60.0 + 1e-9) + 1) * 60.0
 
 
 def sqs_minutes_to_reach(batches: int, rule: str = "2023") -> int:
