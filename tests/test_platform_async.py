@@ -271,3 +271,21 @@ def test_with_a_real_time_clock_a_back_off_really_happens_later():
     assert 0.9 <= time.monotonic() - started < 4 and event.throttles == 1
     p.close()
     clock.close()
+
+
+def test_events_pushed_during_one_long_advance_run_at_their_own_time():
+    """``aws.advance`` promises that everything falling due runs at its due time, as it would in
+    real time: an event a timer enqueues in the middle of a long advance (a schedule firing at
+    noon of day 1 inside a two-day advance) starts then, not when the advance returns, so it is
+    not aged out (MaximumEventAgeInSeconds default 21,600 s, lambda-facts.md "6 h retry") and
+    its retry falls where it should."""
+    p, _ = make_platform()
+    start = p.clock.now()
+    events: list[asyncq.AsyncEvent] = []
+    for hours in (12, 36):
+        p.clock.call_at(start + hours * 3600, lambda: events.append(send(p, "error", "ok")))
+    advance(p, 2 * 86_400)
+    assert [e.ended_in for e in events] == ["success", "success"]
+    times = [round(t - start) for _, t in p.executors[0].calls]
+    assert times == [12 * 3600, 12 * 3600 + 60, 36 * 3600, 36 * 3600 + 60]
+    p.close()

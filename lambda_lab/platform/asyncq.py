@@ -15,6 +15,7 @@ on-failure destination took its record), ``dlq`` (the dead-letter queue took it)
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import threading
 from collections.abc import Callable, Iterable
@@ -456,16 +457,30 @@ def advance(clock: VirtualClock, queues: Callable[[], Iterable[AsyncQueue]],
             seconds: float) -> int:
     """Fast-forward ``clock`` by ``seconds`` and return once everything that fell due has run.
 
-    First waits for the events already queued or running (so a first attempt in flight schedules
-    its retry before time moves), then advances the clock (retry timers run in this thread), then
-    waits for work started meanwhile on worker threads and runs what that made due. Returns the
-    number of timer callbacks run; raises as :meth:`VirtualClock.advance`.
+    Moves from one due time to the next: at each, runs the timers due (in this thread), then
+    waits for the events they queued to run on the worker threads before time moves on, so an
+    event enqueued half-way (a schedule firing inside a two-day advance) starts at its own time.
+    Returns the number of timer callbacks run; raises ValueError for a negative or non-finite
+    ``seconds`` and ClockCallbackError as :meth:`VirtualClock.advance`.
     """
-    for q in queues():
-        q.settle()
-    count = clock.advance(seconds)
-    while any(q.busy() for q in queues()):
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise ValueError(f"can only advance by a finite, non-negative time, got {seconds!r}")
+
+    def settle() -> None:
         for q in queues():
             q.settle()
+
+    settle()  # a first attempt in flight schedules its retry before time moves
+    target = clock.now() + seconds
+    count = 0
+    while True:
+        due = clock.next_due()
+        if due is None or due > target:
+            break
+        count += clock.run_until(due)
+        settle()
+    count += clock.run_until(target)
+    while any(q.busy() for q in queues()):
+        settle()
         count += clock.run_due()
     return count
