@@ -1,7 +1,9 @@
 """The DynamoDB Streams poller of an event source mapping: :class:`.streams.StreamPoller` (per
-shard in order, TRIM_HORIZON/LATEST, BatchSize, retries, back-off, on-failure batch info) over
-the stream moto records for a table (``table.stream_shard``: one shard, its ``items`` moto
-StreamRecords in sequence-number order).
+shard, TRIM_HORIZON/LATEST, BatchSize, batching and tumbling windows, ParallelizationFactor,
+bisect, ReportBatchItemFailures, retries, back-off, on-failure batch info) over the stream moto
+records for a table (``table.stream_shard``: one shard, its ``items`` moto StreamRecords in
+sequence-number order). The partition key that orders records is the item's ``Keys`` (partition
+and sort key), so changes to one item are always processed in order.
 
 The records Lambda gets carry ``eventVersion`` 1.1, the mapping's region and stream ARN, and
 the images moto kept for the table's StreamViewType; a failed batch's on-failure record holds
@@ -11,6 +13,7 @@ the images moto kept for the table's StreamViewType; a failed batch's on-failure
 from __future__ import annotations
 
 import datetime as _dt
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +30,11 @@ class _Record:
     sequence_number: int
     created_at: float  #: ApproximateCreationDateTime, seconds since the epoch
     record: dict[str, Any]  #: moto's StreamRecord.to_json()
+
+    @property
+    def partition_key(self) -> str:
+        """The item's key (its ``Keys``, as canonical JSON): records of one item stay in order."""
+        return json.dumps(self.record["dynamodb"]["Keys"], sort_keys=True)
 
 
 class _Shard:

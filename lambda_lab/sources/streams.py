@@ -1,45 +1,67 @@
 """The Kinesis Data Streams poller of an event source mapping: batches from moto's shards into
-the function, per shard and in order.
+the function, per shard, in order per partition key.
 
 A timer on the platform clock looks at every shard each :data:`POLL_S` seconds of platform
-time. Records are never deleted: each shard keeps its own position (the last sequence number
-the mapping has finished with), starting at TRIM_HORIZON (the oldest record), LATEST (after the
-newest record when the mapping is created) or AT_TIMESTAMP. For each shard:
+time. Records are never deleted: each shard keeps its own checkpoint, starting at TRIM_HORIZON
+(the oldest record), LATEST (after the newest record when the mapping is created) or
+AT_TIMESTAMP (the first record whose arrival time is at or after the timestamp). For each shard:
 
-* a batch of up to ``BatchSize`` records after the position is invoked through the Platform
-  (so reserved concurrency and throttles apply);
-* success moves the position past the batch;
-* a failure (function error, throttle, system error) blocks the shard: the *same* batch is
-  retried after a back-off (1 s doubling to 30 s, platform time) until it succeeds, until
-  ``MaximumRetryAttempts`` retries are spent, or until its oldest record is older than
-  ``MaximumRecordAgeInSeconds`` (or the stream's retention period: with the default -1 the
-  batch is retried until its records expire);
+* ``ParallelizationFactor`` N: the shard's records go to N lanes (virtual shards) by a hash of
+  their partition key (Kinesis ``partitionKey``; DynamoDB the item's ``Keys``); each lane has
+  at most one batch in flight, so up to N batches of a shard run at once (on a thread pool, as
+  the SQS poller does) and records of one key are always processed in order: a failing batch
+  blocks its lane, never letting later records of its keys overtake it;
+* a batch of up to ``BatchSize`` records (and at most 6 MB of payload) is invoked through the
+  Platform (reserved concurrency and throttles apply); with ``MaximumBatchingWindowInSeconds``
+  a lane waits until the batch is full, the window has passed or the next record would pass
+  6 MB;
+* success checkpoints the batch; a function error retries the *same* batch after a back-off
+  (1 s doubling to 30 s, platform time) until it succeeds, ``MaximumRetryAttempts`` retries are
+  spent, or its oldest record is older than ``MaximumRecordAgeInSeconds`` (or the stream's
+  retention). Throttles and other errors before the function ran are retried without counting
+  toward ``MaximumRetryAttempts`` (DG kinesis-on-failure-destination);
+* ``BisectBatchOnFunctionError``: a failed batch is split in two and each half retried on its
+  own, down to single records; splitting does not count toward the retry quota;
+* ``FunctionResponseTypes=["ReportBatchItemFailures"]``: ``{"batchItemFailures":
+  [{"itemIdentifier": "<SequenceNumber>"}]}`` checkpoints before the lowest reported sequence
+  number and retries from it (with bisect, only the rest is retried, as a split); an empty or
+  null answer or list is success; an identifier that is empty, null, missing or not in the
+  batch fails the whole batch;
 * a batch given up on is skipped; with ``DestinationConfig.OnFailure`` (SQS or SNS) its batch
-  info (not the records) is sent there first, as AWS does.
+  info (not the records) is sent there first, as AWS does;
+* ``TumblingWindowInSeconds``: windows aligned on the epoch by arrival time; a batch holds one
+  window's records and the event adds ``window``, ``state`` (what the previous invocation of the
+  window returned as ``{"state": ...}``), ``shardId``, ``eventSourceARN``,
+  ``isFinalInvokeForWindow`` and ``isWindowTerminatedEarly``; once the window has ended a final
+  invocation (no records) gets the last state; a state over 1 MB ends the window early (a final
+  invocation, then the window goes on with a fresh state). A response without ``state`` fails;
+* resharding: a child shard (``parent``/``adjacent_parent``) is read only once its parents are
+  closed and read to the end.
 
-Every invocation is recorded in :attr:`EventSourceMapping.history`. Not modelled (yet):
-ParallelizationFactor > 1, BisectBatchOnFunctionError, ReportBatchItemFailures checkpoints,
-tumbling windows, batching windows, resharding order (a child shard is read as soon as it
-appears). DynamoDB Streams run on the same poller (:mod:`.dynamodb_streams` supplies the
-source, its shards and its record shape).
+Every invocation is recorded in :attr:`EventSourceMapping.history`. DynamoDB Streams run on the
+same poller (:mod:`.dynamodb_streams` supplies the source, its shards and its record shape).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 import logging
-from dataclasses import dataclass
+import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidParameterValueException, LambdaError, TooManyRequestsException
+from ..limits import SYNC_PAYLOAD_MAX_BYTES
 from .poller import ClockPoller
 
 if TYPE_CHECKING:
     from ..platform import Platform
     from .mappings import EventSourceMapping
 
-__all__ = ["StreamPoller", "batch_info", "kinesis_record"]
+__all__ = ["StreamPoller", "batch_info", "item_failure_index", "kinesis_record", "lane_of"]
 
 log = logging.getLogger("lambda_lab.sources")
 
@@ -47,11 +69,25 @@ POLL_S = 1.0  #: platform seconds between looks at each shard
 BACKOFF_FIRST_S = 1.0  #: the first retry of a failed batch waits this long ...
 BACKOFF_MAX_S = 30.0  #: ... doubling each time up to this
 HISTORY_MAX = 10_000
+MAX_THREADS = 32  #: batches of one poll run on at most this many threads at once
+STATE_MAX_BYTES = 1024 * 1024  #: a tumbling window's state past this ends the window early
+_EVENT_SLACK = 2048  #: bytes kept free in a 6 MB payload for the event's other keys
 
 
 def _timestamp(t: float) -> str:
     d = _dt.datetime.fromtimestamp(t, _dt.timezone.utc)
     return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}Z"
+
+
+def _iso_seconds(t: float) -> str:
+    return _dt.datetime.fromtimestamp(t, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def lane_of(key: str, factor: int) -> int:
+    """The lane (virtual shard) of a partition key when a shard is read by ``factor`` lanes."""
+    if factor <= 1:
+        return 0
+    return int(hashlib.md5(key.encode(), usedforsecurity=False).hexdigest(), 16) % factor
 
 
 def stream_of(arn: str) -> Any:
@@ -114,12 +150,70 @@ def batch_info(records: list[Any], shard_id: str, stream_arn: str, function_arn:
     }
 
 
+def item_failure_index(answer: Any, seqs: list[str]) -> int | None:
+    """Where a ReportBatchItemFailures answer checkpoints a batch of sequence numbers ``seqs``:
+    None for complete success, the index of the lowest reported record, or -1 when the answer
+    fails the whole batch (DG services-kinesis-batchfailurereporting: an empty, null or
+    misnamed itemIdentifier; an identifier not in the batch too, emulator's reading)."""
+    if not isinstance(answer, dict):
+        return None if answer is None else -1
+    items = answer.get("batchItemFailures")
+    if items is None:
+        return None
+    if not isinstance(items, list):
+        return -1
+    lowest: int | None = None
+    for item in items:
+        ident = item.get("itemIdentifier") if isinstance(item, dict) else None
+        if not isinstance(ident, str) or ident not in seqs:
+            return -1
+        index = seqs.index(ident)
+        lowest = index if lowest is None else min(lowest, index)
+    return lowest
+
+
+@dataclass
+class _Piece:
+    """A batch of one lane being invoked (records in sequence order), or a final window call."""
+
+    records: list[Any]
+    invokes: int = 0  #: invocations that held these records (approximateInvokeCount)
+    retries: int = 0  #: failed invocations counted toward MaximumRetryAttempts
+    fails: int = 0  #: failures in a row of this very batch (the back-off)
+    retry_at: float | None = None
+    window: float | None = None  #: start of its tumbling window
+    final: bool = False  #: the window's final invocation (no records)
+    early: bool = False  #: ... because the state passed 1 MB
+
+
+@dataclass
+class _Lane:
+    """One virtual shard: its batches in order (the first is next) and its windows."""
+
+    pieces: list[_Piece] = field(default_factory=list)
+    since: float | None = None  #: when its batching window opened
+    states: dict[float, Any] = field(default_factory=dict)  #: open tumbling windows' states
+
+
 @dataclass
 class _Shard:
-    position: int  #: the last sequence number done with (records after it are next)
-    end: int | None = None  #: the last sequence number of the failed batch being retried
-    attempts: int = 0  #: invocations of that batch so far
-    retry_at: float | None = None
+    position: int  #: the checkpoint: every record up to this sequence number is done with
+    done: set[int] = field(default_factory=set)  #: done with, after the checkpoint
+    lanes: dict[int, _Lane] = field(default_factory=dict)
+
+    def busy(self) -> bool:
+        return any(lane.pieces or lane.states for lane in self.lanes.values())
+
+
+@dataclass
+class _Job:
+    shard_id: str
+    state: _Shard
+    lane: _Lane
+    piece: _Piece
+    lane_index: int = 0
+    payload: bytes = b""
+    result: tuple[str, str, str | None, bytes | None] = ("", "", None, None)
 
 
 class StreamPoller(ClockPoller):
@@ -128,8 +222,9 @@ class StreamPoller(ClockPoller):
     Raises (on construction) InvalidParameterValueException for a mapping of another kind or a
     missing stream. A subclass for another kind of stream overrides the class attributes and
     :meth:`_stream`, :meth:`_shards`, :meth:`_retention_s` and :meth:`_event_record` (a shard
-    has ``records``, a dict sequence number -> record, and ``get_max_sequence_number()``; a
-    record has ``sequence_number`` and ``created_at``)."""
+    has ``records``, a dict sequence number -> record, and ``get_max_sequence_number()``, and
+    may have ``parent``, ``adjacent_parent`` and ``is_open``; a record has ``sequence_number``,
+    ``created_at`` and ``partition_key``)."""
 
     KIND = "kinesis"
     LABEL = "Kinesis"  #: in log lines
@@ -145,6 +240,16 @@ class StreamPoller(ClockPoller):
         self.shards: dict[str, _Shard] = {}
         for shard_id, shard in self._shards(stream).items():
             self.shards[shard_id] = _Shard(self._start_position(shard))
+        self._pool: ThreadPoolExecutor | None = None
+        self._wake_at = 0.0  #: the soonest a lane needs a poll (set during a poll)
+        self.peak_concurrency = 0  #: most batches run at once so far
+
+    def stop(self) -> None:
+        super().stop()
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
 
     # ----------------------------------------------------------------- the source
 
@@ -163,14 +268,9 @@ class StreamPoller(ClockPoller):
         return kinesis_record(record, shard_id, self.m.event_source_arn, region, role)
 
     def _start_position(self, shard: Any) -> int:
-        m = self.m
-        if m.starting_position == "LATEST":
+        if self.m.starting_position == "LATEST":
             return shard.get_max_sequence_number()
-        if m.starting_position == "AT_TIMESTAMP" and m.starting_position_timestamp is not None:
-            before = [seq for seq, r in list(shard.records.items())
-                      if r.created_at < m.starting_position_timestamp]
-            return before[-1] if before else 0
-        return 0  # TRIM_HORIZON
+        return 0  # TRIM_HORIZON; AT_TIMESTAMP skips older records as it reads (_advance)
 
     # ----------------------------------------------------------------- one poll
 
@@ -185,97 +285,311 @@ class StreamPoller(ClockPoller):
             m.last_processing_result = "PROBLEM: the stream does not exist"
             self._schedule(now + POLL_S)
             return
-        for shard_id, shard in self._shards(stream).items():
+        shards = self._shards(stream)
+        self._wake_at = now + POLL_S
+        snapshots: dict[str, list[Any]] = {}
+        jobs: list[_Job] = []
+        for shard_id, shard in shards.items():
             state = self.shards.setdefault(shard_id, _Shard(0))  # a new (child) shard
-            if state.retry_at is not None and now < state.retry_at:
-                continue
-            self._poll_shard(stream, shard_id, shard, state)
+            records = snapshots[shard_id] = list(shard.records.values())
+            self._advance(state, records)
+            if self._parents_done(shard, shards, snapshots):
+                jobs += self._plan(shard_id, state, records, now)
+        if jobs:
+            self._run(jobs)
             if self._stopped:
                 return
+            now = self.clock.now()
+            for job in jobs:
+                self._settle_job(stream, job, now)
+            for shard_id, records in snapshots.items():
+                self._advance(self.shards[shard_id], records)
+        self._schedule(self._wake_at)
         self._schedule(self.clock.now() + POLL_S)
 
-    def _poll_shard(self, stream: Any, shard_id: str, shard: Any, state: _Shard) -> None:
+    def _advance(self, state: _Shard, records: list[Any]) -> None:
+        """Move the checkpoint over the records done with (and, with AT_TIMESTAMP, over the
+        records that arrived before the timestamp)."""
         m = self.m
-        batch = []
-        for seq, record in list(shard.records.items()):
+        at = m.starting_position_timestamp if m.starting_position == "AT_TIMESTAMP" else None
+        for r in records:
+            seq = r.sequence_number
             if seq <= state.position:
                 continue
-            if state.end is not None and seq > state.end:
+            if seq in state.done:
+                state.done.discard(seq)
+            elif at is None or r.created_at >= at:
                 break
-            batch.append(record)
+            state.position = seq
+
+    def _parents_done(self, shard: Any, shards: dict[str, Any],
+                      snapshots: dict[str, list[Any]]) -> bool:
+        """Whether the shard's parents (if any) are closed and read to the end."""
+        for parent_id in (getattr(shard, "parent", None), getattr(shard, "adjacent_parent", None)):
+            if not parent_id or parent_id not in shards:
+                continue  # no parent, or one no longer in the stream
+            parent, state = shards[parent_id], self.shards.get(parent_id)
+            records = snapshots.get(parent_id)
+            if state is None or records is None or getattr(parent, "is_open", False):
+                return False
+            if state.busy() or (records and records[-1].sequence_number > state.position):
+                return False
+        return True
+
+    def _key(self, record: Any) -> str:
+        return str(record.partition_key)
+
+    def _window_of(self, record: Any) -> float:
+        size = self.m.tumbling_window
+        return math.floor(record.created_at / size) * size
+
+    def _plan(self, shard_id: str, state: _Shard, records: list[Any], now: float) -> list[_Job]:
+        """The batches of this shard to invoke now: each lane's pending batch when its back-off
+        is over, else its next batch of fresh records (or its window's final invocation)."""
+        m = self.m
+        factor = m.parallelization_factor
+        held = {r.sequence_number for lane in state.lanes.values() for p in lane.pieces
+                for r in p.records}
+        blocked = {self._key(r) for lane in state.lanes.values() for p in lane.pieces
+                   for r in p.records}
+        fresh: dict[int, list[Any]] = {}
+        for r in records:
+            seq = r.sequence_number
+            if seq <= state.position or seq in state.done or seq in held:
+                continue
+            key = self._key(r)
+            if key in blocked:
+                continue
+            index = lane_of(key, factor)
+            lane = state.lanes.get(index)
+            if lane is not None and lane.pieces:
+                blocked.add(key)  # its lane is busy: the key waits behind it
+                continue
+            fresh.setdefault(index, []).append(r)
+        jobs = []
+        for index in sorted(set(state.lanes) | set(fresh)):
+            lane = state.lanes.setdefault(index, _Lane())
+            if not lane.pieces:
+                piece = self._next_piece(lane, fresh.get(index, []), now)
+                if piece is None:
+                    continue
+                lane.pieces.append(piece)
+            head = lane.pieces[0]
+            if head.retry_at is not None and now < head.retry_at:
+                self._wake_at = min(self._wake_at, head.retry_at)
+                continue
+            jobs.append(_Job(shard_id, state, lane, head, index))
+        return jobs
+
+    def _next_piece(self, lane: _Lane, records: list[Any], now: float) -> _Piece | None:
+        """A lane's next batch from its fresh records, None to wait (batching window)."""
+        m = self.m
+        if m.tumbling_window and lane.states:
+            start = min(lane.states)
+            if now >= start + m.tumbling_window and not (
+                    records and self._window_of(records[0]) == start):
+                return _Piece([], window=start, final=True)
+        if not records:
+            lane.since = None
+            return None
+        batch, room = self._take(records, lane)
+        if m.window and room:
+            if lane.since is None:
+                lane.since = now
+            if now < lane.since + m.window:
+                self._wake_at = min(self._wake_at, lane.since + m.window)
+                return None
+        lane.since = None
+        window = self._window_of(batch[0]) if m.tumbling_window else None
+        return _Piece(batch, window=window)
+
+    def _take(self, records: list[Any], lane: _Lane) -> tuple[list[Any], bool]:
+        """Up to BatchSize records within 6 MB of payload (and one tumbling window); whether the
+        batch could still grow."""
+        m = self.m
+        region, role = self._region_role()
+        budget = SYNC_PAYLOAD_MAX_BYTES - _EVENT_SLACK
+        window = self._window_of(records[0]) if m.tumbling_window else None
+        if window is not None:
+            budget -= len(json.dumps(lane.states.get(window, {})))
+        batch: list[Any] = []
+        for r in records:
+            if window is not None and self._window_of(r) != window:
+                return batch, False
+            size = len(json.dumps(self._event_record(r, "shardId-000000000000", region, role)))
+            budget -= size + 2
+            if budget < 0 and batch:
+                return batch, False
+            batch.append(r)
             if len(batch) >= m.batch_size:
-                break
-        if not batch:
-            state.end = state.retry_at = None
-            state.attempts = 0
+                return batch, False
+        return batch, True
+
+    def _region_role(self) -> tuple[str, str]:
+        m = self.m
+        try:
+            role = self.platform.version(m.function_name, m.qualifier).config.role
+        except LambdaError:
+            role = ""
+        return m.event_source_arn.split(":")[3], role
+
+    # ----------------------------------------------------------------- invoking
+
+    def _run(self, jobs: list[_Job]) -> None:
+        region, role = self._region_role()
+        for job in jobs:
+            job.payload = self._payload(job, region, role)
+        self.peak_concurrency = max(self.peak_concurrency, len(jobs))
+        if len(jobs) == 1:
+            jobs[0].result = self._invoke(jobs[0].payload)
             return
-        state.attempts += 1
-        outcome, request_id = self._invoke(shard_id, batch)
-        self._record(shard_id, batch, outcome, request_id, state.attempts)
-        if outcome == "success":
-            state.position = batch[-1].sequence_number
-            state.end = state.retry_at = None
-            state.attempts = 0
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(MAX_THREADS, "lambda-lab-streams")
+            pool = self._pool
+        for job, result in zip(jobs, pool.map(self._invoke, [j.payload for j in jobs]),
+                               strict=True):
+            job.result = result
+
+    def _payload(self, job: _Job, region: str, role: str) -> bytes:
+        m, piece = self.m, job.piece
+        event: dict[str, Any] = {"Records": [
+            self._event_record(r, job.shard_id, region, role) for r in piece.records]}
+        if m.tumbling_window and piece.window is not None:
+            event.update({
+                "window": {"start": _iso_seconds(piece.window),
+                           "end": _iso_seconds(piece.window + m.tumbling_window)},
+                "state": job.lane.states.get(piece.window, {}),
+                "shardId": job.shard_id,
+                "eventSourceARN": m.event_source_arn,
+                "isFinalInvokeForWindow": piece.final,
+                "isWindowTerminatedEarly": piece.early,
+            })
+        return json.dumps(event).encode()
+
+    def _invoke(self, payload: bytes) -> tuple[str, str, str | None, bytes | None]:
+        """Run one batch: (category, outcome, request id, response). The category is ``ok``,
+        ``function`` (a function error: counts as a retry) or ``before`` (the function did not
+        run: throttle, missing function, system error)."""
+        m = self.m
+        self.invocations += 1
+        try:
+            inv = self.platform.invoke(m.function_name, payload, qualifier=m.qualifier)
+        except TooManyRequestsException as e:
+            return "before", f"throttled: {e.message}", None, None
+        except LambdaError as e:
+            return "before", f"{e.code}: {e.message}", None, None
+        except Exception as e:  # a system error: the batch is retried
+            return "before", f"system error: {type(e).__name__}: {e}", None, None
+        result = inv.result
+        if result is None or result.function_error:
+            kind = result.function_error if result is not None else "no result"
+            return "function", f"function error ({kind})", inv.request_id, None
+        return "ok", "success", inv.request_id, result.raw_payload
+
+    # ----------------------------------------------------------------- after a batch
+
+    def _settle_job(self, stream: Any, job: _Job, now: float) -> None:
+        """Checkpoint, split, retry or give up on a lane's batch after its invocation."""
+        m, lane, piece = self.m, job.lane, job.piece
+        category, outcome, request_id, raw = job.result
+        piece.invokes += 1
+        done, rest = ([], piece.records) if category != "ok" else (piece.records, [])
+        early: _Piece | None = None
+        if category == "ok":
+            try:
+                answer = json.loads(raw or b"null")
+            except ValueError:
+                answer = raw  # not JSON: no state, no valid batchItemFailures
+            windowed = m.tumbling_window and piece.window is not None
+            if windowed and not (isinstance(answer, dict) and "state" in answer):
+                category, outcome = "function", "no state in the response"  # emulator wording
+                done, rest = [], piece.records
+            elif m.reports_item_failures and piece.records:
+                seqs = [str(r.sequence_number) for r in piece.records]
+                index = item_failure_index(answer, seqs)
+                if index == -1:
+                    category, outcome = "function", "malformed batchItemFailures response"
+                    done, rest = [], piece.records
+                elif index is not None:
+                    outcome = "partial failure"
+                    done, rest = piece.records[:index], piece.records[index:]
+                    if not done:
+                        category = "function"  # nothing checkpointed: the batch failed
+            if category == "ok" and windowed:
+                early = self._window_state(lane, piece, answer["state"])
+        entry = self._record(job, outcome, request_id, done)
+        state = job.state
+        state.done.update(r.sequence_number for r in done)
+        if not rest:  # checkpointed to the end
+            lane.pieces.pop(0)
+            if early is not None:
+                lane.pieces.insert(0, early)
             return
-        now = self.clock.now()
-        condition = self._give_up(stream, batch, state, now)
+        if category == "ok":  # a partial failure: the rest is retried
+            after = _Piece(rest, piece.invokes, piece.retries, piece.fails, window=piece.window)
+            if m.bisect:  # split at the reported record; a split is not a retry
+                lane.pieces[0] = after
+                return
+            piece = lane.pieces[0] = after
+            category = "function"
+        elif category == "function" and m.bisect and len(rest) > 1:
+            half = len(rest) // 2
+            lane.pieces[0:1] = [_Piece(part, piece.invokes, piece.retries, window=piece.window)
+                                for part in (rest[:half], rest[half:])]
+            entry["bisected"] = True
+            return
+        counted = category == "function"
+        piece.fails += 1
+        piece.retries += counted
+        condition = self._give_up(stream, piece, counted, now) if piece.records else None
         if condition is None:
-            state.end = batch[-1].sequence_number
-            wait = min(BACKOFF_FIRST_S * 2 ** (state.attempts - 1), BACKOFF_MAX_S)
-            state.retry_at = now + wait
+            piece.retry_at = now + min(BACKOFF_FIRST_S * 2 ** (piece.fails - 1), BACKOFF_MAX_S)
+            self._wake_at = min(self._wake_at, piece.retry_at)
             return
         log.info("%s batch %s-%s of %s for %s given up on (%s) after %d invocation(s)",
-                 self.LABEL, batch[0].sequence_number, batch[-1].sequence_number, shard_id,
-                 m.function_arn, condition, state.attempts)
+                 self.LABEL, piece.records[0].sequence_number,
+                 piece.records[-1].sequence_number, job.shard_id, m.function_arn, condition,
+                 piece.invokes)
         if m.on_failure:
-            info = batch_info(batch, shard_id, m.event_source_arn, m.function_arn, request_id,
-                              state.attempts, condition, now, key=self.BATCH_INFO_KEY)
+            info = batch_info(piece.records, job.shard_id, m.event_source_arn, m.function_arn,
+                              request_id, piece.invokes, condition, now,
+                              key=self.BATCH_INFO_KEY)
             try:
                 self._deliver(m.on_failure, json.dumps(info))
             except Exception as e:  # the destination is gone: the batch is still skipped
                 log.warning("on-failure destination %s of %s: %s", m.on_failure, m.uuid, e)
                 m.last_processing_result = f"PROBLEM: on-failure destination: {e}"
-        if m.history:
-            m.history[-1]["discarded"] = condition
-        state.position = batch[-1].sequence_number
-        state.end = state.retry_at = None
-        state.attempts = 0
+        entry["discarded"] = condition
+        entry["discarded_records"] = [str(r.sequence_number) for r in piece.records]
+        state.done.update(r.sequence_number for r in piece.records)
+        lane.pieces.pop(0)
 
-    def _give_up(self, stream: Any, batch: list[Any], state: _Shard, now: float) -> str | None:
+    def _window_state(self, lane: _Lane, piece: _Piece, state: Any) -> _Piece | None:
+        """Keep what a windowed invocation returned; the early final invocation it calls for."""
+        assert piece.window is not None
+        if piece.final:
+            if piece.early:
+                lane.states[piece.window] = {}  # the window goes on with a fresh state
+            else:
+                lane.states.pop(piece.window, None)  # the window is over
+            return None
+        lane.states[piece.window] = state
+        if len(json.dumps(state).encode()) > STATE_MAX_BYTES:
+            return _Piece([], window=piece.window, final=True, early=True)
+        return None
+
+    def _give_up(self, stream: Any, piece: _Piece, counted: bool, now: float) -> str | None:
         """Why a failed batch is skipped now (AWS's condition), or None to retry it."""
         m = self.m
-        if m.maximum_retry_attempts != -1 and state.attempts > m.maximum_retry_attempts:
+        if counted and m.maximum_retry_attempts != -1 and piece.retries > m.maximum_retry_attempts:
             return "RetryAttemptsExhausted"
-        age = now - batch[0].created_at
+        age = now - piece.records[0].created_at
         if m.maximum_record_age != -1 and age >= m.maximum_record_age:
             return "RecordAgeExceeded"
         if age >= self._retention_s(stream):
             return "RecordAgeExceeded"  # the records expired from the stream
         return None
-
-    def _invoke(self, shard_id: str, batch: list[Any]) -> tuple[str, str | None]:
-        m = self.m
-        region = m.event_source_arn.split(":")[3]
-        try:
-            role = self.platform.version(m.function_name, m.qualifier).config.role
-        except LambdaError as e:
-            return f"{e.code}: {e.message}", None
-        payload = json.dumps({"Records": [
-            self._event_record(r, shard_id, region, role) for r in batch]})
-        self.invocations += 1
-        try:
-            inv = self.platform.invoke(m.function_name, payload.encode(), qualifier=m.qualifier)
-        except TooManyRequestsException as e:
-            return f"throttled: {e.message}", None
-        except LambdaError as e:
-            return f"{e.code}: {e.message}", None
-        except Exception as e:  # a system error: the batch is retried
-            return f"system error: {type(e).__name__}: {e}", None
-        result = inv.result
-        if result is None or result.function_error:
-            kind = result.function_error if result is not None else "no result"
-            return f"function error ({kind})", inv.request_id
-        return "success", inv.request_id
 
     def _deliver(self, arn: str, body: str) -> None:
         parts = arn.split(":")
@@ -291,16 +605,21 @@ class StreamPoller(ClockPoller):
         else:
             raise RuntimeError(f"lambda_lab does not deliver batch info to {service} ({arn})")
 
-    def _record(self, shard_id: str, batch: list[Any], outcome: str, request_id: str | None,
-                attempt: int) -> None:
-        m = self.m
+    def _record(self, job: _Job, outcome: str, request_id: str | None,
+                done: list[Any]) -> dict[str, Any]:
+        m, piece = self.m, job.piece
         m.last_processing_result = "OK" if outcome == "success" else f"PROBLEM: {outcome}"
         if outcome != "success":
-            log.info("%s batch of %s for %s: %s (attempt %d)", self.LABEL, shard_id,
-                     m.function_arn, outcome, attempt)
-        m.history.append({"time": self.clock.now(), "request_id": request_id,
-                          "shard_id": shard_id,
-                          "records": [str(r.sequence_number) for r in batch],
-                          "outcome": outcome, "attempt": attempt})
+            log.info("%s batch of %s for %s: %s (attempt %d)", self.LABEL, job.shard_id,
+                     m.function_arn, outcome, piece.invokes)
+        entry: dict[str, Any] = {
+            "time": self.clock.now(), "request_id": request_id, "shard_id": job.shard_id,
+            "records": [str(r.sequence_number) for r in piece.records],
+            "outcome": outcome, "attempt": piece.invokes, "lane": job.lane_index,
+            "succeeded": [str(r.sequence_number) for r in done]}
+        if piece.window is not None:
+            entry.update(window=piece.window, final=piece.final)
+        m.history.append(entry)
         if len(m.history) > HISTORY_MAX:
             del m.history[: len(m.history) - HISTORY_MAX]
+        return entry
