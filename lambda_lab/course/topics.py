@@ -8,6 +8,7 @@ TOPICS: dict[str, str] = {
     "02-memory-cpu-timeout": "Memory, CPU and timeout",
     "03-execution-context": "The execution context",
     "04-concurrency": "Concurrency",
+    "05-event-sources": "Event sources",
 }
 
 #: The four content domains of the AWS Certified Developer – Associate exam (DVA-C02).

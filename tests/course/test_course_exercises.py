@@ -85,6 +85,14 @@ WRONG = {
         "environment: return False there; a module-level variable remembers what happened in "
         "this environment",
     ),
+    "partial-batch": (  # reports the bodies instead of the messageIds
+        "import json\n\n\ndef handler(event, context):\n    failures = []\n"
+        "    for record in event['Records']:\n        try:\n"
+        "            json.loads(record['body'])\n        except ValueError:\n"
+        "            failures.append({'itemIdentifier': record['body']})\n"
+        "    return {'batchItemFailures': failures}\n",
+        "❌ 2 of 4 checks pass — hint: itemIdentifier is the record's messageId, not its body",
+    ),
 }
 
 

@@ -143,6 +143,7 @@ def test_progress_table_rows(path):
         progress.ProgressRow("02-memory-cpu-timeout", 1, 2, None),
         progress.ProgressRow("03-execution-context", 0, 0, None),
         progress.ProgressRow("04-concurrency", 0, 0, "3 / 5"),
+        progress.ProgressRow("05-event-sources", 0, 0, None),
     )
 
 
@@ -157,7 +158,8 @@ def test_progress_table_text_is_deterministic(path):
         "01-first-function      1 / 1      5 / 8\n"
         "02-memory-cpu-timeout  0 / 2      —\n"
         "03-execution-context   0 / 0      —\n"
-        "04-concurrency         0 / 0      —"
+        "04-concurrency         0 / 0      —\n"
+        "05-event-sources       0 / 0      —"
     )
 
 

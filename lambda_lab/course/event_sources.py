@@ -1,0 +1,120 @@
+"""Helpers of notebooks/05-event-sources: what a function logged, how full a queue is.
+
+They call the emulated AWS through boto3 (inside ``lambda_lab.mock_aws()``), as a learner would
+against real AWS, and return fixed text (:class:`~lambda_lab.course.exercises.Text`) so nbval can
+compare it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from lambda_lab.course.exercises import Text
+
+__all__ = ["WarningLog", "capture_warnings", "log_lines", "logged_json", "queue_arn", "queue_depth"]
+
+REGION = "us-east-1"
+_FRAME = ("START RequestId:", "END RequestId:", "REPORT RequestId:", "Traceback ", " ", "\t")
+
+
+def _events(function_name: str, since: float | None, region: str) -> list[dict[str, Any]]:
+    import boto3
+
+    logs = boto3.client("logs", region_name=region)
+    params: dict[str, Any] = {"logGroupName": f"/aws/lambda/{function_name}"}
+    if since is not None:
+        params["startTime"] = int(since * 1000)
+    found: list[dict[str, Any]] = []
+    try:
+        while True:
+            page = logs.filter_log_events(**params)
+            found += page["events"]
+            if not page.get("nextToken"):
+                break
+            params["nextToken"] = page["nextToken"]
+    except logs.exceptions.ResourceNotFoundException:
+        return []
+    # concurrent invocations write in any order: sort by time, then text, for a stable listing
+    return sorted(found, key=lambda e: (e["timestamp"], e["message"]))
+
+
+def log_lines(function_name: str, *, since: float | None = None, times: bool = True,
+              region: str = REGION) -> Text:
+    """The lines ``function_name``'s handler wrote to CloudWatch Logs, oldest first.
+
+    START/END/REPORT lines and the lines of a traceback are left out (its ``[ERROR]`` line
+    stays). ``since``: platform time (epoch seconds) of the first event to show; with ``times``,
+    each line starts with the platform seconds after ``since`` it was written at.
+    """
+    lines = []
+    for event in _events(function_name, since, region):
+        message = event["message"].rstrip("\n")
+        if not message or message.startswith(_FRAME):
+            continue
+        message = message.split("\n", 1)[0]
+        if times and since is not None:
+            seconds = max(0, round(event["timestamp"] / 1000 - since))
+            lines.append(f"t={seconds:>5} s  {message}")
+        else:
+            lines.append(message)
+    return Text("\n".join(lines) if lines else "(nothing logged)")
+
+
+def logged_json(function_name: str, marker: str = "EVENT ", *,
+                region: str = REGION) -> list[Any]:
+    """The JSON documents ``function_name`` logged as ``<marker><json>`` lines, oldest first."""
+    return [json.loads(e["message"][len(marker):]) for e in _events(function_name, None, region)
+            if e["message"].startswith(marker)]
+
+
+def queue_arn(queue_url: str, *, region: str = REGION) -> str:
+    """The ARN of the queue at ``queue_url``."""
+    import boto3
+
+    sqs = boto3.client("sqs", region_name=region)
+    got = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    return got["Attributes"]["QueueArn"]
+
+
+def queue_depth(queue_url: str, *, region: str = REGION) -> Text:
+    """``"<name>: N visible, M in flight"`` from the queue's approximate message counts."""
+    import boto3
+
+    sqs = boto3.client("sqs", region_name=region)
+    got = sqs.get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    name = queue_url.rstrip("/").rsplit("/", 1)[-1]
+    return Text(f"{name}: {got['ApproximateNumberOfMessages']} visible, "
+                f"{got['ApproximateNumberOfMessagesNotVisible']} in flight")
+
+
+class WarningLog(logging.Handler):
+    """Keeps the emulator's warnings (a push delivery the resource policy refused, …) in
+    :attr:`messages` instead of Python's default of printing them on stderr."""
+
+    def __init__(self, limit: int = 1000) -> None:
+        super().__init__(logging.WARNING)
+        self.limit = limit
+        #: The messages, oldest first (at most ``limit``).
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+        del self.messages[: -self.limit]
+
+
+def capture_warnings() -> WarningLog:
+    """Collect the ``lambda_lab`` loggers' warnings (a saved notebook must hold no stderr).
+
+    Calling it again returns the handler already installed."""
+    logger = logging.getLogger("lambda_lab")
+    for handler in logger.handlers:
+        if isinstance(handler, WarningLog):
+            return handler
+    handler = WarningLog()
+    logger.addHandler(handler)
+    return handler
