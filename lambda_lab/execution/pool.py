@@ -38,14 +38,23 @@ class EnvironmentPool:
         self._pinned: set[ExecutionEnvironment] = set()  # provisioned: keep-alive never reclaims
         self._reaper = None
         self._closed = False
+        #: Called with a pinned environment discarded after a failed invocation (crash,
+        #: timeout, out of memory), after it was shut down: provisioned concurrency replaces it.
+        self.on_pinned_lost: Callable[[ExecutionEnvironment], None] | None = None
 
     # ----------------------------------------------------------------- environments
 
-    def new_environment(self, init_type: str = "on-demand") -> ExecutionEnvironment:
-        """Start an environment (run its init) and return it, not yet in the pool."""
+    def new_environment(self, init_type: str = "on-demand",
+                        init_timeout: float | None = None) -> ExecutionEnvironment:
+        """Start an environment (run its init) and return it, not yet in the pool.
+
+        ``init_timeout``: the init phase's limit (default: the on-demand one)."""
         env = ExecutionEnvironment(self.spec, self.state_dir, init_type=init_type,
                                    isolation=self.isolation)
-        env.start()
+        if init_timeout is None:
+            env.start()
+        else:
+            env.start(init_timeout)
         return env
 
     def acquire(self) -> ExecutionEnvironment:
@@ -64,16 +73,20 @@ class EnvironmentPool:
 
     def release(self, env: ExecutionEnvironment) -> None:
         """Return an environment after an invocation: kept warm if healthy, else shut down."""
+        lost = False
         with self._lock:
             self._busy.discard(env)
             keep = env.state == "idle" and not self._closed
-            if not keep:
-                self._pinned.discard(env)
             if keep:
                 self._idle.append((self.clock.now(), env))
                 self._arm_reaper()
+            else:
+                lost = env in self._pinned and not self._closed
+                self._pinned.discard(env)
         if not keep:
             env.shutdown()
+            if lost and self.on_pinned_lost is not None:
+                self.on_pinned_lost(env)
 
     def add_idle(self, env: ExecutionEnvironment, *, pinned: bool = False) -> None:
         """Put an environment started elsewhere (e.g. provisioned) into the idle set;

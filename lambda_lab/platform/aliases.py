@@ -114,15 +114,19 @@ def update(platform: Platform, fn: Function, name: str, version: str | None,
            revision_id: str | None = None) -> Alias:
     """Change an alias; ``None`` keeps a field, ``weights={}`` removes the routing.
 
-    ``revision_id``: only if it is the alias's (else PreconditionFailedException)."""
+    ``revision_id``: only if it is the alias's (else PreconditionFailedException). An alias
+    with provisioned concurrency takes it along (ResourceConflictException if a new version
+    is provisioned by another configuration)."""
     alias = get(platform, fn, name)
     check_revision(alias.revision_id, revision_id)
     target = version if version is not None else alias.function_version
     new_weights = dict(alias.weights) if weights is None else dict(weights)
     checked = _check_target(platform, fn, target, new_weights)
+    platform.provisioned.check_alias(fn.name, name, target, checked)  # ResourceConflict
     alias.function_version = target
     alias.weights = checked
     if description is not None:
         alias.description = description
     alias.new_revision()
+    platform.provisioned.alias_updated(fn.name, alias)  # its provisioned environments move
     return alias

@@ -263,8 +263,12 @@ class Platform:
         return aliases.get(self, self.function(ref), name)
 
     def delete_alias(self, ref: str, name: str) -> None:
+        """Delete an alias, and the provisioned concurrency configured on it."""
+        fn = self.function(ref)
+        if any(c.qualifier == name for c in self.provisioned.list(fn.name)):
+            self.provisioned.delete(fn.name, name)
         with self._lock:
-            self.function(ref).aliases.pop(name, None)
+            fn.aliases.pop(name, None)
 
     # ----------------------------------------------------------------- invoking
 

@@ -3,17 +3,26 @@
 A configuration is reserved at once (it counts against reserved / unreserved concurrency, see
 :class:`~lambda_lab.platform.concurrency.ConcurrencyController`) and reports ``IN_PROGRESS``;
 after :data:`ALLOCATION_DELAY_S` of platform time its environments are initialised (their
-``AWS_LAMBDA_INITIALIZATION_TYPE`` is ``provisioned-concurrency``), put into the version's pool
-where keep-alive never reclaims them, and it reports ``READY``. With the real-time clock that is
-about a second after the call; ``aws.advance(ALLOCATION_DELAY_S)`` makes it READY at once (AWS
-takes a minute or two). Invocations on these environments report no Init Duration and are not
-cold starts; traffic beyond them spills over to on-demand environments.
+``AWS_LAMBDA_INITIALIZATION_TYPE`` is ``provisioned-concurrency``; the init may take
+max(:data:`PROVISIONED_INIT_LIMIT_S`, timeout), not the on-demand 10 s), put into the version's
+pool where keep-alive never reclaims them, and it reports ``READY``. With the real-time clock
+that is about a second after the call; ``aws.advance(ALLOCATION_DELAY_S)`` makes it READY at
+once (AWS takes a minute or two). Invocations on these environments report no Init Duration and
+are not cold starts; traffic beyond them spills over to on-demand environments.
+
+An init that fails or outlasts its limit makes the configuration ``FAILED``
+(``FUNCTION_ERROR_INIT_FAILURE``). An environment discarded after a crash, timeout or
+out-of-memory is replaced in the background after the allocation delay. An alias's
+configuration follows the alias: repointed, the old version's environments end and the new
+version's are allocated (``IN_PROGRESS`` meanwhile, invocations run on demand); with weighted
+routing the requested count is split across both versions by weight.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -27,13 +36,22 @@ from .model import LATEST, Version
 
 if TYPE_CHECKING:
     from ..clock import Timer
+    from .model import Alias
     from .platform import Platform
 
-__all__ = ["ALLOCATION_DELAY_S", "ProvisionedConcurrency", "ProvisionedConcurrencyConfig",
-           "ProvisionedConcurrencyConfigNotFoundException"]
+__all__ = ["ALLOCATION_DELAY_S", "INIT_FAILURE", "PROVISIONED_INIT_LIMIT_S",
+           "ProvisionedConcurrency", "ProvisionedConcurrencyConfig",
+           "ProvisionedConcurrencyConfigNotFoundException", "split"]
 
-#: Platform seconds from PutProvisionedConcurrencyConfig to READY (AWS: a minute or two).
+#: Platform seconds from PutProvisionedConcurrencyConfig to READY (AWS: a minute or two); also
+#: how long a crashed provisioned environment takes to be replaced (emulator timing).
 ALLOCATION_DELAY_S = 1.0
+#: The init limit of a provisioned environment is max(this, function timeout)
+#: (lambda-facts.md B "Init phase"); on-demand environments have 10 s.
+PROVISIONED_INIT_LIMIT_S = 130.0
+#: StatusReason of a configuration whose environments failed to initialise (as CloudFormation
+#: reports it); an init time-out is reported the same way (emulator assumption).
+INIT_FAILURE = "FUNCTION_ERROR_INIT_FAILURE"
 IN_PROGRESS, READY, FAILED = "IN_PROGRESS", "READY", "FAILED"
 
 
@@ -50,14 +68,38 @@ class ProvisionedConcurrencyConfig:
 
     function_name: str
     qualifier: str  #: the version number or alias it was put on
-    version: str  #: the version whose environments it allocates
+    version: str  #: the (primary) version whose environments it allocates
     requested: int
     last_modified: float
     status: str = IN_PROGRESS
     allocated: int = 0
     status_reason: str | None = None
-    environments: list[Any] = field(default_factory=list, repr=False)
+    #: version -> how many environments it should have there (two versions: weighted alias)
+    targets: dict[str, int] = field(default_factory=dict)
+    #: version -> its live provisioned environments
+    environments: dict[str, list[Any]] = field(default_factory=dict, repr=False)
+    #: version -> ready count on an executor without real environments (a model)
+    modelled: dict[str, int] = field(default_factory=dict, repr=False)
     timer: Timer | None = field(default=None, repr=False)
+
+    def have(self, version: str) -> int:
+        return len(self.environments.get(version, ())) + self.modelled.get(version, 0)
+
+    def missing(self) -> dict[str, int]:
+        """version -> environments still to allocate."""
+        return {v: n - self.have(v) for v, n in self.targets.items() if n > self.have(v)}
+
+
+def split(requested: int, version: str, weights: Mapping[str, float]) -> dict[str, int]:
+    """How a weighted alias's provisioned concurrency is spread: each additional version gets
+    its weight's share (rounded half up; emulator rounding), the primary version the rest."""
+    targets = {version: requested}
+    for other, weight in weights.items():
+        share = min(int(requested * weight + 0.5), targets[version])
+        if share:
+            targets[other] = share
+            targets[version] -= share
+    return {v: n for v, n in targets.items() if n > 0}
 
 
 def _timestamp(t: float) -> str:
@@ -66,7 +108,11 @@ def _timestamp(t: float) -> str:
 
 
 class ProvisionedConcurrency:
-    """The provisioned concurrency configurations of one platform."""
+    """The provisioned concurrency configurations of one platform.
+
+    Lock order: the platform's lock may be held when this one is taken (alias updates), never
+    the other way round; a pool's lock comes last.
+    """
 
     def __init__(self, platform: Platform, delay_s: float = ALLOCATION_DELAY_S) -> None:
         self.platform = platform
@@ -90,31 +136,45 @@ class ProvisionedConcurrency:
     def put(self, ref: str, qualifier: str | None, count: int) -> ProvisionedConcurrencyConfig:
         """PutProvisionedConcurrencyConfig: reserve now, allocate after :attr:`delay_s`.
 
-        Raises ValidationException (count < 1), InvalidParameterValueException ($LATEST, the
-        concurrency checks), ResourceNotFoundException, ResourceConflictException (a version
-        and an alias on it cannot both be provisioned)."""
+        Raises ValidationException (count < 1), InvalidParameterValueException ($LATEST, an
+        alias with routing, the concurrency checks), ResourceNotFoundException,
+        ResourceConflictException (a version and an alias on it cannot both be provisioned)."""
         if count < 1:
             raise ValidationException(
                 f"1 validation error detected: Value '{count}' at "
                 "'provisionedConcurrentExecutions' failed to satisfy constraint: Member must "
                 "have value greater than or equal to 1")
         name, qualifier, version = self._resolve(ref, qualifier)
+        alias = self.platform.function(name).aliases.get(qualifier)
+        if alias is not None and alias.weights:
+            # DG: not while the alias's routing configuration is in place. The message is the
+            # one CloudFormation deployments report; the error code is the emulator's.
+            raise InvalidParameterValueException(
+                "Invalid alias configuration for Provisioned Concurrency")
         with self._lock:
-            for (fn, q), other in self._configs.items():
-                if fn == name and q != qualifier and other.version == version.number:
-                    raise ResourceConflictException(
-                        "Alias can't be used for Provisioned Concurrency configuration on an "
-                        "already Provisioned version" if qualifier != version.number else
-                        "Version is pointed by a Provisioned Concurrency alias")
+            self._check_free(name, qualifier, [version.number])
             self.platform.concurrency.set_provisioned(name, qualifier, count)
             old = self._configs.pop((name, qualifier), None)
             if old is not None:
                 self._release(old)
             config = ProvisionedConcurrencyConfig(name, qualifier, version.number, count,
-                                                  self.platform.clock.now())
+                                                  self.platform.clock.now(),
+                                                  targets={version.number: count})
             self._configs[(name, qualifier)] = config
             config.timer = self.platform.clock.call_later(self.delay_s, self._allocate, config)
             return config
+
+    def _check_free(self, name: str, qualifier: str, versions: list[str]) -> None:
+        """Raise ResourceConflictException if another configuration provisions one of
+        ``versions`` (DG: one provisioned concurrency configuration per version)."""
+        for (fn, q), other in self._configs.items():
+            if fn != name or q == qualifier:
+                continue
+            if any(v in other.targets or v == other.version for v in versions):
+                raise ResourceConflictException(
+                    "Alias can't be used for Provisioned Concurrency configuration on an "
+                    "already Provisioned version" if qualifier not in versions else
+                    "Version is pointed by a Provisioned Concurrency alias")
 
     def get(self, ref: str, qualifier: str | None) -> ProvisionedConcurrencyConfig:
         """Raises ProvisionedConcurrencyConfigNotFoundException, ResourceNotFoundException."""
@@ -156,51 +216,163 @@ class ProvisionedConcurrency:
                 if config.timer is not None:
                     config.timer.cancel()
 
-    def _release(self, config: ProvisionedConcurrencyConfig) -> None:
-        if config.timer is not None:
-            config.timer.cancel()
-        self.platform.concurrency.set_ready(config.function_name, config.version, 0)
-        envs, config.environments, config.allocated = config.environments, [], 0
-        version = self._version(config)
-        unpin = getattr(version.executor, "unpin", None) if version is not None else None
-        if unpin is not None and envs:
-            unpin(envs)
+    # ----------------------------------------------------------------- aliases
+
+    def check_alias(self, function_name: str, alias: str, version: str,
+                    weights: Mapping[str, float]) -> None:
+        """Before an alias with provisioned concurrency changes: its new versions must not be
+        provisioned by another configuration (ResourceConflictException)."""
+        with self._lock:
+            if (function_name, alias) in self._configs:
+                self._check_free(function_name, alias, [version, *weights])
+
+    def alias_updated(self, function_name: str, alias: Alias) -> None:
+        """The alias changed: move its provisioned environments to where it now points (DG:
+        deallocated from the old version, allocated to the new one; split by weight while it
+        routes to two versions). Environments no longer wanted end (busy ones when their
+        invocation returns, as on-demand ones); new ones come after :attr:`delay_s`."""
+        with self._lock:
+            config = self._configs.get((function_name, alias.name))
+            if config is None:
+                return
+            targets = split(config.requested, alias.function_version, alias.weights)
+            if targets == config.targets:
+                return
+            config.version, config.targets = alias.function_version, targets
+            for version in set(config.environments) | set(config.modelled):
+                self._trim(config, version, targets.get(version, 0))
+            self._sync(config)
+            if config.missing():
+                config.status, config.status_reason = IN_PROGRESS, None
+                self._schedule(config, replace=True)
+            elif config.status != FAILED:
+                config.status = READY
 
     # ----------------------------------------------------------------- allocation
 
-    def _version(self, config: ProvisionedConcurrencyConfig) -> Version | None:
-        fn = self.platform._functions.get(config.function_name)
-        return fn.version(config.version) if fn is not None else None
+    def _version(self, function_name: str, number: str) -> Version | None:
+        fn = self.platform._functions.get(function_name)
+        return fn.version(number) if fn is not None else None
+
+    def _current(self, config: ProvisionedConcurrencyConfig) -> bool:
+        return self._configs.get((config.function_name, config.qualifier)) is config
+
+    def _schedule(self, config: ProvisionedConcurrencyConfig, *, replace: bool = False) -> None:
+        """Allocate what is missing after :attr:`delay_s` (one pending timer at a time)."""
+        if config.timer is not None and config.timer.active:
+            if not replace:
+                return
+            config.timer.cancel()
+        config.timer = self.platform.clock.call_later(self.delay_s, self._allocate, config)
+
+    def _sync(self, config: ProvisionedConcurrencyConfig) -> None:
+        """Publish the ready counts (per version, to the concurrency controller) and the
+        configuration's allocated total."""
+        for version in set(config.targets) | set(config.environments) | set(config.modelled):
+            self.platform.concurrency.set_ready(config.function_name, version,
+                                                config.have(version))
+        config.allocated = sum(config.have(v) for v in config.targets)
+
+    def _trim(self, config: ProvisionedConcurrencyConfig, version: str, keep: int) -> None:
+        """Let all but ``keep`` of the configuration's environments on ``version`` go."""
+        envs = config.environments.get(version, [])
+        gone, kept = envs[keep:], envs[:keep]
+        if kept:
+            config.environments[version] = kept
+        else:
+            config.environments.pop(version, None)
+        if config.modelled.get(version, 0) > keep:
+            config.modelled[version] = keep
+        if not config.modelled.get(version):
+            config.modelled.pop(version, None)
+        if not kept:
+            self.platform.concurrency.set_ready(config.function_name, version, 0)
+        target = self._version(config.function_name, version)
+        unpin = getattr(target.executor, "unpin", None) if target is not None else None
+        if unpin is not None and gone:
+            unpin(gone)
+
+    def _release(self, config: ProvisionedConcurrencyConfig) -> None:
+        if config.timer is not None:
+            config.timer.cancel()
+        for version in set(config.environments) | set(config.modelled) | set(config.targets):
+            self._trim(config, version, 0)
+        config.allocated = 0
+
+    def _executor(self, version: Version) -> Any:
+        with self.platform._lock:
+            if self.platform._closed:
+                return None
+            if version.executor is None:
+                version.executor = self.platform._executor_factory(version)
+            return version.executor
 
     def _allocate(self, config: ProvisionedConcurrencyConfig) -> None:
-        """Timer callback: initialise the environments, then mark the configuration READY."""
+        """Timer callback: initialise what is missing, then mark the configuration READY (or
+        FAILED). Inits run outside the locks; each environment joins the configuration (and its
+        version's pool, pinned) only if it is still wanted."""
         with self._lock:
-            if self._configs.get((config.function_name, config.qualifier)) is not config:
+            if not self._current(config):
                 return  # replaced or deleted meanwhile
-            version = self._version(config)
-            if version is None:
+            config.timer = None
+            missing = config.missing()
+        failed = False
+        for number, count in missing.items():
+            version = self._version(config.function_name, number)
+            executor = self._executor(version) if version is not None else None
+            if executor is None:
                 return
-            with self.platform._lock:
-                if self.platform._closed:
-                    return
-                if version.executor is None:
-                    version.executor = self.platform._executor_factory(version)
-                executor = version.executor
             new_environment = getattr(executor, "new_environment", None)
-            if new_environment is not None:  # real environments; a model needs none
-                while len(config.environments) < config.requested:
-                    env = new_environment(init_type="provisioned-concurrency")
-                    if getattr(env, "state", "idle") != "idle":
-                        env.shutdown()
-                        config.status, config.status_reason = FAILED, "FUNCTION_ERROR_INIT_FAILURE"
-                        break
-                    config.environments.append(env)
-                    executor.add_idle(env, pinned=True)
-            config.allocated = len(config.environments) if new_environment else config.requested
-            self.platform.concurrency.set_ready(config.function_name, config.version,
-                                                config.allocated)
-            if config.status != FAILED:
+            if new_environment is None:  # a model: no real environments to start
+                with self._lock:
+                    if self._current(config) and number in config.targets:
+                        config.modelled[number] = config.targets[number] - (
+                            config.have(number) - config.modelled.get(number, 0))
+                continue
+            executor.on_pinned_lost = self._lost
+            limit = max(PROVISIONED_INIT_LIMIT_S, float(version.config.timeout))
+            for _ in range(count):
+                env = new_environment(init_type="provisioned-concurrency", init_timeout=limit)
+                if env.state != "idle":  # init error, crash, or past the init limit
+                    env.shutdown()
+                    failed = True
+                    break
+                with self._lock:
+                    wanted = (self._current(config)
+                              and config.have(number) < config.targets.get(number, 0))
+                    if wanted:
+                        config.environments.setdefault(number, []).append(env)
+                        executor.add_idle(env, pinned=True)
+                if not wanted:
+                    env.shutdown()
+                    break
+            if failed:
+                break
+        with self._lock:
+            if not self._current(config):
+                return
+            self._sync(config)
+            if failed:
+                config.status, config.status_reason = FAILED, INIT_FAILURE
+            elif config.status != FAILED and not config.missing():
                 config.status = READY
+
+    def _lost(self, env: Any) -> None:
+        """A pool discarded one of its pinned environments (crash, timeout, out of memory):
+        drop it and allocate a replacement after :attr:`delay_s`."""
+        number = env.spec.version
+        with self._lock:
+            if self.platform._closed:
+                return
+            for config in self._configs.values():
+                envs = config.environments.get(number)
+                if envs is not None and env in envs:
+                    envs.remove(env)
+                    if not envs:
+                        del config.environments[number]
+                    self._sync(config)
+                    self._schedule(config)
+                    return
 
     # ----------------------------------------------------------------- wire shapes
 
