@@ -8,7 +8,6 @@ Time moves only by ``aws.advance``; the poller looks at each shard every second 
 
 from __future__ import annotations
 
-import base64
 import json
 
 import boto3
@@ -415,8 +414,8 @@ def test_a_windowed_response_without_state_fails(aws, lam, kinesis, create):
 
 def test_a_merged_shard_is_read_after_both_parents(aws, lam, kinesis, create):
     """DG with-kinesis / Kinesis resharding: a child shard is processed only after its
-    parents have been read to the end (parent before child). moto copies both parents'
-    records into the merged shard, so the child here repeats them (moto's, not AWS's)."""
+    parents have been read to the end (parent before child). KDS-DG after resharding: the
+    parents keep their records and new records go to the child."""
     arn = make_stream(kinesis, "merge", shards=2)
     shards = [s["ShardId"] for s in kinesis.list_shards(StreamName="merge")["Shards"]]
     name = create(HANDLER)
@@ -427,6 +426,7 @@ def test_a_merged_shard_is_read_after_both_parents(aws, lam, kinesis, create):
                          AdjacentShardToMerge=shards[1])
     (child,) = set(s["ShardId"] for s in kinesis.list_shards(StreamName="merge")["Shards"]) \
         - set(shards)
+    (late,) = put(kinesis, "merge", ("p", "late"))
     uuid = mapping(lam, arn, name, MaximumRetryAttempts=2)
     aws.advance(15)
     h = history(aws, uuid)
@@ -435,13 +435,12 @@ def test_a_merged_shard_is_read_after_both_parents(aws, lam, kinesis, create):
     assert h[last_parent]["discarded"] == "RetryAttemptsExhausted"  # the blocked parent
     assert first_child > last_parent
     assert h[first_child]["time"] > h[last_parent]["time"]
+    assert [e["records"] for e in h if e["shard_id"] == child] == [[late]]  # no copies
 
 
 def test_split_children_wait_for_the_parent(aws, lam, kinesis, create):
-    """Parent before child for a split too: records in the children (written into moto's child
-    shards directly, as Kinesis routes new records there) wait for the parent's last batch."""
-    from moto.kinesis.models import kinesis_backends
-
+    """Parent before child for a split too: records put after the split (KDS-DG after
+    resharding: routed to the child shards by hash key) wait for the parent's last batch."""
     arn = make_stream(kinesis, "split")
     (parent,) = [s["ShardId"] for s in kinesis.list_shards(StreamName="split")["Shards"]]
     name = create(HANDLER)
@@ -450,15 +449,17 @@ def test_split_children_wait_for_the_parent(aws, lam, kinesis, create):
     aws.advance(0.5)
     kinesis.split_shard(StreamName="split", ShardToSplit=parent,
                         NewStartingHashKey=str(2 ** 127))
-    stream = kinesis_backends["123456789012"][REGION].streams["split"]
-    children = [s for s in stream.shards.values() if s.parent == parent]
+    children = {s["ShardId"] for s in kinesis.list_shards(StreamName="split")["Shards"]
+                if s.get("ParentShardId") == parent}
     assert len(children) == 2
-    for child in children:
-        child.put_record("c", base64.b64encode(b"child").decode(), "")
+    into = {kinesis.put_record(StreamName="split", Data=b"child", PartitionKey="c",
+                               ExplicitHashKey=hash_key)["ShardId"]
+            for hash_key in ("0", str(2 ** 128 - 1))}
+    assert into == children
     aws.advance(6)
     h = history(aws, uuid)
     by_shard = [e["shard_id"] for e in h]
-    assert by_shard[0] == parent and set(by_shard[-2:]) == {c.shard_id for c in children}
+    assert by_shard[0] == parent and set(by_shard[-2:]) == children
     assert all(s == parent for s in by_shard[:-2])
 
 
