@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidParameterValueException, LambdaError, TooManyRequestsException
@@ -39,7 +38,6 @@ log = logging.getLogger("lambda_lab.sources")
 BUSY_S = 0.001  #: platform seconds between polls while messages keep coming
 IDLE_S = 10.0  #: the longest an idle poller sleeps (a new message wakes it at once)
 HISTORY_MAX = 10_000
-MAX_THREADS = 32  #: batches of one poll run on at most this many threads at once
 
 
 def _where(arn: str) -> tuple[str, str, str]:
@@ -176,15 +174,6 @@ class SqsPoller(ClockPoller):
         super().__init__(platform, m)
         self._backlog_since: float | None = None
         self._window_since: float | None = None
-        self._pool: ThreadPoolExecutor | None = None
-        self.peak_concurrency = 0  #: most batches run at once so far
-
-    def stop(self) -> None:
-        super().stop()
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False)
 
     # ----------------------------------------------------------------- one poll
 
@@ -255,15 +244,7 @@ class SqsPoller(ClockPoller):
         return soonest
 
     def _run(self, backend: Any, queue_name: str, batches: list[list[Any]]) -> None:
-        self.peak_concurrency = max(self.peak_concurrency, len(batches))
-        if len(batches) == 1:
-            outcomes = [self._invoke(batches[0])]
-        else:
-            with self._lock:
-                if self._pool is None:
-                    self._pool = ThreadPoolExecutor(MAX_THREADS, "lambda-lab-sqs")
-                pool = self._pool
-            outcomes = list(pool.map(self._invoke, batches))
+        outcomes = self._run_all(self._invoke, batches)
         done: set[str] = set()
         for batch, (outcome, failed, request_id) in zip(batches, outcomes, strict=True):
             done.update(msg.receipt_handle for msg in batch if msg.id not in failed)

@@ -50,7 +50,6 @@ import hashlib
 import json
 import logging
 import math
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -71,7 +70,6 @@ POLL_S = 1.0  #: platform seconds between looks at each shard
 BACKOFF_FIRST_S = 1.0  #: the first retry of a failed batch waits this long ...
 BACKOFF_MAX_S = 30.0  #: ... doubling each time up to this
 HISTORY_MAX = 10_000
-MAX_THREADS = 32  #: batches of one poll run on at most this many threads at once
 STATE_MAX_BYTES = 1024 * 1024  #: a tumbling window's state past this ends the window early
 _EVENT_SLACK = 2048  #: bytes kept free in a 6 MB payload for the event's other keys
 
@@ -168,16 +166,7 @@ class StreamPoller(ClockPoller):
         self.shards: dict[str, _Shard] = {}
         for shard_id, shard in self._shards(stream).items():
             self.shards[shard_id] = _Shard(self._start_position(shard))
-        self._pool: ThreadPoolExecutor | None = None
         self._wake_at = 0.0  #: the soonest a lane needs a poll (set during a poll)
-        self.peak_concurrency = 0  #: most batches run at once so far
-
-    def stop(self) -> None:
-        super().stop()
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False)
 
     # ----------------------------------------------------------------- the source
 
@@ -367,16 +356,8 @@ class StreamPoller(ClockPoller):
         region, role = self._region_role()
         for job in jobs:
             job.payload = self._payload(job, region, role)
-        self.peak_concurrency = max(self.peak_concurrency, len(jobs))
-        if len(jobs) == 1:
-            jobs[0].result = self._invoke(jobs[0].payload)
-            return
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(MAX_THREADS, "lambda-lab-streams")
-            pool = self._pool
-        for job, result in zip(jobs, pool.map(self._invoke, [j.payload for j in jobs]),
-                               strict=True):
+        results = self._run_all(self._invoke, [j.payload for j in jobs])
+        for job, result in zip(jobs, results, strict=True):
             job.result = result
 
     def _payload(self, job: _Job, region: str, role: str) -> bytes:
