@@ -20,6 +20,7 @@ from ..platform import LATEST, Platform, recursion
 from ..platform.arns import parse_function_ref
 from ..platform.asyncq import EventInvokeConfig
 from ..platform.destinations import validate_destination
+from . import paging_api
 
 __all__ = ["URL_PATHS", "AsyncResponses"]
 
@@ -143,11 +144,17 @@ class AsyncResponses:
         return _reply(204)
 
     def list_function_event_invoke_configs(self) -> TYPE_RESPONSE:
+        """Marker / MaxItems paging, at most 50 a response (MaxItems 1-50, botocore's model)."""
         fn, _, _ = self._async_target()
-        configs = self.platform.async_queue.configs.get(fn, {})
-        found = [self._event_config_shape(self.platform.arn(fn.name, q), c)
-                 for q, c in sorted(configs.items())]
-        return _reply(200, {"FunctionEventInvokeConfigs": found})
+        configs = list(self.platform.async_queue.configs.get(fn, {}).items())
+        chosen, marker = paging_api.page(
+            self.querystring, "event-invoke-configs", configs,
+            lambda item: paging_api.qualifier_key(item[0]), max_items=50)
+        body: dict[str, Any] = {"FunctionEventInvokeConfigs": [
+            self._event_config_shape(self.platform.arn(fn.name, q), c) for q, c in chosen]}
+        if marker:
+            body["NextMarker"] = marker
+        return _reply(200, body)
 
     # ----------------------------------------------------------------- recursion
 

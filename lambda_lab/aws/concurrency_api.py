@@ -19,6 +19,7 @@ from moto.core.common_types import TYPE_RESPONSE
 from .. import limits
 from ..errors import InvalidParameterValueException
 from ..platform import Platform
+from . import paging_api
 
 __all__ = ["URL_PATHS", "ConcurrencyResponses"]
 
@@ -106,9 +107,16 @@ class ConcurrencyResponses:
         return _reply(200, pc.shape(config))
 
     def list_provisioned_concurrency_configs(self) -> TYPE_RESPONSE:
+        """Marker / MaxItems paging, at most 50 a response (MaxItems 1-50, botocore's model)."""
         pc = self.platform.provisioned
-        configs = [pc.shape(c, with_arn=True) for c in pc.list(self._concurrency_function())]
-        return _reply(200, {"ProvisionedConcurrencyConfigs": configs})
+        chosen, marker = paging_api.page(
+            self.querystring, "provisioned-concurrency", pc.list(self._concurrency_function()),
+            lambda c: paging_api.qualifier_key(c.qualifier), max_items=50)
+        body: dict[str, Any] = {"ProvisionedConcurrencyConfigs": [
+            pc.shape(c, with_arn=True) for c in chosen]}
+        if marker:
+            body["NextMarker"] = marker
+        return _reply(200, body)
 
     def delete_provisioned_concurrency_config(self) -> TYPE_RESPONSE:
         self.platform.provisioned.delete(self._concurrency_function(),

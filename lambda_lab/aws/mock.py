@@ -41,12 +41,21 @@ class MockAWS:
     ``isolation``: passed to the execution environments; ``account_concurrency``: the account's
     concurrency limit (default 1,000; see :meth:`set_account_concurrency`); ``scaling_rule``:
     ``"2023"`` (1,000 new environments per 10 s per function) or ``"2020"`` (the older
-    account-wide burst, then +500 per minute).
+    account-wide burst, then +500 per minute); ``function_states``: a new function is
+    ``Pending`` and an update ``InProgress`` for ``state_delay_s`` seconds of platform time (DG
+    "Lambda function states"; default off: always Active / Successful). On the real-time clock
+    boto3's waiters (``function_active_v2``, ``function_updated_v2``) see it end; on a
+    VirtualClock call ``aws.advance(state_delay_s)`` first, or the waiter polls for ever.
     """
 
     def __init__(self, *, clock: VirtualClock | None = None, seed: int | None = None,
                  server: bool = True, isolation: str = "auto",
-                 account_concurrency: int | None = None, scaling_rule: str = "2023") -> None:
+                 account_concurrency: int | None = None, scaling_rule: str = "2023",
+                 function_states: bool = False, state_delay_s: float = 1.0) -> None:
+        if not state_delay_s >= 0:
+            raise ValueError(f"state_delay_s must be >= 0, got {state_delay_s!r}")
+        self.function_states = function_states
+        self.state_delay_s = float(state_delay_s)
         self._clock_arg = clock
         self._seed = seed
         self._with_server = server
@@ -167,7 +176,8 @@ class MockAWS:
         env = {"AWS_ENDPOINT_URL": self.endpoint_url} if self.endpoint_url else {}
         platform = Platform(region=region, account_id=account_id, clock=self.clock, rng=self.rng,
                             extra_env=env, on_logs=services.cloudwatch_sink(account_id, region),
-                            isolation=self.isolation)
+                            isolation=self.isolation,
+                            state_delay=self.state_delay_s if self.function_states else None)
         self._configure_concurrency(platform)
         return platform
 
@@ -224,7 +234,10 @@ class MockAWS:
 
 def mock_aws(*, clock: VirtualClock | None = None, seed: int | None = None, server: bool = True,
              isolation: str = "auto", account_concurrency: int | None = None,
-             scaling_rule: str = "2023") -> MockAWS:
-    """An emulated AWS: a context manager (``with mock_aws() as aws``) or a decorator."""
+             scaling_rule: str = "2023", function_states: bool = False,
+             state_delay_s: float = 1.0) -> MockAWS:
+    """An emulated AWS: a context manager (``with mock_aws() as aws``) or a decorator (options:
+    :class:`MockAWS`)."""
     return MockAWS(clock=clock, seed=seed, server=server, isolation=isolation,
-                   account_concurrency=account_concurrency, scaling_rule=scaling_rule)
+                   account_concurrency=account_concurrency, scaling_rule=scaling_rule,
+                   function_states=function_states, state_delay_s=state_delay_s)

@@ -3,8 +3,10 @@
 Lambda's ``NextMarker`` is an opaque token; here it names the listing and the key of the last item
 returned, so the next page resumes after that item even if others were added or deleted
 meanwhile. Items are ordered by their key. Limits (botocore's Lambda model): MaxItems 1-10,000
-(``MaxListItems``), 1-50 for layers (``MaxLayerListItems``); ListFunctions and
-ListVersionsByFunction return at most 50 items a response, ListEventSourceMappings at most 100.
+(``MaxListItems``), 1-50 for layers (``MaxLayerListItems``), event invoke configs
+(``MaxFunctionEventInvokeConfigListItems``) and provisioned concurrency configs
+(``MaxProvisionedConcurrencyConfigListItems``); ListFunctions and ListVersionsByFunction return at
+most 50 items a response, ListEventSourceMappings at most 100.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any, TypeVar
 
 from ..errors import InvalidParameterValueException, ValidationException
 
-__all__ = ["page"]
+__all__ = ["page", "qualifier_key"]
 
 T = TypeVar("T")
 #: Unconfirmed for ListFunctions; reported for ListLayers against the live service.
@@ -57,6 +59,13 @@ def _decode(kind: str, marker: str) -> tuple:
     if found_kind != kind or not isinstance(key, list):
         raise InvalidParameterValueException(INVALID_MARKER)
     return tuple(key)
+
+
+def qualifier_key(qualifier: str) -> tuple[int, int, str]:
+    """Order qualifiers as ``$LATEST``, versions by number, then aliases by name."""
+    if qualifier.isdigit():
+        return 1, int(qualifier), ""
+    return (0, 0, "") if qualifier == "$LATEST" else (2, 0, qualifier)
 
 
 def page(query: Mapping[str, list[str]], kind: str, items: Sequence[T],

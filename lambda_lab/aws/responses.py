@@ -139,7 +139,7 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses,
         versions = [v for fn in self.platform.list_functions()
                     for v in (fn.all_versions() if every else [fn.latest])]
         chosen, marker = paging_api.page(self.querystring, "functions", versions, _version_key)
-        body: dict[str, Any] = {"Functions": [shapes.configuration(self.platform, v)
+        body: dict[str, Any] = {"Functions": [shapes.configuration(self.platform, v, listed=True)
                                               for v in chosen]}
         if marker:
             body["NextMarker"] = marker
@@ -152,6 +152,7 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses,
     def update_function_code(self) -> TYPE_RESPONSE:
         ref, body = self._path_function(), self.json_body
         fn = self.platform.function(ref)
+        self.platform.check_updatable(fn)
         check_revision(fn.latest.revision_id, body.get("RevisionId"))
         version = self.platform.update_code(ref, self._code(fn.name, body),
                                             publish=body.get("Publish", False),
@@ -172,6 +173,7 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses,
         if "DeadLetterConfig" in body:
             changes["dead_letter_arn"] = (body["DeadLetterConfig"] or {}).get("TargetArn") or ""
         fn = self.platform.function(self._path_function())
+        self.platform.check_updatable(fn)
         check_revision(fn.latest.revision_id, body.get("RevisionId"))
         replace(fn.latest.config, **changes).validate()
         if "role" in changes:

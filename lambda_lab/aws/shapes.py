@@ -16,10 +16,32 @@ def _timestamp(t: float) -> str:
     return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}+0000"
 
 
-def configuration(platform: Platform, version: Version, arn_qualifier: str | None = None
-                  ) -> dict[str, Any]:
+#: StateReason / LastUpdateStatusReason and their codes while creating or updating (as AWS
+#: answers them; the DG's "Lambda function states" names the fields).
+CREATING_REASON, CREATING_CODE = "The function is being created.", "Creating"
+STATE_FIELDS = ("State", "StateReason", "StateReasonCode", "LastUpdateStatus",
+                "LastUpdateStatusReason", "LastUpdateStatusReasonCode")
+
+
+def _states(platform: Platform, version: Version) -> dict[str, str]:
+    """State and LastUpdateStatus: Pending (no LastUpdateStatus yet: "first set to Successful
+    after function creation completes"), an update InProgress, or Active / Successful."""
+    now = platform.clock.now()
+    if version.pending(now):
+        return {"State": "Pending", "StateReason": CREATING_REASON,
+                "StateReasonCode": CREATING_CODE}
+    if version.updating(now):
+        return {"State": "Active", "LastUpdateStatus": "InProgress",
+                "LastUpdateStatusReason": CREATING_REASON,
+                "LastUpdateStatusReasonCode": CREATING_CODE}
+    return {"State": "Active", "LastUpdateStatus": "Successful"}
+
+
+def configuration(platform: Platform, version: Version, arn_qualifier: str | None = None, *,
+                  listed: bool = False) -> dict[str, Any]:
     """A FunctionConfiguration; ``arn_qualifier`` qualifies FunctionArn (a published version is
-    always qualified by its number)."""
+    always qualified by its number). ``listed``: for ListFunctions, which leaves out State,
+    StateReason(Code) and LastUpdateStatus(Reason, ReasonCode) (API reference)."""
     c = version.config
     if arn_qualifier is None and version.number != LATEST:
         arn_qualifier = version.number
@@ -38,8 +60,7 @@ def configuration(platform: Platform, version: Version, arn_qualifier: str | Non
         "Version": version.number,
         "TracingConfig": {"Mode": "PassThrough"},
         "RevisionId": version.revision_id,
-        "State": "Active",
-        "LastUpdateStatus": "Successful",
+        **({} if listed else _states(platform, version)),
         "PackageType": "Zip",
         "Architectures": [c.architecture],
         "EphemeralStorage": {"Size": c.ephemeral_storage},

@@ -111,6 +111,21 @@ class Version:
         self.last_modified = last_modified
         self.revision_id = _new_revision()  #: changes with the version and its policy
         self.executor: Executor | None = None
+        #: Function states (opt-in, DG "Lambda function states"): platform time until which a
+        #: new function is ``Pending``, and until which an update of it is ``InProgress``.
+        self.pending_until = 0.0
+        self.updating_until = 0.0
+        #: The ``$LATEST`` an update replaced: it serves invocations while the update is in
+        #: progress, and is closed when it ends.
+        self.previous: Version | None = None
+
+    def pending(self, now: float) -> bool:
+        """True while the function is being created (State ``Pending``)."""
+        return now < self.pending_until
+
+    def updating(self, now: float) -> bool:
+        """True while an update is in progress (LastUpdateStatus ``InProgress``)."""
+        return now < self.updating_until
 
     def new_revision(self) -> str:
         """Record a change (e.g. to the version's resource policy): a new RevisionId."""
@@ -156,6 +171,16 @@ class Function:
     def version(self, number: str) -> Version | None:
         """``$LATEST`` or a published version by number; None if there is none."""
         return self.latest if number == LATEST else self.versions.get(number)
+
+    def serving(self, number: str, now: float) -> Version | None:
+        """The version that runs invocations of ``number``: while an update of ``$LATEST`` is
+        in progress, the ``$LATEST`` before it (DG: "invocations go to the function's previous
+        code and configuration"); None if there is no such version."""
+        version = self.version(number)
+        previous = version.previous if version is not None else None
+        if previous is not None and version is not None and version.updating(now):
+            return previous
+        return version
 
     def all_versions(self) -> list[Version]:
         """``$LATEST`` then the published versions in order."""

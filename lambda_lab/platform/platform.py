@@ -41,6 +41,14 @@ __all__ = ["DRY_RUN", "EVENT", "REQUEST_RESPONSE", "Invocation", "LogSink", "Pla
 REQUEST_RESPONSE, EVENT, DRY_RUN = "RequestResponse", "Event", "DryRun"
 #: ``(function_name, log_stream_name, lines, platform_time)``: where every invocation's log goes.
 LogSink = Callable[[str, str, list[str], float], None]
+#: ResourceConflictException messages of function states (Invoke's is in the DG's invocation
+#: troubleshooting; the others as AWS returns them in user reports).
+PENDING_INVOKE = ("The operation cannot be performed at this time. The function is currently in "
+                  "the following state: Pending")
+PENDING_CHANGE = ("The operation cannot be performed at this time. The resource {arn} is "
+                  "currently in the following state: 'Pending'. StateReasonCode: 'Creating'")
+UPDATE_IN_PROGRESS = ("The operation cannot be performed at this time. An update is in progress "
+                      "for resource: {arn}")
 
 
 @dataclass(frozen=True)
@@ -61,14 +69,17 @@ class Platform:
 
     ``clock`` is the platform clock (``lambda_lab.clock``); ``rng`` draws alias routing (seed it
     for reproducible tests); ``extra_env`` reaches every worker (e.g. ``AWS_ENDPOINT_URL``);
-    ``on_logs`` receives every invocation's log lines.
+    ``on_logs`` receives every invocation's log lines; ``state_delay``: with a number, function
+    states are on (DG "Lambda function states"): a new function is ``Pending`` and an update
+    ``InProgress`` for that many seconds of platform time; None: always Active / Successful.
     """
 
     def __init__(self, *, region: str = DEFAULT_REGION, account_id: str = DEFAULT_ACCOUNT,
                  clock: VirtualClock | None = None, rng: random.Random | None = None,
                  executor_factory: Callable[[Version], Executor] | None = None,
                  extra_env: Mapping[str, str] | None = None, on_logs: LogSink | None = None,
-                 isolation: str = "auto", async_workers: int = 8) -> None:
+                 isolation: str = "auto", async_workers: int = 8,
+                 state_delay: float | None = None) -> None:
         self.region = region
         self.account_id = account_id
         self.clock = clock or default_clock()
@@ -76,6 +87,7 @@ class Platform:
         self.extra_env = dict(extra_env or {})
         self.on_logs = on_logs
         self.isolation = isolation
+        self.state_delay = state_delay
         self._executor_factory = executor_factory or self._pool_for
         self._functions: dict[str, Function] = {}
         self._lock = threading.RLock()
@@ -141,30 +153,59 @@ class Platform:
                 raise ResourceConflictException(f"Function already exist: {name}")
             latest = Version(name, LATEST, config, self.clock.now())
             self._functions[name] = Function(name, latest, tags)
-            return self.publish_version(name) if publish else latest
+            version = self._publish(self._functions[name]) if publish else latest
+            if self.state_delay is not None:  # Pending, with the version it published
+                latest.pending_until = version.pending_until = self.clock.now() + self.state_delay
+            return version
+
+    def check_updatable(self, fn: Function) -> None:
+        """Raise ResourceConflictException while ``fn`` is Pending or an update of it is in
+        progress (DG: UpdateFunctionCode, UpdateFunctionConfiguration and PublishVersion fail)."""
+        now, arn = self.clock.now(), self.arn(fn.name)
+        if fn.latest.pending(now):
+            raise ResourceConflictException(PENDING_CHANGE.format(arn=arn))
+        if fn.latest.updating(now):
+            raise ResourceConflictException(UPDATE_IN_PROGRESS.format(arn=arn))
 
     def _replace_latest(self, fn: Function, config: FunctionConfig) -> Version:
         config.validate()
         old, fn.latest = fn.latest, Version(fn.name, LATEST, config, self.clock.now())
-        old.close()  # $LATEST's environments are retired: new invocations get new ones
+        if self.state_delay is None:
+            old.close()  # $LATEST's environments are retired: new invocations get new ones
+            return fn.latest
+        # InProgress: the old $LATEST serves invocations until the update ends, then retires.
+        fn.latest.previous = old
+        fn.latest.updating_until = self.clock.now() + self.state_delay
+        self.clock.call_at(fn.latest.updating_until, self._finish_update, fn.latest)
         return fn.latest
+
+    def _finish_update(self, latest: Version) -> None:
+        """Timer: the update is Successful; the ``$LATEST`` it replaced retires."""
+        with self._lock:
+            previous, latest.previous = latest.previous, None
+        if previous is not None:
+            previous.close()
 
     def update_code(self, ref: str, code: Code, *, publish: bool = False,
                     revision_id: str | None = None) -> Version:
         """Deploy new code to ``$LATEST`` (and publish it when ``publish``); ``revision_id``:
-        only if it is ``$LATEST``'s (else PreconditionFailedException)."""
+        only if it is ``$LATEST``'s (else PreconditionFailedException); ResourceConflictException
+        while Pending or an update is in progress."""
         with self._lock:
             fn = self.function(ref)
+            self.check_updatable(fn)
             check_revision(fn.latest.revision_id, revision_id)
             latest = self._replace_latest(fn, replace(fn.latest.config, code=code))
-            return self.publish_version(fn.name) if publish else latest
+            return self._publish(fn) if publish else latest
 
     def update_configuration(self, ref: str, *, revision_id: str | None = None,
                              **changes: object) -> Version:
         """Change ``$LATEST``'s configuration (FunctionConfig field names); ``revision_id``:
-        only if it is ``$LATEST``'s (else PreconditionFailedException)."""
+        only if it is ``$LATEST``'s (else PreconditionFailedException); ResourceConflictException
+        while Pending or an update is in progress."""
         with self._lock:
             fn = self.function(ref)
+            self.check_updatable(fn)
             check_revision(fn.latest.revision_id, revision_id)
             return self._replace_latest(fn, replace(fn.latest.config, **changes))
 
@@ -182,7 +223,7 @@ class Platform:
                 del self._functions[name]
                 self.concurrency.forget_function(name)
                 self.provisioned.forget_function(name)
-                for version in fn.all_versions():
+                for version in _versions_to_close(fn):
                     version.close()
                 return
             if qualifier == LATEST or qualifier in fn.aliases:
@@ -206,16 +247,23 @@ class Platform:
         published version, that version is returned instead. Publishing changes ``$LATEST``'s
         RevisionId.
 
-        Raises PreconditionFailedException (``revision_id`` is not ``$LATEST``'s) and
-        InvalidParameterValueException (``code_sha256`` is not ``$LATEST``'s CodeSha256)."""
+        Raises PreconditionFailedException (``revision_id`` is not ``$LATEST``'s),
+        InvalidParameterValueException (``code_sha256`` is not ``$LATEST``'s CodeSha256) and
+        ResourceConflictException (Pending, or an update in progress)."""
         with self._lock:
             fn = self.function(ref)
+            self.check_updatable(fn)
             check_revision(fn.latest.revision_id, revision_id)
             current = fn.latest.config.code.sha256
             if code_sha256 and code_sha256 != current:
                 raise InvalidParameterValueException(
                     f"CodeSHA256 ({code_sha256}) is different from current CodeSHA256 in "
                     f"$LATEST ({current}). Please try again with the CodeSHA256 in $LATEST.")
+            return self._publish(fn, description)
+
+    def _publish(self, fn: Function, description: str | None = None) -> Version:
+        """Publish ``$LATEST`` (the lock held; no state, revision or CodeSha256 check)."""
+        with self._lock:
             newest = fn.newest_published()
             if newest is not None and newest.config == fn.latest.config:
                 return newest
@@ -281,13 +329,16 @@ class Platform:
         :attr:`async_queue`); DryRun only checks. ``trace_id``: the caller's X-Amzn-Trace-Id
         (recursion lineage; RecursiveInvocationException past it, see ``recursion``).
         Raises RequestEntityTooLargeException (6 MB sync, 1 MB Event),
-        ResourceNotFoundException, InvalidRequestContentException.
+        ResourceNotFoundException, InvalidRequestContentException, ResourceConflictException
+        (the function is Pending).
         """
         name, qualifier = parse_function_ref(ref, qualifier)
         _check_size(payload, invocation_type)
         fn = self._functions.get(name)
         if fn is None:
             raise self._not_found(name, qualifier)
+        if fn.latest.pending(self.clock.now()):  # DG: no invocation while Pending
+            raise ResourceConflictException(PENDING_INVOKE)
         version = self._route(fn, qualifier)
         _check_json(payload)
         request_id = str(uuid.uuid4())
@@ -310,7 +361,7 @@ class Platform:
         alias = fn.aliases.get(number)
         if alias is not None:
             number = aliases.choose_version(alias, self.rng)
-        version = fn.version(number)
+        version = fn.serving(number, self.clock.now())
         if version is None:
             raise self._not_found(fn.name, qualifier)
         return version
@@ -330,7 +381,7 @@ class Platform:
 
     def _run_event(self, event: AsyncEvent) -> InvocationResult:
         fn = self._functions.get(event.function_name)
-        version = fn.version(event.version) if fn is not None else None
+        version = fn.serving(event.version, self.clock.now()) if fn is not None else None
         if version is None:
             raise self._not_found(event.function_name, event.version)
         return self._run(version, event.payload, request_id=event.request_id,
@@ -375,9 +426,16 @@ class Platform:
         with self._lock:
             self._closed = True
             functions, self._functions = list(self._functions.values()), {}
-        for fn in functions:
-            for version in fn.all_versions():
-                version.close()
+            versions = [v for fn in functions for v in _versions_to_close(fn)]
+        for version in versions:
+            version.close()
+
+
+def _versions_to_close(fn: Function) -> list[Version]:
+    """Every version of ``fn``, and the ``$LATEST`` an update in progress replaced (the
+    platform's lock held)."""
+    previous, fn.latest.previous = fn.latest.previous, None
+    return [*fn.all_versions(), *([previous] if previous is not None else [])]
 
 
 def _check_size(payload: bytes, invocation_type: str) -> None:
