@@ -1,4 +1,5 @@
-"""Helpers of notebooks/05-event-sources: what a function logged, how full a queue is.
+"""Helpers of notebooks/05-event-sources: what a function logged, how full a queue is, which
+records a stream mapping's on-failure record names.
 
 They call the emulated AWS through boto3 (inside ``lambda_lab.mock_aws()``), as a learner would
 against real AWS, and return fixed text (:class:`~lambda_lab.course.exercises.Text`) so nbval can
@@ -13,7 +14,8 @@ from typing import Any
 
 from lambda_lab.course.exercises import Text
 
-__all__ = ["WarningLog", "capture_warnings", "log_lines", "logged_json", "queue_arn", "queue_depth"]
+__all__ = ["WarningLog", "batch_records", "capture_warnings", "log_lines", "logged_json",
+           "queue_arn", "queue_depth"]
 
 REGION = "us-east-1"
 _FRAME = ("START RequestId:", "END RequestId:", "REPORT RequestId:", "Traceback ", " ", "\t")
@@ -62,11 +64,54 @@ def log_lines(function_name: str, *, since: float | None = None, times: bool = T
     return Text("\n".join(lines) if lines else "(nothing logged)")
 
 
-def logged_json(function_name: str, marker: str = "EVENT ", *,
-                region: str = REGION) -> list[Any]:
-    """The JSON documents ``function_name`` logged as ``<marker><json>`` lines, oldest first."""
-    return [json.loads(e["message"][len(marker):]) for e in _events(function_name, None, region)
-            if e["message"].startswith(marker)]
+def logged_json(function_name: str, marker: str = "EVENT ", *, since: float | None = None,
+                times: bool | str = False, region: str = REGION) -> list[Any]:
+    """The JSON documents ``function_name`` logged as ``<marker><json>`` lines, oldest first.
+
+    ``since``: platform time (epoch seconds) of the first line to read. With ``times`` (and
+    ``since``) each entry is ``(seconds after since, document)``, or with ``times="ms"``
+    ``(milliseconds after since, document)``: on the virtual clock, batches a poller ran at once
+    share their time, and batches run one after the other are milliseconds apart."""
+    found = []
+    for event in _events(function_name, since, region):
+        if not event["message"].startswith(marker):
+            continue
+        document = json.loads(event["message"][len(marker):])
+        if times and since is not None:
+            ms = max(0, event["timestamp"] - round(since * 1000))
+            document = (ms if times == "ms" else round(ms / 1000), document)
+        found.append(document)
+    return found
+
+
+def batch_records(failure: dict[str, Any], *, region: str = REGION) -> list[str]:
+    """The data (as text) of the records a Kinesis mapping's on-failure record names: read from
+    the stream, from ``startSequenceNumber`` to ``endSequenceNumber`` of its shard.
+
+    The record holds the batch's coordinates, not its data, so this works only while the stream
+    still retains the records."""
+    import boto3
+
+    info = failure["KinesisBatchInfo"]
+    kinesis = boto3.client("kinesis", region_name=region)
+    iterator = kinesis.get_shard_iterator(
+        StreamName=info["streamArn"].split("/", 1)[1],
+        ShardId=info["shardId"],
+        ShardIteratorType="AT_SEQUENCE_NUMBER",
+        StartingSequenceNumber=info["startSequenceNumber"],
+    )["ShardIterator"]
+    end = int(info["endSequenceNumber"])
+    data: list[str] = []
+    while iterator:
+        page = kinesis.get_records(ShardIterator=iterator)
+        for record in page["Records"]:
+            if int(record["SequenceNumber"]) > end:
+                return data
+            data.append(record["Data"].decode("utf-8", errors="replace"))
+        if not page["Records"]:
+            break
+        iterator = page.get("NextShardIterator")
+    return data
 
 
 def queue_arn(queue_url: str, *, region: str = REGION) -> str:

@@ -2,9 +2,11 @@
 the function, per shard, in order per partition key.
 
 A timer on the platform clock looks at every shard each :data:`POLL_S` seconds of platform
-time. Records are never deleted: each shard keeps its own checkpoint, starting at TRIM_HORIZON
-(the oldest record), LATEST (after the newest record when the mapping is created) or
-AT_TIMESTAMP (the first record whose arrival time is at or after the timestamp). For each shard:
+time, AWS's base rate, and again at once after a batch went through, so a backlog is read
+batch after batch until the mapping has caught up. Records are never deleted: each shard
+keeps its own checkpoint, starting at TRIM_HORIZON (the oldest record), LATEST (after the newest
+record when the mapping is created) or AT_TIMESTAMP (the first record whose arrival time is at or
+after the timestamp). For each shard:
 
 * ``ParallelizationFactor`` N: the shard's records go to N lanes (virtual shards) by a hash of
   their partition key (Kinesis ``partitionKey``; DynamoDB the item's ``Keys``); each lane has
@@ -66,7 +68,8 @@ __all__ = ["StreamPoller", "batch_info", "item_failure_index", "kinesis_record",
 
 log = logging.getLogger("lambda_lab.sources")
 
-POLL_S = 1.0  #: platform seconds between looks at each shard
+POLL_S = 1.0  #: platform seconds between looks at each shard (AWS's base rate) ...
+BUSY_S = 0.01  #: ... or this soon after a batch went through (the next GetRecords)
 BACKOFF_FIRST_S = 1.0  #: the first retry of a failed batch waits this long ...
 BACKOFF_MAX_S = 30.0  #: ... doubling each time up to this
 HISTORY_MAX = 10_000
@@ -219,6 +222,10 @@ class StreamPoller(ClockPoller):
             now = self.clock.now()
             for job in jobs:
                 self._settle_job(stream, job, now)
+                if job.result[0] == "ok" and job.piece.records:
+                    # DG with-kinesis: "When more records are available, Lambda keeps
+                    # processing batches until the function catches up with the stream."
+                    self._wake_at = min(self._wake_at, now + BUSY_S)
             for shard_id, records in snapshots.items():
                 self._advance(self.shards[shard_id], records)
         self._schedule(self._wake_at)
