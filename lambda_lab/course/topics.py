@@ -9,6 +9,7 @@ TOPICS: dict[str, str] = {
     "03-execution-context": "The execution context",
     "04-concurrency": "Concurrency",
     "05-event-sources": "Event sources",
+    "06-versions-aliases-layers": "Versions, aliases and layers",
 }
 
 #: The four content domains of the AWS Certified Developer – Associate exam (DVA-C02).

@@ -93,6 +93,13 @@ WRONG = {
         "    return {'batchItemFailures': failures}\n",
         "❌ 2 of 4 checks pass — hint: itemIdentifier is the record's messageId, not its body",
     ),
+    "alias-shift": (  # moves the alias at once, without the weighted steps
+        lambda lam, name, alias, new_version, steps: lam.update_alias(
+            FunctionName=name, Name=alias, FunctionVersion=new_version),
+        "❌ 4 of 6 checks pass — hint: the alias never routed a weight to the new version: for "
+        "each weight in steps, call update_alias with RoutingConfig={'AdditionalVersionWeights': "
+        "{new_version: weight}}",
+    ),
 }
 
 

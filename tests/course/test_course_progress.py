@@ -144,6 +144,7 @@ def test_progress_table_rows(path):
         progress.ProgressRow("03-execution-context", 0, 0, None),
         progress.ProgressRow("04-concurrency", 0, 0, "3 / 5"),
         progress.ProgressRow("05-event-sources", 0, 0, None),
+        progress.ProgressRow("06-versions-aliases-layers", 0, 0, None),
     )
 
 
@@ -153,13 +154,14 @@ def test_progress_table_text_is_deterministic(path):
     table = progress.progress_table(path, exercises=EXERCISES)
     assert repr(table) == str(table) == table.text
     assert table.text == (
-        "Topic                  Exercises  Quiz best\n"
-        "---------------------  ---------  ---------\n"
-        "01-first-function      1 / 1      5 / 8\n"
-        "02-memory-cpu-timeout  0 / 2      —\n"
-        "03-execution-context   0 / 0      —\n"
-        "04-concurrency         0 / 0      —\n"
-        "05-event-sources       0 / 0      —"
+        "Topic                       Exercises  Quiz best\n"
+        "--------------------------  ---------  ---------\n"
+        "01-first-function           1 / 1      5 / 8\n"
+        "02-memory-cpu-timeout       0 / 2      —\n"
+        "03-execution-context        0 / 0      —\n"
+        "04-concurrency              0 / 0      —\n"
+        "05-event-sources            0 / 0      —\n"
+        "06-versions-aliases-layers  0 / 0      —"
     )
 
 
