@@ -39,6 +39,32 @@ def test_published_versions_are_immutable_and_latest_is_mutable(lam, create):
     assert versions == ["$LATEST", "1", "2"]
 
 
+@pytest.mark.parametrize("qualified", ["{name}:1", ARN + "{name}:1", "{name}:live"])
+def test_a_published_version_cannot_be_updated(lam, create, qualified):
+    """lambda-facts.md "Versions / aliases: immutable except $LATEST": UpdateFunctionCode and
+    UpdateFunctionConfiguration on a qualified name fail with AWS's InvalidParameterValueException
+    "Current operation does not support versions other than $LATEST. ..." and change nothing
+    ($LATEST included)."""
+    name = create(source("one"), Timeout=3)
+    lam.publish_version(FunctionName=name)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    ref = qualified.format(name=name)
+    message = ("Current operation does not support versions other than $LATEST. Please set the "
+               "version to $LATEST or do not set a version in your request.")
+    for call in (lambda: lam.update_function_configuration(FunctionName=ref, Timeout=9),
+                 lambda: lam.update_function_code(FunctionName=ref,
+                                                  ZipFile=make_zip(source("two")))):
+        with pytest.raises(lam.exceptions.InvalidParameterValueException) as e:
+            call()
+        assert e.value.response["Error"]["Message"] == message
+    for q in ("$LATEST", "1"):
+        got = lam.get_function_configuration(FunctionName=name, Qualifier=q)
+        assert got["Timeout"] == 3
+        assert invoke_json(lam, name, Qualifier=q)[1]["tag"] == "one"
+    lam.update_function_configuration(FunctionName=f"{name}:$LATEST", Timeout=4)  # allowed
+    assert lam.get_function_configuration(FunctionName=name)["Timeout"] == 4
+
+
 def test_publishing_without_a_change_returns_the_last_version(lam, create):
     name = create(source("one"))
     first = lam.publish_version(FunctionName=name)

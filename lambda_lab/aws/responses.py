@@ -80,6 +80,16 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses,
     def _qualifier(self) -> str | None:
         return self.querystring.get("Qualifier", [None])[0]
 
+    def _latest_only(self) -> str:
+        """The path's function, for calls that change ``$LATEST`` only (UpdateFunctionCode,
+        UpdateFunctionConfiguration): a version or alias in the name is refused, as on AWS."""
+        ref, qualifier = parse_function_ref(self._path_function())
+        if qualifier not in (None, "$LATEST"):
+            raise InvalidParameterValueException(
+                "Current operation does not support versions other than $LATEST. Please set the "
+                "version to $LATEST or do not set a version in your request.")
+        return ref
+
     def _code(self, name: str, spec: dict[str, Any]) -> Code:
         if spec.get("ImageUri"):
             raise InvalidParameterValueException(
@@ -150,7 +160,7 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses,
         return _reply(204)
 
     def update_function_code(self) -> TYPE_RESPONSE:
-        ref, body = self._path_function(), self.json_body
+        ref, body = self._latest_only(), self.json_body
         fn = self.platform.function(ref)
         self.platform.check_updatable(fn)
         check_revision(fn.latest.revision_id, body.get("RevisionId"))
@@ -172,7 +182,7 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses,
             changes["layers"] = self._layer_refs(body["Layers"] or [])
         if "DeadLetterConfig" in body:
             changes["dead_letter_arn"] = (body["DeadLetterConfig"] or {}).get("TargetArn") or ""
-        fn = self.platform.function(self._path_function())
+        fn = self.platform.function(self._latest_only())
         self.platform.check_updatable(fn)
         check_revision(fn.latest.revision_id, body.get("RevisionId"))
         replace(fn.latest.config, **changes).validate()
