@@ -37,8 +37,10 @@ DEFAULT_PORT = 5000
 
 
 def serve(port: int = DEFAULT_PORT, *, seed: int | None = None, isolation: str = "auto",
+          function_states: bool = False, state_delay_s: float = 1.0,
           ready: threading.Event | None = None, stop: threading.Event | None = None) -> int:
     """Serve until ``stop`` is set (or SIGINT/SIGTERM when called on the main thread).
+    ``function_states`` / ``state_delay_s``: as for ``mock_aws()`` (Pending / InProgress).
 
     Prints one line with the endpoint, then blocks. Returns an exit status."""
     from .aws.mock import MockAWS
@@ -51,7 +53,8 @@ def serve(port: int = DEFAULT_PORT, *, seed: int | None = None, isolation: str =
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, _stop)
-    session = MockAWS(seed=seed, isolation=isolation)
+    session = MockAWS(seed=seed, isolation=isolation, function_states=function_states,
+                      state_delay_s=state_delay_s)
     session.server_port = port
     try:
         try:
@@ -81,7 +84,7 @@ def serve(port: int = DEFAULT_PORT, *, seed: int | None = None, isolation: str =
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m lambda_lab serve [--port N] [--seed S]``."""
+    """``python -m lambda_lab serve [--port N] [--seed S] [--function-states]``."""
     parser = argparse.ArgumentParser(
         prog="python -m lambda_lab serve", description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -90,10 +93,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None, help="seed alias routing")
     parser.add_argument("--isolation", default="auto",
                         help="execution environment isolation (auto, namespace, fallback)")
+    parser.add_argument("--function-states", action="store_true",
+                        help="new functions are Pending and updates InProgress for a while, "
+                             "as on AWS (use the SDK's waiters)")
+    parser.add_argument("--state-delay", type=float, default=1.0, metavar="SECONDS",
+                        help="how long Pending / InProgress last (default 1)")
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error("--port must be 0 to 65535")
-    return serve(args.port, seed=args.seed, isolation=args.isolation)
+    if not args.state_delay >= 0:
+        parser.error("--state-delay must be >= 0")
+    return serve(args.port, seed=args.seed, isolation=args.isolation,
+                 function_states=args.function_states, state_delay_s=args.state_delay)
 
 
 if __name__ == "__main__":

@@ -194,3 +194,37 @@ def test_port_zero_and_port_in_use(tmp_path) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
+
+
+def test_function_states_option_makes_new_functions_pending_until_the_waiter_sees_active(
+        tmp_path) -> None:
+    """``serve --function-states``: as on AWS (DG "Lambda function states"), a new function is
+    Pending and refuses Invoke with ResourceConflictException, then becomes Active; boto3's
+    function_active_v2 waiter gets there."""
+    import boto3
+
+    port = free_port()
+    proc, banner = start_server(str(tmp_path), "--port", str(port), "--function-states",
+                                "--state-delay", "0.5")
+    try:
+        assert f"127.0.0.1:{port}" in banner, banner + proc.stderr.read()
+        session = boto3.session.Session(aws_access_key_id="testing",
+                                        aws_secret_access_key="testing", region_name="us-east-1")
+        url = f"http://127.0.0.1:{port}"
+        iam = session.client("iam", endpoint_url=url)
+        lam = session.client("lambda", endpoint_url=url)
+        role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+        with open(write_zip(str(tmp_path), "def handler(event, context):\n    return 7\n"),
+                  "rb") as f:
+            created = lam.create_function(FunctionName="p", Runtime="python3.12", Role=role,
+                                          Handler="lambda_function.handler",
+                                          Code={"ZipFile": f.read()})
+        assert created["State"] == "Pending"
+        with pytest.raises(lam.exceptions.ResourceConflictException):
+            lam.invoke(FunctionName="p")
+        lam.get_waiter("function_active_v2").wait(
+            FunctionName="p", WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+        assert json.loads(lam.invoke(FunctionName="p")["Payload"].read()) == 7
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
