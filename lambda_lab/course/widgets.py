@@ -1,5 +1,6 @@
 """Slider widgets for the notebooks. They only wire ipywidgets to the pure functions in
-:mod:`lambda_lab.course.power`; everything they show is computed there and tested there.
+:mod:`lambda_lab.course.power` and :mod:`lambda_lab.course.timeout_model`; everything they show
+is computed there and tested there.
 
 Conventions (course-conventions.md): ``continuous_update=False``, a fixed output height so the
 page does not jump, matplotlib figures. One deliberate difference from ``interactive_output``:
@@ -26,17 +27,28 @@ from lambda_lab.course.power import (
     power_figure,
     timeout_demo,
 )
+from lambda_lab.course.timeout_model import (
+    TIMEOUT_CHOICES,
+    TimeoutModel,
+    check_timeout,
+    timeout_figure,
+    timeout_marker_png,
+)
 
 __all__ = [
     "SliderUI",
     "memory_slider_ui",
     "slider_redraw_timings",
     "synthetic_curve",
+    "timeout_model_redraw_timings",
+    "timeout_model_slider_ui",
     "timeout_slider_ui",
 ]
 
 FIGURE_HEIGHT = "300px"  # power_figure's 3.4 in at 80 dpi is 272 px
 TEXT_HEIGHT = "6em"
+#: The timeout model's summary: four lines of fixed-width text that wrap on a narrow page.
+SUMMARY_STYLE = "margin: 0; white-space: pre-wrap; font-size: 12px; line-height: 1.35"
 
 
 def _png_output(png: bytes, alt: str) -> dict[str, Any]:
@@ -158,6 +170,68 @@ def timeout_slider_ui(sleep_s: float = 1.5) -> SliderUI:
     slider.observe(ui.update, names="value")
     button.on_click(ui.update)
     return ui
+
+
+def timeout_model_slider_ui(
+    model: TimeoutModel | None = None, value: int = limits.TIMEOUT_DEFAULT_S
+) -> SliderUI:
+    """A timeout slider over Lambda's whole range (1–900 s) driven by a model, not by invocations.
+
+    Each change recomputes :meth:`TimeoutModel.outcome` (timed-out share, billed cost per 1M,
+    asynchronous retries) and moves the marker of :func:`timeout_figure`. The slider stops at
+    every second up to 30 s and at coarser steps up to 900 s (:data:`TIMEOUT_CHOICES`).
+    """
+    import ipywidgets as widgets
+
+    model = model or TimeoutModel()
+    value = check_timeout(value)
+    choices = sorted({*TIMEOUT_CHOICES, value})  # a value between the stops becomes a stop
+    slider = widgets.SelectionSlider(
+        options=choices,
+        value=value,
+        description="Timeout (s)",
+        continuous_update=False,
+        style={"description_width": "initial"},
+        layout=widgets.Layout(width="95%"),
+    )
+    summary = widgets.HTML(layout=widgets.Layout(height="8em"))  # four lines, up to two wrap
+    output = widgets.Output(layout=widgets.Layout(height=FIGURE_HEIGHT))
+    fig = timeout_figure(model, value)
+
+    def redraw(ui: SliderUI) -> None:
+        timeout = ui.slider.value
+        outcome, png = timeout_marker_png(fig, timeout)
+        ui.summary.value = f"<pre style='{SUMMARY_STYLE}'>{html.escape(outcome.text)}</pre>"
+        ui.output.outputs = (_png_output(png, f"durations and a {timeout} s timeout"),)
+
+    box = widgets.VBox([slider, summary, output])
+    ui = SliderUI(
+        "Timeout model slider: timed-out share, cost and retries for 1-900 s",
+        slider,
+        output,
+        summary,
+        box,
+        redraw,
+    )
+    slider.observe(ui.update, names="value")
+    ui.update()
+    return ui
+
+
+def timeout_model_redraw_timings(n: int = 20, model: TimeoutModel | None = None) -> list[float]:
+    """Seconds each of ``n`` redraws of :func:`timeout_model_slider_ui` takes, over stops spread
+    across 1–900 s (as :func:`slider_redraw_timings` does for the memory slider)."""
+    ui = timeout_model_slider_ui(model)
+    stops = ui.slider.options
+    values = [stops[(len(stops) - 1) * i // max(n - 1, 1)] for i in range(n)]
+    timings = []
+    for timeout in values:
+        if timeout == ui.slider.value:
+            ui.update()
+        else:
+            ui.slider.value = timeout  # the observer redraws, as in the notebook
+        timings.append(ui.last_redraw_s)
+    return timings
 
 
 def synthetic_curve(base_ms: float = 60.0) -> PowerCurve:
