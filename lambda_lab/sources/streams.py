@@ -222,9 +222,10 @@ class StreamPoller(ClockPoller):
             now = self.clock.now()
             for job in jobs:
                 self._settle_job(stream, job, now)
-                if job.result[0] == "ok" and job.piece.records:
-                    # DG with-kinesis: "When more records are available, Lambda keeps
-                    # processing batches until the function catches up with the stream."
+                if job.piece.records and all(p is not job.piece for p in job.lane.pieces):
+                    # done with (through, or given up on). DG with-kinesis: "When more records
+                    # are available, Lambda keeps processing batches until the function catches
+                    # up with the stream."
                     self._wake_at = min(self._wake_at, now + BUSY_S)
             for shard_id, records in snapshots.items():
                 self._advance(self.shards[shard_id], records)
