@@ -24,7 +24,7 @@ from ..clock import RealTimeClock, VirtualClock
 from ..platform import AsyncEvent, Platform, asyncq
 from ..platform.concurrency import SCALING_RULES
 from ..sources import hooks as sources_hooks
-from . import backend, services
+from . import backend, codedeploy, services
 
 __all__ = ["MockAWS", "mock_aws"]
 
@@ -98,6 +98,7 @@ class MockAWS:
                 p.start()
             backend.install(self)
             sources_hooks.install(self)  # moto's SQS on the platform clock; triggers
+            codedeploy.install(self)  # Lambda traffic shifting (lambda_lab.platform.traffic)
             self._moto = moto.mock_aws()
             self._moto.start()
             if self._with_server:
@@ -131,6 +132,7 @@ class MockAWS:
         global _active
         try:
             sources_hooks.uninstall(self)  # pollers and schedules stop before the platforms
+            codedeploy.uninstall(self)
             for platform in self.platforms():
                 platform.close()
             if self._server is not None:
