@@ -23,6 +23,7 @@ from ..errors import InvalidParameterValueException, LambdaError
 from ..platform import DRY_RUN, EVENT, LATEST, Code, FunctionConfig, Platform, Version
 from ..platform.arns import parse_function_ref
 from ..platform.model import check_revision
+from ..platform.tracing import attach as attach_tracing
 from . import paging_api, services, shapes
 from .async_api import AsyncResponses
 from .concurrency_api import ConcurrencyResponses
@@ -125,10 +126,12 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses,
             description=body.get("Description", ""),
             architecture=(body.get("Architectures") or ["x86_64"])[0],
             layers=self._layer_refs(body.get("Layers")),
-            dead_letter_arn=(body.get("DeadLetterConfig") or {}).get("TargetArn") or "")
+            dead_letter_arn=(body.get("DeadLetterConfig") or {}).get("TargetArn") or "",
+            tracing=shapes.tracing_mode(body, "PassThrough"))
         config.validate()
         services.check_role(self.current_account, config.role)
         config = replace(config, code=self._code(name, body.get("Code") or {}))
+        attach_tracing(self.platform, shapes.xray_sink(self.current_account, self.region))
         version = self.platform.create_function(name, config, publish=body.get("Publish", False),
                                                 tags=body.get("Tags"))
         return _reply(201, shapes.configuration(self.platform, version))
@@ -183,6 +186,8 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses,
         if "DeadLetterConfig" in body:
             changes["dead_letter_arn"] = (body["DeadLetterConfig"] or {}).get("TargetArn") or ""
         fn = self.platform.function(self._latest_only())
+        if "TracingConfig" in body:
+            changes["tracing"] = shapes.tracing_mode(body, fn.latest.config.tracing)
         self.platform.check_updatable(fn)
         check_revision(fn.latest.revision_id, body.get("RevisionId"))
         replace(fn.latest.config, **changes).validate()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Callable
 from typing import Any
 
 from ..platform import LATEST, Alias, Function, Platform, Version
 
-__all__ = ["alias_shape", "configuration", "get_function_shape"]
+__all__ = ["alias_shape", "configuration", "get_function_shape", "tracing_mode", "xray_sink"]
 
 
 def _timestamp(t: float) -> str:
@@ -58,7 +59,7 @@ def configuration(platform: Platform, version: Version, arn_qualifier: str | Non
         "LastModified": _timestamp(version.last_modified),
         "CodeSha256": c.code.sha256,
         "Version": version.number,
-        "TracingConfig": {"Mode": "PassThrough"},
+        "TracingConfig": {"Mode": c.tracing},
         "RevisionId": version.revision_id,
         **({} if listed else _states(platform, version)),
         "PackageType": "Zip",
@@ -74,6 +75,25 @@ def configuration(platform: Platform, version: Version, arn_qualifier: str | Non
     if c.dead_letter_arn:
         shape["DeadLetterConfig"] = {"TargetArn": c.dead_letter_arn}
     return shape
+
+
+def tracing_mode(body: dict[str, Any], default: str) -> str:
+    """TracingConfig.Mode of a CreateFunction / UpdateFunctionConfiguration body (``default``
+    when absent; checked by FunctionConfig.validate)."""
+    return (body.get("TracingConfig") or {}).get("Mode") or default
+
+
+def xray_sink(account_id: str, region: str) -> Callable[[list[str]], None]:
+    """Where Lambda's trace segments (and the X-Ray daemon's) go: moto's X-Ray, as if through
+    PutTraceSegments, so ``xray.get_trace_summaries`` / ``batch_get_traces`` return them."""
+    from moto.xray.models import xray_backends
+
+    def put(documents: list[str]) -> None:
+        backend = xray_backends[account_id][region]
+        for doc in documents:
+            backend.process_segment(doc)
+
+    return put
 
 
 def get_function_shape(platform: Platform, fn: Function, version: Version,

@@ -226,7 +226,9 @@ class ExecutionEnvironment:
             "AWS_LAMBDA_RUNTIME_API": (self._channel.address if self.custom_runtime
                                        else "127.0.0.1:9001"),
             "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
-            "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
+            # Lambda's is 169.254.79.129:2000; a platform may run a local daemon (tracing)
+            "AWS_XRAY_DAEMON_ADDRESS": spec.extra_env.get("AWS_XRAY_DAEMON_ADDRESS",
+                                                          "169.254.79.129:2000"),
             "LAMBDA_TASK_ROOT": spec.task_root,
             "LAMBDA_RUNTIME_DIR": os.path.dirname(os.path.abspath(__file__)),
             "LANG": "en_US.UTF-8",

@@ -20,6 +20,7 @@ from ..execution.environment import EnvironmentInfo
 from ..execution.result import InvocationResult
 from ..validation import validate_function_config
 from .layers import LayerRef, check_function_layers
+from .tracing import check_mode as check_tracing_mode
 
 __all__ = ["LATEST", "Alias", "Code", "Executor", "Function", "FunctionConfig", "Version",
            "check_revision"]
@@ -71,12 +72,14 @@ class FunctionConfig:
     architecture: str = "x86_64"
     layers: tuple[LayerRef, ...] = ()  #: up to 5 layer versions, extracted into /opt in order
     dead_letter_arn: str = ""  #: DeadLetterConfig.TargetArn (SQS queue or SNS topic)
+    tracing: str = "PassThrough"  #: TracingConfig.Mode: Active or PassThrough (see tracing)
 
     def validate(self) -> None:
         """Raise Lambda's error for the first value Lambda would reject."""
         validate_function_config(memory_size=self.memory, timeout=self.timeout,
                                  ephemeral_storage=self.ephemeral_storage, runtime=self.runtime,
                                  environment=dict(self.environment))
+        check_tracing_mode(self.tracing)
         if not self.runtime.startswith("python"):
             raise InvalidParameterValueException(
                 f"lambda_lab runs Python handlers; the runtime {self.runtime} cannot execute here.")

@@ -29,7 +29,7 @@ from ..execution.pool import EnvironmentPool
 from ..execution.result import InvocationResult
 from ..execution.spec import DEFAULT_ACCOUNT, DEFAULT_REGION, EnvironmentSpec
 from ..execution.state import subdir
-from . import aliases, layers, recursion
+from . import aliases, layers, recursion, tracing
 from .arns import function_arn, parse_function_ref
 from .asyncq import AsyncEvent, AsyncQueue
 from .concurrency import ConcurrencyController, needs_new_environment
@@ -343,9 +343,10 @@ class Platform:
         _check_json(payload)
         request_id = str(uuid.uuid4())
         arn = self.arn(name, qualifier)
-        trace_id = recursion.next_trace(self, fn, trace_id)  # X-Amzn-Trace-Id in, lineage+1
+        incoming, trace_id = trace_id, recursion.next_trace(self, fn, trace_id)  # lineage+1
         if invocation_type == DRY_RUN:
             return Invocation(DRY_RUN, request_id, version.number, arn)
+        trace_id = tracing.sample(self, version, incoming, trace_id)  # X-Ray: Sampled=0/1
         if invocation_type == EVENT:
             event = AsyncEvent(request_id, name, version.number, payload, arn, self.clock.now(),
                                trace_id=trace_id)
@@ -377,6 +378,9 @@ class Platform:
         # invocation the exception reaches the async queue, which must retry it, not drop it.
         with self.concurrency.hold(version.function_name, version.number,
                                    new_environment=needs_new_environment(executor)):
+            trace = kwargs.get("trace_id")
+            if isinstance(trace, str) and "Sampled=1" in trace:
+                return tracing.traced(self, version, executor, payload or b"{}", kwargs)
             return executor.invoke(payload or b"{}", **kwargs)
 
     def _run_event(self, event: AsyncEvent) -> InvocationResult:
@@ -415,6 +419,7 @@ class Platform:
                                on_log=self._log)
 
     def _log(self, env: ExecutionEnvironment, result: InvocationResult) -> None:
+        tracing.report(self, result)  # REPORT's XRAY part, for a traced invocation
         if self.on_logs is not None:
             self.on_logs(env.spec.function_name, env.log_stream_name, result.logs,
                          self.clock.now())
@@ -423,6 +428,7 @@ class Platform:
         """Drop queued events, wait for running ones, and end every environment."""
         self.provisioned.close()
         self.async_queue.close(timeout)
+        tracing.detach(self)
         with self._lock:
             self._closed = True
             functions, self._functions = list(self._functions.values()), {}
