@@ -1,6 +1,13 @@
-"""Helpers of notebooks/06-versions-aliases-layers (traffic splits, CodeDeploy schedules done by
-hand, layer packages) and the ``alias-shift`` exercise's checker, through boto3 under
-``mock_aws`` on a virtual clock."""
+"""Helpers of notebooks/06-versions-aliases-layers (traffic splits, CodeDeploy deployments watched
+step by step, layer packages) and the ``alias-shift`` exercise's checker, through boto3 under
+``mock_aws`` on a virtual clock.
+
+CodeDeploy facts (lambda-facts.md A "CodeDeploy", CodeDeploy UG deployment-configurations,
+"AppSpec 'resources' section", "AppSpec 'hooks' section"): LambdaCanary10Percent5Minutes shifts
+10 percent first and the remaining 90 percent five minutes later; LambdaLinear10PercentEvery1Minute
+shifts 10 percent every minute until all traffic is shifted; a hook reports Succeeded or Failed
+with PutLifecycleEventHookExecutionStatus; a CloudWatch alarm in ALARM stops the deployment and
+rolls the alias back to CurrentVersion."""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ from io import BytesIO
 
 import boto3
 import pytest
+import yaml
 from aws_helpers import REGION, make_zip, session
 from botocore.exceptions import ClientError
 
@@ -71,19 +79,57 @@ def test_shift_schedules():
     assert [t for t, _ in linear] == [180 * i for i in range(10)]
     assert [w for _, w in linear] == pytest.approx([0.1 * i for i in range(1, 11)])
     assert linear[-1][1] == 1.0
+    assert vs.shift_schedule("CodeDeployDefault.LambdaAllAtOnce") == [(0, 1.0)]
     with pytest.raises(KeyError, match="LambdaAllAtOnce"):
         vs.shift_schedule("Canary10Percent5Minutes")  # the 2020 name, without "Lambda"
 
 
-def test_split_bars_and_shift_lines_are_fixed_text():
+def test_routing_schedule_reads_custom_configs():
+    """UG deployment-configurations-create: a custom Canary25Percent45Minutes shifts 25%, the
+    remaining 75% 45 minutes later; a linear 30% config ends with a step to 100%."""
+    assert vs.routing_schedule({"type": "TimeBasedCanary", "timeBasedCanary": {
+        "canaryPercentage": 25, "canaryInterval": 45}}) == [(0, 0.25), (2700, 1.0)]
+    assert vs.routing_schedule({"type": "TimeBasedLinear", "timeBasedLinear": {
+        "linearPercentage": 30, "linearInterval": 2}}) == [
+        (0, 0.3), (120, 0.6), (240, 0.9), (360, 1.0)]
+    assert vs.routing_schedule({"type": "AllAtOnce"}) == [(0, 1.0)]
+
+
+def test_appspec_yaml_has_the_lambda_resource_and_hooks():
+    """UG "AppSpec 'resources' section" (Name, Alias, CurrentVersion, TargetVersion) and
+    "AppSpec 'hooks' section" (a list of lifecycle event -> function name)."""
+    spec = yaml.safe_load(vs.appspec_yaml("greet", "live", "1", "2",
+                                          {"BeforeAllowTraffic": "CodeDeployHook_greet"}))
+    assert spec == {"version": 0.0, "Resources": [{"greet": {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {"Name": "greet", "Alias": "live", "CurrentVersion": 1,
+                       "TargetVersion": 2}}}],
+        "Hooks": [{"BeforeAllowTraffic": "CodeDeployHook_greet"}]}
+    assert "Hooks" not in yaml.safe_load(vs.appspec_yaml("f", "a", "3", "4"))
+
+
+def test_split_bars_is_fixed_text():
     text = vs.split_bars(Counter({"2": 114, "1": 886}), width=10)
     assert text == ("version  1  [#########.]    886 of 1,000 (88.6%)\n"
                     "version  2  [#.........]    114 of 1,000 (11.4%)")
     assert vs.split_bars(Counter()) == "(no invocations)"
-    assert vs.shift_lines([(0, 0.1, 0.12), (60, 1.0, 1.0)]) == (
-        "  t (min)  weight  observed\n        0     10%       12%\n        1    100%      100%")
 
 
+def test_deployment_steps_as_lines_and_rows():
+    """An alias on version 1 routing 0.1 to version 2 gives version 1 90%; the table shows
+    time as m:ss, the status, the split and the counted ExecutedVersions."""
+    steps = [vs.DeploymentStep(0, "InProgress", "1", {"2": 0.1}, Counter({"1": 88, "2": 12})),
+             vs.DeploymentStep(300, "Succeeded", "2", {}, Counter({"2": 100}))]
+    assert steps[0].weight("1") == pytest.approx(0.9) and steps[0].weight("2") == 0.1
+    assert steps[1].weight("1") == 0.0 and steps[0].observed("2") == 0.12
+    assert vs.deployment_lines(steps) == (
+        "      t  status      alias weights         ExecutedVersion of 100 invocations\n"
+        "   0:00  InProgress  1: 90%  2: 10%        1: 88  2: 12\n"
+        "   5:00  Succeeded   2: 100%               2: 100")
+    uncounted = [step._replace(counts=Counter()) for step in steps]
+    assert vs.deployment_lines(uncounted[1:]) == (
+        "      t  status      alias weights\n   5:00  Succeeded   2: 100%")
+    assert vs.shift_rows(steps, "2") == [(0, 0.1, 0.12), (300, 1.0, 1.0)]
 def test_layer_zip_and_zeros_zip():
     with zipfile.ZipFile(BytesIO(vs.layer_zip({"python/m.py": "X = 1\n"}))) as zf:
         assert zf.read("python/m.py") == b"X = 1\n"
@@ -98,7 +144,7 @@ def test_figure_shift_has_the_planned_and_observed_series():
     fig = vs.figure_shift([(0, 0.1, 0.12), (60, 0.2, 0.18), (120, 1.0, 1.0)])
     (ax,) = fig.axes
     assert [line.get_label() for line in ax.get_lines()] == [
-        "alias weight (planned)", "share of invocations (observed)"]
+        "alias weight", "share of invocations (observed)"]
     assert list(ax.get_lines()[1].get_ydata()) == pytest.approx([12, 18, 100])
 
 
@@ -127,19 +173,115 @@ def test_outcome_lines_count_failures_per_version(aws, lam):
     assert lines[1] == f"version 2: {ran_2:>3} invocations, {ran_2:>3} failed"
 
 
-def test_run_deployment_moves_the_alias_on_the_platform_clock(aws, lam):
-    """A canary by hand: 10% at the start, everything 5 minutes later (platform time); at the
-    end the alias points at the new version with no routing."""
+SERVICE_ROLE = "arn:aws:iam::123456789012:role/codedeploy"
+HOOK = """
+import boto3
+def handler(event, context):
+    boto3.client("codedeploy").put_lifecycle_event_hook_execution_status(
+        deploymentId=event["DeploymentId"],
+        lifecycleEventHookExecutionId=event["LifecycleEventHookExecutionId"], status="Failed")
+"""
+
+
+def deploy(lam, cd, config: str, hooks=None, **group) -> str:
+    """Versions 1 and 2 of ``deploy``, alias ``live`` on 1, and a deployment of 2 with
+    ``config``."""
     publish_versions(lam, "deploy", GREETER.format(tag="old"), GREETER.format(tag="new"))
     lam.create_alias(FunctionName="deploy", Name="live", FunctionVersion="1")
+    cd.create_application(applicationName="app", computePlatform="Lambda")
+    cd.create_deployment_group(applicationName="app", deploymentGroupName="dg",
+                               serviceRoleArn=SERVICE_ROLE, deploymentConfigName=config, **group)
+    return cd.create_deployment(
+        applicationName="app", deploymentGroupName="dg",
+        revision={"revisionType": "AppSpecContent", "appSpecContent": {
+            "content": vs.appspec_yaml("deploy", "live", "1", "2", hooks)}})["deploymentId"]
+
+
+@pytest.fixture
+def cd(aws):
+    return boto3.client("codedeploy", region_name=REGION)
+
+
+def test_routing_schedule_of_every_predefined_config_is_shift_schedule(aws, cd):
+    """GetDeploymentConfig's trafficRoutingConfig of each CodeDeployDefault.Lambda* config
+    gives the schedule the notebook's table prints."""
+    for name in vs.CODEDEPLOY_CONFIGS:
+        info = cd.get_deployment_config(deploymentConfigName=f"CodeDeployDefault.{name}")
+        routing = info["deploymentConfigInfo"]["trafficRoutingConfig"]
+        assert vs.routing_schedule(routing) == vs.shift_schedule(name), name
+
+
+def test_watch_deployment_follows_a_canary(aws, lam, cd):
+    """LambdaCanary10Percent5Minutes: 10% to version 2 at once (about 10% of the invocations run
+    it), still 10% at 4:59, all of it at 5:00; watching stops once the deployment succeeded."""
+    did = deploy(lam, cd, "CodeDeployDefault.LambdaCanary10Percent5Minutes")
     start = aws.clock.now()
-    rows = vs.run_deployment(lam, aws, "deploy", "live", "1", "2",
-                             "LambdaCanary10Percent5Minutes", per_step=50)
+    steps = vs.watch_deployment(cd, lam, aws, did, at=[0, 299, 300, 400], per_step=200)
     assert aws.clock.now() - start == pytest.approx(300)
-    assert [(t, w) for t, w, _ in rows] == [(0, 0.1), (300, 1.0)]
-    assert 0 < rows[0][2] < 0.3 and rows[1][2] == 1.0
-    alias = lam.get_alias(FunctionName="deploy", Name="live")
-    assert alias["FunctionVersion"] == "2" and "RoutingConfig" not in alias
+    assert [(s.t, s.status, s.version, s.weights) for s in steps] == [
+        (0, "InProgress", "1", {"2": 0.1}), (299, "InProgress", "1", {"2": 0.1}),
+        (300, "Succeeded", "2", {})]
+    assert 8 <= steps[0].counts["2"] <= 36 and sum(steps[0].counts.values()) == 200
+    assert steps[2].counts == {"2": 200}
+    assert vs.deployment_lines(steps).splitlines()[3].startswith("   5:00  Succeeded   2: 100%")
+
+
+def test_watch_deployment_defaults_to_the_steps_of_the_config(aws, lam, cd):
+    """LambdaLinear10PercentEvery1Minute: one more tenth every minute (in this emulator the first
+    at the start), then the alias points to version 2; without ``at`` every step is seen."""
+    did = deploy(lam, cd, "CodeDeployDefault.LambdaLinear10PercentEvery1Minute")
+    steps = vs.watch_deployment(cd, lam, aws, did)
+    assert [s.t for s in steps] == [60 * i for i in range(10)]
+    assert [s.weight("2") for s in steps] == pytest.approx([0.1 * i for i in range(1, 11)])
+    assert [s.status for s in steps] == ["InProgress"] * 9 + ["Succeeded"]
+    assert all(not s.counts for s in steps)
+    assert vs.deployment_summary(cd, did) == (
+        "status: Succeeded (LambdaLinear10PercentEvery1Minute)\n"
+        "events: BeforeAllowTraffic Skipped -> AllowTraffic Succeeded -> AfterAllowTraffic "
+        "Skipped")
+
+
+def test_deployment_summary_of_an_alarm_rollback(aws, lam, cd):
+    """A monitored alarm in ALARM during the canary stops the deployment (ALARM_ACTIVE) and,
+    with DEPLOYMENT_STOP_ON_ALARM, a codeDeployRollback deployment puts the alias back on 1."""
+    cw = boto3.client("cloudwatch", region_name=REGION)
+    cw.put_metric_alarm(AlarmName="errors", Namespace="AWS/Lambda", MetricName="Errors",
+                        Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1,
+                        ComparisonOperator="GreaterThanOrEqualToThreshold")
+    did = deploy(lam, cd, "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+                 alarmConfiguration={"enabled": True, "alarms": [{"name": "errors"}]},
+                 autoRollbackConfiguration={"enabled": True,
+                                            "events": ["DEPLOYMENT_STOP_ON_ALARM"]})
+    aws.advance(60)
+    cw.set_alarm_state(AlarmName="errors", StateValue="ALARM", StateReason="test")
+    steps = vs.watch_deployment(cd, lam, aws, did, at=[1])
+    assert [(s.status, s.version, s.weights) for s in steps] == [("Stopped", "1", {})]
+    lines = vs.deployment_summary(cd, did).splitlines()
+    assert lines[0] == "status: Stopped (LambdaCanary10Percent5Minutes)"
+    assert lines[1].startswith("error:  ALARM_ACTIVE: ") and lines[1].endswith(": errors")
+    assert lines[2] == ("rolled back by a new deployment: creator codeDeployRollback, "
+                        "status Succeeded")
+    assert lines[3] == ("events: BeforeAllowTraffic Skipped -> AllowTraffic Failed -> "
+                        "AfterAllowTraffic Skipped")
+
+
+def test_deployment_summary_of_a_failed_before_hook(aws, lam, cd):
+    """A BeforeAllowTraffic hook reporting Failed fails the deployment before any traffic
+    moves: AllowTraffic is skipped and the alias stays on version 1."""
+    iam = boto3.client("iam", region_name=REGION)
+    role = iam.create_role(RoleName="hook", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    lam.create_function(FunctionName="CodeDeployHook_check", Runtime="python3.12", Role=role,
+                        Handler="lambda_function.handler", Code={"ZipFile": make_zip(HOOK)},
+                        MemorySize=1769, Timeout=30)
+    did = deploy(lam, cd, "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+                 hooks={"BeforeAllowTraffic": "CodeDeployHook_check"})
+    steps = vs.watch_deployment(cd, lam, aws, did, at=[0, 300], per_step=20)
+    assert [(s.status, s.version, s.weights, s.counts) for s in steps] == [
+        ("Failed", "1", {}, {"1": 20})]
+    assert vs.deployment_summary(cd, did) == (
+        "status: Failed (LambdaCanary10Percent5Minutes)\n"
+        "error:  HOOK_EXECUTION_FAILURE: The BeforeAllowTraffic hook reported Failed.\n"
+        "events: BeforeAllowTraffic Failed -> AllowTraffic Skipped -> AfterAllowTraffic Skipped")
 
 
 def test_aws_error_text(aws, lam):
