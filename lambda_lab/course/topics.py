@@ -10,6 +10,7 @@ TOPICS: dict[str, str] = {
     "04-concurrency": "Concurrency",
     "05-event-sources": "Event sources",
     "06-versions-aliases-layers": "Versions, aliases and layers",
+    "07-async-and-destinations": "Asynchronous invocation and destinations",
 }
 
 #: The four content domains of the AWS Certified Developer – Associate exam (DVA-C02).

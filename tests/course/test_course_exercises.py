@@ -100,6 +100,20 @@ WRONG = {
         "each weight in steps, call update_alias with RoutingConfig={'AdditionalVersionWeights': "
         "{new_version: weight}}",
     ),
+    "idempotent-orders": (  # records the order, but with an unconditional put: no guard
+        "\nimport os\n\nimport boto3\n\ndynamodb = boto3.client('dynamodb')\n\n\n"
+        "def handler(event, context):\n"
+        "    dynamodb.put_item(TableName=os.environ['PROCESSED_TABLE'],\n"
+        "                      Item={'orderId': {'S': event['orderId']}})\n"
+        "    dynamodb.update_item(TableName=os.environ['SHIPMENTS_TABLE'],\n"
+        "                         Key={'orderId': {'S': event['orderId']}},\n"
+        "                         UpdateExpression='ADD parcels :one',\n"
+        "                         ExpressionAttributeValues={':one': {'N': '1'}})\n"
+        "    return {'shipped': event['orderId']}\n",
+        "❌ 4 of 5 checks pass — hint: order o-2 arrived twice at once and was shipped 2 times: "
+        "put the orderId with ConditionExpression='attribute_not_exists(orderId)' before "
+        "shipping, and skip shipping when the put fails",
+    ),
 }
 
 

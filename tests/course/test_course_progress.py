@@ -145,6 +145,7 @@ def test_progress_table_rows(path):
         progress.ProgressRow("04-concurrency", 0, 0, "3 / 5"),
         progress.ProgressRow("05-event-sources", 0, 0, None),
         progress.ProgressRow("06-versions-aliases-layers", 0, 0, None),
+        progress.ProgressRow("07-async-and-destinations", 0, 0, None),
     )
 
 
@@ -161,7 +162,8 @@ def test_progress_table_text_is_deterministic(path):
         "03-execution-context        0 / 0      —\n"
         "04-concurrency              0 / 0      —\n"
         "05-event-sources            0 / 0      —\n"
-        "06-versions-aliases-layers  0 / 0      —"
+        "06-versions-aliases-layers  0 / 0      —\n"
+        "07-async-and-destinations   0 / 0      —"
     )
 
 
