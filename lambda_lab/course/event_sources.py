@@ -38,8 +38,20 @@ def _events(function_name: str, since: float | None, region: str) -> list[dict[s
             params["nextToken"] = page["nextToken"]
     except logs.exceptions.ResourceNotFoundException:
         return []
-    # concurrent invocations write in any order: sort by time, then text, for a stable listing
-    return sorted(found, key=lambda e: (e["timestamp"], e["message"]))
+    # Concurrent invocations (each in its own stream) write in any order. For a stable listing
+    # that keeps each invocation's own lines in order: group by (time, stream), keep a group's
+    # order, and sort the groups by time, then by their first line's text.
+    groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for event in found:
+        groups.setdefault((event["timestamp"], event.get("logStreamName", "")), []).append(event)
+    platform = ("START ", "END ", "REPORT ", "INIT_START ")  # their request ids vary per run
+
+    def first_line(group: list[dict[str, Any]]) -> str:
+        return next((e["message"] for e in group if not e["message"].startswith(platform)),
+                    group[0]["message"])
+
+    ordered = sorted(groups.items(), key=lambda item: (item[0][0], first_line(item[1])))
+    return [event for _, group in ordered for event in group]
 
 
 def log_lines(function_name: str, *, since: float | None = None, times: bool = True,

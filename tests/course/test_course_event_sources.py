@@ -60,13 +60,13 @@ def test_log_lines_and_queue_depth_show_a_whole_batch_coming_back(aws):
     aws.advance(30)
     lines = es.log_lines("worker", since=since).splitlines()
     assert lines == [
-        "t=    0 s  [ERROR] ValueError: bad message",
         "t=    0 s  got ['good', 'bad']",
-        "t=   30 s  [ERROR] ValueError: bad message",
+        "t=    0 s  [ERROR] ValueError: bad message",
         "t=   30 s  got ['good', 'bad']",
+        "t=   30 s  [ERROR] ValueError: bad message",
     ]
     later = es.log_lines("worker", since=since + 10, times=False)
-    assert later.splitlines() == ["[ERROR] ValueError: bad message", "got ['good', 'bad']"]
+    assert later.splitlines() == ["got ['good', 'bad']", "[ERROR] ValueError: bad message"]
 
 
 def test_logged_json_reads_marked_lines(aws):
