@@ -19,7 +19,9 @@ is and has no ``--cli-binary-format`` option; CLI v2 reads a blob argument as ba
 ``--cli-binary-format raw-in-base64-out`` (or ``cli_binary_format = raw-in-base64-out`` in its
 config), so with v2 add that flag to ``lambda invoke``.
 
-Any access key works (account 123456789012). SIGINT (Ctrl-C) and SIGTERM stop the server, end
+Any access key works (account 123456789012). ``--enforce-iam``: handlers' own AWS calls are
+allowed or denied by their execution role's policies (``mock_aws(enforce_iam=True)``).
+SIGINT (Ctrl-C) and SIGTERM stop the server, end
 every execution environment and exit with status 0.
 """
 
@@ -37,10 +39,10 @@ DEFAULT_PORT = 5000
 
 
 def serve(port: int = DEFAULT_PORT, *, seed: int | None = None, isolation: str = "auto",
-          function_states: bool = False, state_delay_s: float = 1.0,
+          function_states: bool = False, state_delay_s: float = 1.0, enforce_iam: bool = False,
           ready: threading.Event | None = None, stop: threading.Event | None = None) -> int:
     """Serve until ``stop`` is set (or SIGINT/SIGTERM when called on the main thread).
-    ``function_states`` / ``state_delay_s``: as for ``mock_aws()`` (Pending / InProgress).
+    ``function_states`` / ``state_delay_s`` / ``enforce_iam``: as for ``mock_aws()``.
 
     Prints one line with the endpoint, then blocks. Returns an exit status."""
     from .aws.mock import MockAWS
@@ -54,7 +56,7 @@ def serve(port: int = DEFAULT_PORT, *, seed: int | None = None, isolation: str =
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, _stop)
     session = MockAWS(seed=seed, isolation=isolation, function_states=function_states,
-                      state_delay_s=state_delay_s)
+                      state_delay_s=state_delay_s, enforce_iam=enforce_iam)
     session.server_port = port
     try:
         try:
@@ -84,7 +86,7 @@ def serve(port: int = DEFAULT_PORT, *, seed: int | None = None, isolation: str =
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m lambda_lab serve [--port N] [--seed S] [--function-states]``."""
+    """``python -m lambda_lab serve [--port N] [--seed S] [--function-states] [--enforce-iam]``."""
     parser = argparse.ArgumentParser(
         prog="python -m lambda_lab serve", description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -98,13 +100,17 @@ def main(argv: list[str] | None = None) -> int:
                              "as on AWS (use the SDK's waiters)")
     parser.add_argument("--state-delay", type=float, default=1.0, metavar="SECONDS",
                         help="how long Pending / InProgress last (default 1)")
+    parser.add_argument("--enforce-iam", action="store_true",
+                        help="handlers' AWS calls are checked against their execution role's "
+                             "policies (AccessDenied as on AWS); other callers are unrestricted")
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error("--port must be 0 to 65535")
     if not args.state_delay >= 0:
         parser.error("--state-delay must be >= 0")
     return serve(args.port, seed=args.seed, isolation=args.isolation,
-                 function_states=args.function_states, state_delay_s=args.state_delay)
+                 function_states=args.function_states, state_delay_s=args.state_delay,
+                 enforce_iam=args.enforce_iam)
 
 
 if __name__ == "__main__":

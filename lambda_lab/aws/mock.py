@@ -24,7 +24,7 @@ from ..clock import RealTimeClock, VirtualClock
 from ..platform import AsyncEvent, Platform, asyncq
 from ..platform.concurrency import SCALING_RULES
 from ..sources import hooks as sources_hooks
-from . import backend, codedeploy, services
+from . import backend, cloudwatch, codedeploy, iam_enforce, services
 
 __all__ = ["MockAWS", "mock_aws"]
 
@@ -46,15 +46,19 @@ class MockAWS:
     "Lambda function states"; default off: always Active / Successful). On the real-time clock
     boto3's waiters (``function_active_v2``, ``function_updated_v2``) see it end; on a
     VirtualClock call ``aws.advance(state_delay_s)`` first, or the waiter polls for ever.
+    ``enforce_iam``: handlers' AWS calls are allowed or denied by their execution role's
+    policies, as on AWS (:mod:`lambda_lab.aws.iam_enforce`); other callers stay unrestricted.
     """
 
     def __init__(self, *, clock: VirtualClock | None = None, seed: int | None = None,
                  server: bool = True, isolation: str = "auto",
                  account_concurrency: int | None = None, scaling_rule: str = "2023",
-                 function_states: bool = False, state_delay_s: float = 1.0) -> None:
+                 function_states: bool = False, state_delay_s: float = 1.0,
+                 enforce_iam: bool = False) -> None:
         if not state_delay_s >= 0:
             raise ValueError(f"state_delay_s must be >= 0, got {state_delay_s!r}")
         self.function_states = function_states
+        self.enforce_iam = enforce_iam
         self.state_delay_s = float(state_delay_s)
         self._clock_arg = clock
         self._seed = seed
@@ -99,6 +103,9 @@ class MockAWS:
             backend.install(self)
             sources_hooks.install(self)  # moto's SQS on the platform clock; triggers
             codedeploy.install(self)  # Lambda traffic shifting (lambda_lab.platform.traffic)
+            cloudwatch.install(self)  # AWS/Lambda metrics; alarms evaluated on the clock
+            if self.enforce_iam:
+                iam_enforce.install(self)  # execution roles' policies (before moto starts)
             self._moto = moto.mock_aws()
             self._moto.start()
             if self._with_server:
@@ -132,6 +139,7 @@ class MockAWS:
         global _active
         try:
             sources_hooks.uninstall(self)  # pollers and schedules stop before the platforms
+            cloudwatch.uninstall(self)  # its alarm and flush timers stop
             codedeploy.uninstall(self)
             for platform in self.platforms():
                 platform.close()
@@ -145,6 +153,7 @@ class MockAWS:
                 self._moto.stop()
                 self._moto = None
         finally:
+            iam_enforce.uninstall(self)
             for p in reversed(self._patches):
                 p.stop()
             self._patches = []
@@ -181,6 +190,7 @@ class MockAWS:
                             isolation=self.isolation,
                             state_delay=self.state_delay_s if self.function_states else None)
         self._configure_concurrency(platform)
+        cloudwatch.attach(self, platform)
         return platform
 
     def platform(self, region: str = "us-east-1", account_id: str = "123456789012") -> Platform:
@@ -237,9 +247,10 @@ class MockAWS:
 def mock_aws(*, clock: VirtualClock | None = None, seed: int | None = None, server: bool = True,
              isolation: str = "auto", account_concurrency: int | None = None,
              scaling_rule: str = "2023", function_states: bool = False,
-             state_delay_s: float = 1.0) -> MockAWS:
+             state_delay_s: float = 1.0, enforce_iam: bool = False) -> MockAWS:
     """An emulated AWS: a context manager (``with mock_aws() as aws``) or a decorator (options:
     :class:`MockAWS`)."""
     return MockAWS(clock=clock, seed=seed, server=server, isolation=isolation,
                    account_concurrency=account_concurrency, scaling_rule=scaling_rule,
-                   function_states=function_states, state_delay_s=state_delay_s)
+                   function_states=function_states, state_delay_s=state_delay_s,
+                   enforce_iam=enforce_iam)

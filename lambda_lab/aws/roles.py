@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-__all__ = ["role_credentials"]
+__all__ = ["issued", "role_credentials"]
 
 SESSION_SECONDS = 12 * 3600
+#: access key id -> (role ARN, session name) of each session handed to handlers (iam_enforce)
+issued: dict[str, tuple[str, str]] = {}
 
 
 def role_credentials(account_id: str, region: str) -> Callable[[str, str], Mapping[str, str]]:
@@ -26,6 +28,7 @@ def role_credentials(account_id: str, region: str) -> Callable[[str, str], Mappi
         role = sts.assume_role(region_name=region, role_session_name=function_name[:64],
                                role_arn=role_arn, policy="", duration=SESSION_SECONDS,
                                external_id="")
+        issued[role.access_key_id] = (role_arn, function_name[:64])
         return {"AWS_ACCESS_KEY_ID": role.access_key_id,
                 "AWS_SECRET_ACCESS_KEY": role.secret_access_key,
                 "AWS_SESSION_TOKEN": role.session_token}

@@ -167,6 +167,7 @@ class AsyncQueue:
                 raise RuntimeError("the platform is shut down")
             self.events.append(event)
             self._dispatch_locked(event)
+        self._metric("AsyncEventsReceived", event)
 
     def _dispatch_locked(self, event: AsyncEvent) -> None:
         event.status = QUEUED
@@ -263,6 +264,8 @@ class AsyncQueue:
         except Exception as e:  # an executor failure is a system error: retried, never lost
             self._back_off(event, config, 500, f"system error: {type(e).__name__}: {e}")
         else:
+            # the time between queueing the event and invoking the function (DG async metrics)
+            self._metric("AsyncEventAge", event, (event._started - event.enqueued_at) * 1000.0)
             event.attempts += 1
             event.result = result
             event.last_status = result.status_code
@@ -328,6 +331,7 @@ class AsyncQueue:
                 self.deliverer.send_record(config.on_success, self._record(event), True, event)
                 event.deliveries.append(f"on-success {config.on_success}")
             except Exception as e:  # the invocation still succeeded; the record is lost, said so
+                self._metric("DestinationDeliveryFailures", event)
                 log.warning("request %s: could not deliver the on-success record to %s: %s",
                             event.request_id, config.on_success, e)
         self._end(event, SUCCEEDED, SUCCESS)
@@ -342,12 +346,15 @@ class AsyncQueue:
         config = self.config_for(event)
         problems: list[str] = []
         ended = None
+        # dropped without a successful run; a destination or DLQ gets it first (DG)
+        self._metric("AsyncEventsDropped", event)
         if config.on_failure and self.deliverer is not None:
             try:
                 self.deliverer.send_record(config.on_failure, self._record(event), False, event)
                 event.deliveries.append(f"on-failure {config.on_failure}")
                 ended = DESTINATION
             except Exception as e:
+                self._metric("DestinationDeliveryFailures", event)
                 problems.append(f"on-failure destination {config.on_failure}: {e}")
         dlq = self._dead_letter_arn(event)
         if dlq and self.deliverer is not None:
@@ -356,6 +363,7 @@ class AsyncQueue:
                 event.deliveries.append(f"dlq {dlq}")
                 ended = ended or DLQ
             except Exception as e:
+                self._metric("DeadLetterErrors", event)
                 problems.append(f"dead-letter queue {dlq}: {e}")
         for problem in problems:
             log.warning("request %s: could not deliver to the %s", event.request_id, problem)
@@ -366,6 +374,13 @@ class AsyncQueue:
             self._drop(event, reason, status=FAILED)
             return
         self._end(event, FAILED, ended)
+
+    def _metric(self, metric: str, event: AsyncEvent, value: float = 1.0) -> None:
+        """Report ``metric`` of ``event`` to the platform's CloudWatch metrics, if recorded."""
+        recorder = getattr(self.platform, "metrics", None)
+        if recorder is not None:
+            recorder.record(metric, self.clock.now(), event.function_name, event.invoked_arn,
+                            event.version, value)
 
     def _drop(self, event: AsyncEvent, why: str, status: str = DROPPED) -> None:
         log.warning("request %s to %s dropped: %s", event.request_id, event.invoked_arn, why)

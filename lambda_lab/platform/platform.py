@@ -32,7 +32,8 @@ from ..execution.state import subdir
 from . import aliases, layers, recursion, tracing
 from .arns import function_arn, parse_function_ref
 from .asyncq import AsyncEvent, AsyncQueue
-from .concurrency import ConcurrencyController, needs_new_environment
+from .concurrency import ConcurrencyController, Throttled, needs_new_environment
+from .metrics import MetricsRecorder
 from .model import LATEST, Alias, Code, Executor, Function, FunctionConfig, Version, check_revision
 from .provisioned import ProvisionedConcurrency
 
@@ -99,6 +100,8 @@ class Platform:
         self.layers = layers.LayerStore(region, account_id, self.clock)  #: published layers
         #: ``(role_arn, function_name) -> credentials`` for new environments; None: fake ones
         self.role_credentials: Callable[[str, str], Mapping[str, str] | None] | None = None
+        #: Where invocation outcomes go for CloudWatch (None: not recorded; see ``metrics``)
+        self.metrics: MetricsRecorder | None = None
 
     # ----------------------------------------------------------------- lookup
 
@@ -376,12 +379,41 @@ class Platform:
             executor = version.executor
         # Throttled (Throttled, a TooManyRequestsException) before anything runs; for an Event
         # invocation the exception reaches the async queue, which must retry it, not drop it.
+        recorder = self.metrics
+        if recorder is not None:  # CloudWatch metrics (lambda_lab.platform.metrics)
+            return self._run_recorded(recorder, version, executor, payload, kwargs)
         with self.concurrency.hold(version.function_name, version.number,
                                    new_environment=needs_new_environment(executor)):
-            trace = kwargs.get("trace_id")
-            if isinstance(trace, str) and "Sampled=1" in trace:
-                return tracing.traced(self, version, executor, payload or b"{}", kwargs)
-            return executor.invoke(payload or b"{}", **kwargs)
+            return self._execute(version, executor, payload, kwargs)
+
+    def _execute(self, version: Version, executor: Executor, payload: bytes,
+                 kwargs: dict[str, object]) -> InvocationResult:
+        trace = kwargs.get("trace_id")
+        if isinstance(trace, str) and "Sampled=1" in trace:
+            return tracing.traced(self, version, executor, payload or b"{}", kwargs)
+        return executor.invoke(payload or b"{}", **kwargs)
+
+    def _run_recorded(self, recorder: MetricsRecorder, version: Version, executor: Executor,
+                      payload: bytes, kwargs: dict[str, object]) -> InvocationResult:
+        """:meth:`_run`, reporting the throttle or the invocation to ``recorder``."""
+        name, c, arn = version.function_name, self.concurrency, kwargs.get("invoked_arn")
+        arn = arn if isinstance(arn, str) else None
+        try:
+            slot = c.try_acquire(name, version.number,
+                                 new_environment=needs_new_environment(executor))
+        except Throttled:
+            recorder.record_throttle(self.clock.now(), name, arn)
+            raise
+        try:
+            started = self.clock.now()
+            running = (c.in_use(name), c.in_use(), c._unreserved_busy)
+            result = self._execute(version, executor, payload, kwargs)
+        finally:
+            c.release(slot)
+        recorder.record_invocation(started, name, arn, version.number, result.duration_ms,
+                                   result.function_error is not None, *running,
+                                   slot.kind == "provisioned")
+        return result
 
     def _run_event(self, event: AsyncEvent) -> InvocationResult:
         fn = self._functions.get(event.function_name)

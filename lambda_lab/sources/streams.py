@@ -364,9 +364,16 @@ class StreamPoller(ClockPoller):
         region, role = self._region_role()
         for job in jobs:
             job.payload = self._payload(job, region, role)
+        sent = self.clock.now()
         results = self._run_all(self._invoke, [j.payload for j in jobs])
+        recorder = getattr(self.platform, "metrics", None)  # CloudWatch, under mock_aws()
         for job, result in zip(jobs, results, strict=True):
             job.result = result
+            if recorder is not None and job.piece.records and result[0] != "before":
+                # IteratorAge: the last record's age when the batch was sent (DG)
+                age_ms = (sent - job.piece.records[-1].created_at) * 1000.0
+                recorder.record("IteratorAge", sent, self.m.function_name, self.m.function_arn,
+                                None, max(age_ms, 0.0))
 
     def _payload(self, job: _Job, region: str, role: str) -> bytes:
         m, piece = self.m, job.piece
