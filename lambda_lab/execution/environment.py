@@ -173,7 +173,8 @@ class ExecutionEnvironment:
 
     def __init__(self, spec: EnvironmentSpec, state_dir: str, *,
                  init_type: str = "on-demand", isolation: str = "auto",
-                 zygote: Zygote | None = None) -> None:
+                 zygote: Zygote | None = None, now: float | None = None) -> None:
+        """``now``: platform time at creation (names the log stream's day); default real time."""
         self.spec = spec
         self.id = f"{next(_ids):04d}-{secrets.token_hex(4)}"
         self.init_type = init_type
@@ -203,7 +204,8 @@ class ExecutionEnvironment:
         self.custom_runtime = spec.runtime.startswith("provided")
         self._lock = threading.Lock()
         stream = secrets.token_hex(16)
-        day = _dt.datetime.now(_dt.timezone.utc).strftime("%Y/%m/%d")
+        day = _dt.datetime.fromtimestamp(time.time() if now is None else now,
+                                         _dt.timezone.utc).strftime("%Y/%m/%d")
         self.log_stream_name = f"{day}/[{spec.version}]{stream}"
 
     # ----------------------------------------------------------------- lifecycle

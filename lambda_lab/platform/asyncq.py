@@ -7,6 +7,14 @@ until the event is older than MaximumEventAgeInSeconds (60-21,600, default 21,60
 keeps the request id. Retries and back-offs are timers on the platform clock, so a fast-forward
 (:func:`advance`) runs them; first attempts start at once on the queue's worker threads.
 
+Like Lambda's internal queue pollers, the workers invoke concurrently: a burst of events (or
+retries falling due at the same platform time) starts up to ``workers`` attempts at once
+(:data:`DEFAULT_WORKERS`, 8, by default), so reserved and account concurrency throttle the excess
+("If the function doesn't have enough concurrency available to process all events, additional
+requests are throttled", DG invocation-async-error-handling) and those attempts back off.
+Attempts take their concurrency slot in the order they were queued (then run side by side), so
+which of them a limit throttles is the same on every run.
+
 Nothing is lost: every accepted event ends in exactly one of ``success``, ``destination`` (an
 on-failure destination took its record), ``dlq`` (the dead-letter queue took it) or ``dropped``
 (with a log line on the ``lambda_lab.async`` logger and :attr:`AsyncEvent.error` saying why).
@@ -14,6 +22,7 @@ on-failure destination took its record), ``dlq`` (the dead-letter queue took it)
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import queue
@@ -32,7 +41,8 @@ if TYPE_CHECKING:
     from .model import Function
     from .platform import Platform
 
-__all__ = ["AsyncEvent", "AsyncQueue", "Deliverer", "EventInvokeConfig", "advance"]
+__all__ = ["DEFAULT_WORKERS", "AsyncEvent", "AsyncQueue", "Deliverer", "EventInvokeConfig",
+           "advance"]
 
 log = logging.getLogger("lambda_lab.async")
 
@@ -49,6 +59,15 @@ DEFAULT_RETRY_ATTEMPTS = 2
 DEFAULT_MAX_EVENT_AGE_S = 21_600
 RETRY_DELAYS_S = (60.0, 120.0)  #: before the 1st and the 2nd retry after a function error
 BACKOFF_FIRST_S, BACKOFF_MAX_S = 1.0, 300.0  #: throttles and system errors
+#: Attempts one queue runs at once (its worker threads): AWS documents no poller count; 8 lets
+#: a burst reach a small function's concurrency limit without forking dozens of workers.
+DEFAULT_WORKERS = 8
+
+#: Per thread: how many :func:`advance` calls are fast-forwarding in it (retries due then go to
+#: the workers, and ``advance`` waits for them).
+_fast_forward = threading.local()
+#: Per worker thread: passes the attempt's turn to start on (see :func:`attempt_started`).
+_starting = threading.local()
 
 
 @dataclass(frozen=True)
@@ -130,12 +149,15 @@ class AsyncQueue:
     """Events served by up to ``workers`` daemon threads (started on demand); retries on the clock.
 
     ``run(event)`` runs one attempt (the platform's ``_run_event``): it returns the result, or
-    raises TooManyRequestsException (throttled) or another error (a system error). With a
+    raises TooManyRequestsException (throttled) or another error (a system error); it calls
+    :func:`attempt_started` once it holds a concurrency slot (until then, or until it returns,
+    the next queued attempt waits its turn). With a
     ``platform``, settings, destinations, the DLQ, reserved concurrency and recursion come from it;
     ``deliverer`` overrides where records go.
     """
 
-    def __init__(self, run: Callable[[AsyncEvent], InvocationResult], *, workers: int = 8,
+    def __init__(self, run: Callable[[AsyncEvent], InvocationResult], *,
+                 workers: int = DEFAULT_WORKERS,
                  platform: Platform | None = None, clock: VirtualClock | None = None,
                  deliverer: Deliverer | None = None) -> None:
         self._run = run
@@ -150,11 +172,15 @@ class AsyncQueue:
         self.configs: WeakKeyDictionary[Function, dict[str, EventInvokeConfig]] = \
             WeakKeyDictionary()
         self._max_workers = workers
-        self._queue: queue.SimpleQueue[AsyncEvent | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[int, AsyncEvent] | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
-        self._idle = 0
+        self._idle = 0  # threads waiting for an event
+        self._pending = 0  # events put on the queue that no thread has taken yet
         self._busy = 0  # events queued for or running on a thread, or running inline
         self._cond = threading.Condition()
+        self._tickets = 0  # attempts dispatched so far: each takes the next number
+        self._turn = 0  # the ticket whose attempt may take its concurrency slot now
+        self._turns = threading.Condition()
         self._closed = False
         self.events: list[AsyncEvent] = []  #: every event ever queued, in order
 
@@ -172,39 +198,59 @@ class AsyncQueue:
     def _dispatch_locked(self, event: AsyncEvent) -> None:
         event.status = QUEUED
         self._busy += 1
-        if self._idle == 0 and len(self._threads) < self._max_workers:
+        self._pending += 1
+        # an idle thread counts only if no earlier event is already on its way to it
+        if self._pending > self._idle and len(self._threads) < self._max_workers:
             t = threading.Thread(target=self._serve, name="lambda-lab-async", daemon=True)
             self._threads.append(t)
             self._idle += 1
             t.start()
-        self._queue.put(event)
+        self._queue.put((self._tickets, event))
+        self._tickets += 1
 
     def _serve(self) -> None:
         while True:
-            event = self._queue.get()
-            if event is None:
+            item = self._queue.get()
+            if item is None:
                 return
+            ticket, event = item
             with self._cond:
                 self._idle -= 1
+                self._pending -= 1
                 closed = self._closed
+            with self._turns:  # earlier attempts take their slot (or are throttled) first
+                while self._turn != ticket:
+                    self._turns.wait()
+            _starting.release = functools.partial(self._pass_turn, ticket)
             try:
                 if closed:
                     self._drop(event, "the platform shut down before it ran")
                 else:
                     self._attempt(event)
             finally:
+                _starting.release = None
+                self._pass_turn(ticket)
                 with self._cond:
                     self._idle += 1
                     self._busy -= 1
                     self._cond.notify_all()
 
+    def _pass_turn(self, ticket: int) -> None:
+        with self._turns:
+            if self._turn == ticket:
+                self._turn += 1
+                self._turns.notify_all()
+
     def _due(self, event: AsyncEvent) -> None:
-        """A retry timer fell due: run the attempt in this thread when a caller is fast-forwarding
-        (so ``advance`` returns once it ran), on a worker when the clock's own thread fired it."""
+        """A retry timer fell due: queue the attempt for the workers when the clock's own thread
+        fired it or :func:`advance` is fast-forwarding (it waits for the workers before time
+        moves on), so retries due together run concurrently; run it in this thread otherwise
+        (a bare ``clock.advance`` returns once it ran)."""
         with self._cond:
             if self._closed or event.finished:
                 return
-            if threading.current_thread() is getattr(self.clock, "_thread", None):
+            if (getattr(_fast_forward, "depth", 0) > 0
+                    or threading.current_thread() is getattr(self.clock, "_thread", None)):
                 self._dispatch_locked(event)
                 return
             self._busy += 1
@@ -458,6 +504,15 @@ class AsyncQueue:
                         and event.throttles == 0 else "the platform shut down before its retry")
 
 
+def attempt_started() -> None:
+    """Called by the platform once an invocation holds its concurrency slot: on a queue worker,
+    the next queued attempt may now take its own."""
+    release = getattr(_starting, "release", None)
+    if release is not None:
+        _starting.release = None
+        release()
+
+
 def reserved_concurrency(platform: Platform | None, fn: Function) -> int | None:
     """The function's reserved concurrency (None: unreserved), from the platform's concurrency
     model when it has one."""
@@ -473,8 +528,9 @@ def advance(clock: VirtualClock, queues: Callable[[], Iterable[AsyncQueue]],
     """Fast-forward ``clock`` by ``seconds`` and return once everything that fell due has run.
 
     Moves from one due time to the next: at each, runs the timers due (in this thread), then
-    waits for the events they queued to run on the worker threads before time moves on, so an
-    event enqueued half-way (a schedule firing inside a two-day advance) starts at its own time.
+    waits for the events and retries they queued to run on the worker threads (concurrently, so
+    retries due together can throttle each other) before time moves on, so an event enqueued
+    half-way (a schedule firing inside a two-day advance) starts at its own time.
     Returns the number of timer callbacks run; raises ValueError for a negative or non-finite
     ``seconds`` and ClockCallbackError as :meth:`VirtualClock.advance`.
     """
@@ -488,14 +544,18 @@ def advance(clock: VirtualClock, queues: Callable[[], Iterable[AsyncQueue]],
     settle()  # a first attempt in flight schedules its retry before time moves
     target = clock.now() + seconds
     count = 0
-    while True:
-        due = clock.next_due()
-        if due is None or due > target:
-            break
-        count += clock.run_until(due)
-        settle()
-    count += clock.run_until(target)
-    while any(q.busy() for q in queues()):
-        settle()
-        count += clock.run_due()
+    _fast_forward.depth = getattr(_fast_forward, "depth", 0) + 1
+    try:
+        while True:
+            due = clock.next_due()
+            if due is None or due > target:
+                break
+            count += clock.run_until(due)
+            settle()
+        count += clock.run_until(target)
+        while any(q.busy() for q in queues()):
+            settle()
+            count += clock.run_due()
+    finally:
+        _fast_forward.depth -= 1
     return count

@@ -31,7 +31,7 @@ from ..execution.spec import DEFAULT_ACCOUNT, DEFAULT_REGION, EnvironmentSpec
 from ..execution.state import subdir
 from . import aliases, layers, recursion, tracing
 from .arns import function_arn, parse_function_ref
-from .asyncq import AsyncEvent, AsyncQueue
+from .asyncq import DEFAULT_WORKERS, AsyncEvent, AsyncQueue, attempt_started
 from .concurrency import ConcurrencyController, Throttled, needs_new_environment
 from .metrics import MetricsRecorder
 from .model import LATEST, Alias, Code, Executor, Function, FunctionConfig, Version, check_revision
@@ -70,7 +70,8 @@ class Platform:
 
     ``clock`` is the platform clock (``lambda_lab.clock``); ``rng`` draws alias routing (seed it
     for reproducible tests); ``extra_env`` reaches every worker (e.g. ``AWS_ENDPOINT_URL``);
-    ``on_logs`` receives every invocation's log lines; ``state_delay``: with a number, function
+    ``on_logs`` receives every invocation's log lines; ``async_workers``: Event invocations run
+    at once at most (see :mod:`.asyncq`); ``state_delay``: with a number, function
     states are on (DG "Lambda function states"): a new function is ``Pending`` and an update
     ``InProgress`` for that many seconds of platform time; None: always Active / Successful.
     """
@@ -79,7 +80,7 @@ class Platform:
                  clock: VirtualClock | None = None, rng: random.Random | None = None,
                  executor_factory: Callable[[Version], Executor] | None = None,
                  extra_env: Mapping[str, str] | None = None, on_logs: LogSink | None = None,
-                 isolation: str = "auto", async_workers: int = 8,
+                 isolation: str = "auto", async_workers: int = DEFAULT_WORKERS,
                  state_delay: float | None = None) -> None:
         self.region = region
         self.account_id = account_id
@@ -388,6 +389,7 @@ class Platform:
 
     def _execute(self, version: Version, executor: Executor, payload: bytes,
                  kwargs: dict[str, object]) -> InvocationResult:
+        attempt_started()  # the slot is held: the async queue's next attempt may take one
         trace = kwargs.get("trace_id")
         if isinstance(trace, str) and "Sampled=1" in trace:
             return tracing.traced(self, version, executor, payload or b"{}", kwargs)
