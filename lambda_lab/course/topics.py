@@ -11,6 +11,8 @@ TOPICS: dict[str, str] = {
     "05-event-sources": "Event sources",
     "06-versions-aliases-layers": "Versions, aliases and layers",
     "07-async-and-destinations": "Asynchronous invocation and destinations",
+    "08-permissions-and-security": "Permissions and security",
+    "09-observability": "Logs, metrics, alarms and tracing",
 }
 
 #: The four content domains of the AWS Certified Developer – Associate exam (DVA-C02).

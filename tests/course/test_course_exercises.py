@@ -114,6 +114,25 @@ WRONG = {
         "put the orderId with ConditionExpression='attribute_not_exists(orderId)' before "
         "shipping, and skip shipping when the put fails",
     ),
+    "least-privilege": (  # the right ARNs, but every DynamoDB action on the table
+        {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject",
+             "Resource": "arn:aws:s3:::lab-photos/incoming/*"},
+            {"Effect": "Allow", "Action": "dynamodb:*",
+             "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/photo-index"}]},
+        "❌ 6 of 7 checks pass — hint: the role could delete an item from photo-index: the "
+        "handler only puts items, so list the one action dynamodb:PutItem instead of dynamodb:*",
+    ),
+    "errors-alarm": (  # 3 of 3 minutes: only 3 bad minutes in a row alarm
+        lambda name: {
+            "AlarmName": f"{name}-errors", "Namespace": "AWS/Lambda", "MetricName": "Errors",
+            "Dimensions": [{"Name": "FunctionName", "Value": name}], "Statistic": "Sum",
+            "Period": 60, "EvaluationPeriods": 3, "DatapointsToAlarm": 3, "Threshold": 3,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching"},
+        "❌ 5 of 6 checks pass — hint: 3 bad minutes out of 5, not in a row, never alarmed: look "
+        "at the last 5 periods (EvaluationPeriods=5) and alarm on 3 of them (DatapointsToAlarm=3)",
+    ),
 }
 
 

@@ -146,6 +146,8 @@ def test_progress_table_rows(path):
         progress.ProgressRow("05-event-sources", 0, 0, None),
         progress.ProgressRow("06-versions-aliases-layers", 0, 0, None),
         progress.ProgressRow("07-async-and-destinations", 0, 0, None),
+        progress.ProgressRow("08-permissions-and-security", 0, 0, None),
+        progress.ProgressRow("09-observability", 0, 0, None),
     )
 
 
@@ -155,15 +157,17 @@ def test_progress_table_text_is_deterministic(path):
     table = progress.progress_table(path, exercises=EXERCISES)
     assert repr(table) == str(table) == table.text
     assert table.text == (
-        "Topic                       Exercises  Quiz best\n"
-        "--------------------------  ---------  ---------\n"
-        "01-first-function           1 / 1      5 / 8\n"
-        "02-memory-cpu-timeout       0 / 2      —\n"
-        "03-execution-context        0 / 0      —\n"
-        "04-concurrency              0 / 0      —\n"
-        "05-event-sources            0 / 0      —\n"
-        "06-versions-aliases-layers  0 / 0      —\n"
-        "07-async-and-destinations   0 / 0      —"
+        "Topic                        Exercises  Quiz best\n"
+        "---------------------------  ---------  ---------\n"
+        "01-first-function            1 / 1      5 / 8\n"
+        "02-memory-cpu-timeout        0 / 2      —\n"
+        "03-execution-context         0 / 0      —\n"
+        "04-concurrency               0 / 0      —\n"
+        "05-event-sources             0 / 0      —\n"
+        "06-versions-aliases-layers   0 / 0      —\n"
+        "07-async-and-destinations    0 / 0      —\n"
+        "08-permissions-and-security  0 / 0      —\n"
+        "09-observability             0 / 0      —"
     )
 
 
