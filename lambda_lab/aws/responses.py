@@ -22,6 +22,7 @@ from .. import code as codelib
 from ..errors import InvalidParameterValueException, LambdaError
 from ..platform import DRY_RUN, EVENT, LATEST, Code, FunctionConfig, Platform, Version
 from ..platform.arns import parse_function_ref
+from ..platform.logconfig import TEXT
 from ..platform.model import check_revision
 from ..platform.tracing import attach as attach_tracing
 from . import paging_api, services, shapes
@@ -127,11 +128,13 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses,
             architecture=(body.get("Architectures") or ["x86_64"])[0],
             layers=self._layer_refs(body.get("Layers")),
             dead_letter_arn=(body.get("DeadLetterConfig") or {}).get("TargetArn") or "",
-            tracing=shapes.tracing_mode(body, "PassThrough"))
+            tracing=shapes.tracing_mode(body, "PassThrough"),
+            logging=TEXT.merged(body.get("LoggingConfig")))
         config.validate()
         services.check_role(self.current_account, config.role)
         config = replace(config, code=self._code(name, body.get("Code") or {}))
         attach_tracing(self.platform, shapes.xray_sink(self.current_account, self.region))
+        self._attach_log_groups(config)
         version = self.platform.create_function(name, config, publish=body.get("Publish", False),
                                                 tags=body.get("Tags"))
         return _reply(201, shapes.configuration(self.platform, version))
@@ -188,6 +191,8 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses,
         fn = self.platform.function(self._latest_only())
         if "TracingConfig" in body:
             changes["tracing"] = shapes.tracing_mode(body, fn.latest.config.tracing)
+        if "LoggingConfig" in body:
+            changes["logging"] = fn.latest.config.logging.merged(body["LoggingConfig"])
         self.platform.check_updatable(fn)
         check_revision(fn.latest.revision_id, body.get("RevisionId"))
         replace(fn.latest.config, **changes).validate()
@@ -195,7 +200,14 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses,
             services.check_role(self.current_account, changes["role"])
         version = self.platform.update_configuration(fn.name, revision_id=body.get("RevisionId"),
                                                      **changes)
+        self._attach_log_groups(version.config)
         return _reply(200, shapes.configuration(self.platform, version))
+
+    def _attach_log_groups(self, config: FunctionConfig) -> None:
+        """A custom LoggingConfig.LogGroup: the platform's logs for it go to CloudWatch Logs."""
+        if config.logging.log_group and self.platform.log_group_sink is None:
+            self.platform.log_group_sink = shapes.log_group_sink(self.current_account,
+                                                                 self.region)
 
     # ----------------------------------------------------------------- versions and aliases
 

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
+from fnmatch import fnmatchcase
+from typing import Any
+from urllib.parse import unquote
 
 from ..errors import InvalidParameterValueException, ValidationException
 from ..platform import LogSink
 
-__all__ = ["check_role", "cloudwatch_sink", "read_s3_code"]
+__all__ = ["check_role", "cloudwatch_sink", "read_s3_code", "trusts_lambda"]
 
 _ROLE_PATTERN = r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
 
 
 def check_role(account_id: str, role: str | None) -> None:
-    """The function's execution role must be a role ARN that exists in IAM.
+    """The function's execution role must be a role ARN that exists in IAM and trusts Lambda.
 
     Raises:
         ValidationException: not a role ARN.
-        InvalidParameterValueException: no such role ("cannot be assumed by Lambda").
+        InvalidParameterValueException: no such role, or its trust policy does not let
+            lambda.amazonaws.com call sts:AssumeRole ("cannot be assumed by Lambda").
     """
     from moto.iam.models import iam_backends
 
@@ -28,9 +33,53 @@ def check_role(account_id: str, role: str | None) -> None:
             f"constraint: Member must satisfy regular expression pattern: {_ROLE_PATTERN}")
     partition = role.split(":")[1]
     iam = iam_backends[account_id][partition]
-    if not any(r.arn == role for r in iam.get_roles()):
+    found = next((r for r in iam.get_roles() if r.arn == role), None)
+    if found is None or not trusts_lambda(found.assume_role_policy_document):
         raise InvalidParameterValueException(
             "The role defined for the function cannot be assumed by Lambda.")
+
+
+def trusts_lambda(document: str | dict[str, Any] | None) -> bool:
+    """Whether a trust policy lets the service principal lambda.amazonaws.com call
+    sts:AssumeRole: some Allow statement matches and no Deny statement does.
+
+    ``document`` is JSON text (moto keeps what the caller sent; IAM returns it URL-encoded)
+    or a parsed policy. Conditions are not evaluated."""
+    policy = _parse_policy(document)
+    statements = policy.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    effects = {s.get("Effect") for s in statements
+               if isinstance(s, dict) and _lambda_assumes(s)}
+    return "Allow" in effects and "Deny" not in effects
+
+
+def _parse_policy(document: str | dict[str, Any] | None) -> dict[str, Any]:
+    if isinstance(document, dict):
+        return document
+    for text in (document or "", unquote(document or "")):
+        try:
+            policy = json.loads(text)
+        except ValueError:
+            continue
+        return policy if isinstance(policy, dict) else {}
+    return {}
+
+
+def _lambda_assumes(statement: dict[str, Any]) -> bool:
+    """The statement names lambda.amazonaws.com (or "*") and an action matching sts:AssumeRole."""
+    principal = statement.get("Principal")
+    if principal == "*":
+        names_lambda = True
+    else:
+        services = principal.get("Service", []) if isinstance(principal, dict) else []
+        names_lambda = "lambda.amazonaws.com" in _as_list(services)
+    actions = _as_list(statement.get("Action", []))
+    return names_lambda and any(fnmatchcase("sts:assumerole", str(a).lower()) for a in actions)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def read_s3_code(account_id: str, bucket: str, key: str, version: str | None = None) -> bytes:

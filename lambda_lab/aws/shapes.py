@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as _dt
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from ..platform import LATEST, Alias, Function, Platform, Version
 
-__all__ = ["alias_shape", "configuration", "get_function_shape", "tracing_mode", "xray_sink"]
+__all__ = ["alias_shape", "configuration", "get_function_shape", "log_group_sink", "tracing_mode",
+           "xray_sink"]
 
 
 def _timestamp(t: float) -> str:
@@ -66,7 +68,7 @@ def configuration(platform: Platform, version: Version, arn_qualifier: str | Non
         "Architectures": [c.architecture],
         "EphemeralStorage": {"Size": c.ephemeral_storage},
         "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
-        "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{version.function_name}"},
+        "LoggingConfig": c.logging.shape(version.function_name),
     }
     if c.environment:
         shape["Environment"] = {"Variables": dict(c.environment)}
@@ -94,6 +96,28 @@ def xray_sink(account_id: str, region: str) -> Callable[[list[str]], None]:
             backend.process_segment(doc)
 
     return put
+
+
+def log_group_sink(account_id: str, region: str) -> Callable[[str, str, list[str], float], None]:
+    """Where the logs of a function with a custom LoggingConfig.LogGroup go: that group of moto's
+    CloudWatch Logs (created on first use), one stream per environment, stamped with platform
+    time."""
+    from moto.logs.models import logs_backends
+
+    lock = threading.Lock()
+
+    def write(group_name: str, stream: str, lines: list[str], now: float) -> None:
+        backend = logs_backends[account_id][region]
+        with lock:
+            if group_name not in backend.groups:
+                backend.create_log_group(group_name, tags={})
+            group = backend.groups[group_name]
+            if stream not in group.streams:
+                group.create_log_stream(stream)
+            group.put_log_events(stream, [{"timestamp": int(now * 1000), "message": line}
+                                          for line in lines])
+
+    return write
 
 
 def get_function_shape(platform: Platform, fn: Function, version: Version,

@@ -968,6 +968,7 @@ def _through_sqs(aws: Any, handler: Any) -> dict[str, Any]:
 
     from lambda_lab.code import module_from_function
     from lambda_lab.course.first_function import make_zip
+    from lambda_lab.course.roles import lambda_role
     from lambda_lab.sources import store_for
 
     source, function = module_from_function(handler)
@@ -975,7 +976,7 @@ def _through_sqs(aws: Any, handler: Any) -> dict[str, Any]:
     lam = boto3.client("lambda", region_name="us-east-1")
     sqs = boto3.client("sqs", region_name="us-east-1")
     iam = boto3.client("iam", region_name="us-east-1")
-    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    role = lambda_role(iam, name)
     lam.create_function(FunctionName=name, Runtime="python3.12", Role=role,
                         Handler=f"lambda_function.{function}",
                         Code={"ZipFile": make_zip(source)})
@@ -1115,11 +1116,12 @@ def _one_shift(answer: Any, alias: str, versions: int, old: str, new: str,
     from botocore.exceptions import ClientError
 
     from lambda_lab.course.first_function import make_zip
+    from lambda_lab.course.roles import lambda_role
 
     name = f"exercise-shift-{next(_run_numbers)}"
     lam = boto3.client("lambda", region_name="us-east-1")
     iam = boto3.client("iam", region_name="us-east-1")
-    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    role = lambda_role(iam, name)
     code = "def handler(event, context):\n    return context.function_version  # {}\n"
     lam.create_function(FunctionName=name, Runtime="python3.12", Role=role,
                         Handler="lambda_function.handler",

@@ -481,12 +481,14 @@ def _run_scenarios(aws: Any, errors_alarm: Callable[[str], Mapping[str, Any]]) -
     import boto3
 
     from lambda_lab.course.first_function import make_zip
+    from lambda_lab.course.roles import LAMBDA_TRUST_POLICY
 
     run = AlarmRun()
     lam, cw = no_retry_client(), boto3.client("cloudwatch", region_name=REGION)
     iam = boto3.client("iam", region_name=REGION)
     prefix = f"exercise-errors-alarm-{int(aws.clock.now())}"
-    role = iam.create_role(RoleName=prefix, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    role = iam.create_role(RoleName=prefix,
+                           AssumeRolePolicyDocument=LAMBDA_TRUST_POLICY)["Role"]["Arn"]
     names = {scenario: f"{prefix}-{scenario}" for scenario in SCENARIOS}
     created: list[str] = []
     try:

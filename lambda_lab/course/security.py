@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lambda_lab.course.exercises import Text
+from lambda_lab.course.roles import LAMBDA_TRUST_POLICY, lambda_role
 
 __all__ = [
     "BUCKET",
@@ -41,12 +42,8 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
 #: The trust policy of an execution role: the Lambda service may assume it (DG
-#: lambda-intro-execution-role).
-TRUST_POLICY: dict[str, Any] = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                   "Action": "sts:AssumeRole"}],
-}
+#: lambda-intro-execution-role); :data:`~lambda_lab.course.roles.LAMBDA_TRUST_POLICY` parsed.
+TRUST_POLICY: dict[str, Any] = json.loads(LAMBDA_TRUST_POLICY)
 
 
 def policy_document(*statements: dict[str, Any]) -> str:
@@ -196,7 +193,7 @@ def _run(policy: Any) -> PolicyRun:
     iam = boto3.client("iam", region_name=REGION)
     lam = boto3.client("lambda", region_name=REGION)
     made = _create_resources()
-    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST_POLICY))
+    lambda_role(iam, name)
     try:
         document = policy if isinstance(policy, str) else json.dumps(policy)
         try:

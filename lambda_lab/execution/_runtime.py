@@ -309,6 +309,10 @@ def _user_error(request_id):
 
 
 def _log_error(err):
+    if _JSON_LOGS:  # as the Python runtime logs an error in the JSON format
+        stamp = time.strftime(_JSON_TIME, time.gmtime())
+        sys.stdout.write(json.dumps({"timestamp": stamp, "log_level": "ERROR", **err}) + "\n")
+        return
     text = "[ERROR] " + err["errorType"] + ": " + err["errorMessage"]
     if err.get("stackTrace") is not None:
         text += "\nTraceback (most recent call last):"
@@ -325,15 +329,62 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
+_JSON_LOGS = False  # LoggingConfig.LogFormat JSON (AWS_LAMBDA_LOG_FORMAT), set by _setup_logging
+_JSON_TIME = "%Y-%m-%dT%H:%M:%SZ"
+#: LogRecord attributes that are not the user's ``extra=`` fields (as the Python runtime's list).
+_RECORD_FIELDS = {"name", "msg", "args", "levelname", "levelno", "pathname", "filename", "module",
+                  "exc_info", "exc_text", "stack_info", "lineno", "funcName", "created", "msecs",
+                  "relativeCreated", "thread", "threadName", "processName", "process",
+                  "aws_request_id", "taskName", "message", "asctime"}
+
+
+class _JsonFormatter(logging.Formatter):
+    """The Python runtime's JSON log object: timestamp, level, message, logger, requestId (and
+    errorType, errorMessage, stackTrace, location with an exception; ``extra=`` fields)."""
+
+    def __init__(self):
+        super().__init__(datefmt=_JSON_TIME)
+
+    def format(self, record):
+        levelno = min(50, max(0, record.levelno)) // 10 * 10
+        out = {"timestamp": self.formatTime(record, self.datefmt),
+               "level": logging.getLevelName(levelno), "message": record.getMessage(),
+               "logger": record.name}
+        exc = record.exc_info
+        if exc:
+            out["stackTrace"] = traceback.format_tb(exc[2])
+            out["errorType"] = exc[0].__name__
+            out["errorMessage"] = str(exc[1])
+        out["requestId"] = getattr(record, "aws_request_id", None)
+        if exc:
+            out["location"] = f"{record.pathname}:{record.funcName}:{record.lineno}"
+        for key, value in record.__dict__.items():
+            if key not in _RECORD_FIELDS and key not in out:
+                out[key] = value
+        return json.dumps({k: v for k, v in out.items() if v is not None}, ensure_ascii=False,
+                          default=str)
+
+
 def _setup_logging():
+    """The root logger's handler, as the Python runtime sets it up: the tab-separated text line,
+    or with AWS_LAMBDA_LOG_FORMAT=JSON a JSON object, at AWS_LAMBDA_LOG_LEVEL (TRACE: DEBUG)."""
+    global _JSON_LOGS
     logging.Formatter.converter = time.gmtime
     root = logging.getLogger()
     for h in list(root.handlers):
         root.removeHandler(h)
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter(
-        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
-        "%Y-%m-%dT%H:%M:%S"))
+    _JSON_LOGS = os.environ.get("AWS_LAMBDA_LOG_FORMAT", "").upper() == "JSON"
+    if _JSON_LOGS:
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter(
+            "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
+            "%Y-%m-%dT%H:%M:%S"))
+    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL", "").upper()
+    level = "DEBUG" if level == "TRACE" else level
+    if level in logging._nameToLevel:
+        root.setLevel(level)
     handler.addFilter(_RequestIdFilter())
     root.addHandler(handler)
 

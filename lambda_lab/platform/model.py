@@ -20,6 +20,7 @@ from ..execution.environment import EnvironmentInfo
 from ..execution.result import InvocationResult
 from ..validation import validate_function_config
 from .layers import LayerRef, check_function_layers
+from .logconfig import TEXT, LoggingConfig
 from .tracing import check_mode as check_tracing_mode
 
 __all__ = ["LATEST", "Alias", "Code", "Executor", "Function", "FunctionConfig", "Version",
@@ -73,6 +74,7 @@ class FunctionConfig:
     layers: tuple[LayerRef, ...] = ()  #: up to 5 layer versions, extracted into /opt in order
     dead_letter_arn: str = ""  #: DeadLetterConfig.TargetArn (SQS queue or SNS topic)
     tracing: str = "PassThrough"  #: TracingConfig.Mode: Active or PassThrough (see tracing)
+    logging: LoggingConfig = TEXT  #: LoggingConfig: format, levels, log group (see logconfig)
 
     def validate(self) -> None:
         """Raise Lambda's error for the first value Lambda would reject."""

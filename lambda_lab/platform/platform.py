@@ -29,7 +29,7 @@ from ..execution.pool import EnvironmentPool
 from ..execution.result import InvocationResult
 from ..execution.spec import DEFAULT_ACCOUNT, DEFAULT_REGION, EnvironmentSpec
 from ..execution.state import subdir
-from . import aliases, layers, recursion, tracing
+from . import aliases, layers, logconfig, recursion, tracing
 from .arns import function_arn, parse_function_ref
 from .asyncq import DEFAULT_WORKERS, AsyncEvent, AsyncQueue, attempt_started
 from .concurrency import ConcurrencyController, Throttled, needs_new_environment
@@ -103,6 +103,9 @@ class Platform:
         self.role_credentials: Callable[[str, str], Mapping[str, str] | None] | None = None
         #: Where invocation outcomes go for CloudWatch (None: not recorded; see ``metrics``)
         self.metrics: MetricsRecorder | None = None
+        #: ``(log_group, log_stream_name, lines, platform_time)``: the logs of a function with a
+        #: custom LoggingConfig.LogGroup (None: they go to ``on_logs`` like the others)
+        self.log_group_sink: LogSink | None = None
 
     # ----------------------------------------------------------------- lookup
 
@@ -444,7 +447,8 @@ class Platform:
             runtime=c.runtime, memory_mb=c.memory, timeout_s=float(c.timeout),
             ephemeral_mb=c.ephemeral_storage, environment=dict(c.environment),
             version=version.number, region=self.region, account_id=self.account_id,
-            architecture=c.architecture, extra_env=self.extra_env,
+            architecture=c.architecture,
+            extra_env={**self.extra_env, **c.logging.runtime_env()},
             layer_paths=layers.sys_path(c.layers, c.runtime),
             credentials=(self.role_credentials(c.role, version.function_name)
                          if self.role_credentials else None))
@@ -454,9 +458,25 @@ class Platform:
 
     def _log(self, env: ExecutionEnvironment, result: InvocationResult) -> None:
         tracing.report(self, result)  # REPORT's XRAY part, for a traced invocation
-        if self.on_logs is not None:
-            self.on_logs(env.spec.function_name, env.log_stream_name, result.logs,
-                         self.clock.now())
+        spec = env.spec
+        config = self._logging_of(spec.function_name, spec.version)
+        if config.plain:
+            if self.on_logs is not None:
+                self.on_logs(spec.function_name, env.log_stream_name, result.logs,
+                             self.clock.now())
+            return
+        now = self.clock.now()
+        result.logs[:] = logconfig.render(config, result, now)  # also what LogType=Tail shows
+        if config.log_group and self.log_group_sink is not None:
+            self.log_group_sink(config.log_group, env.log_stream_name, result.logs, now)
+        elif self.on_logs is not None:
+            self.on_logs(spec.function_name, env.log_stream_name, result.logs, now)
+
+    def _logging_of(self, name: str, number: str) -> logconfig.LoggingConfig:
+        """The LoggingConfig of the version an environment runs (Text when it is gone)."""
+        fn = self._functions.get(name)
+        version = fn.version(number) if fn is not None else None
+        return version.config.logging if version is not None else logconfig.TEXT
 
     def close(self, timeout: float = 30.0) -> None:
         """Drop queued events, wait for running ones, and end every environment."""

@@ -15,6 +15,7 @@ from lambda_lab.course import exercises as ex
 from lambda_lab.course import idempotency as idem
 from lambda_lab.course.progress import ENV_VAR
 from lambda_lab.course.quiz import load_bank
+from lambda_lab.course.roles import lambda_role
 from lambda_lab.course.topics import DOMAINS, TOPICS
 
 FLAKY = """
@@ -48,7 +49,7 @@ def lam(aws):
 
 def create(lam, name: str, source: str, **settings) -> None:
     iam = boto3.client("iam", region_name=REGION)
-    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    role = lambda_role(iam, name)
     lam.create_function(FunctionName=name, Runtime="python3.12", Role=role,
                         Handler="lambda_function.handler", Code={"ZipFile": make_zip(source)},
                         **settings)

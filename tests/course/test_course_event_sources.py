@@ -13,6 +13,7 @@ from aws_helpers import REGION, make_zip, session
 from lambda_lab.course import event_sources as es
 from lambda_lab.course import exercises as ex
 from lambda_lab.course.progress import ENV_VAR
+from lambda_lab.course.roles import lambda_role
 
 FAILS_ON_BAD = """
 def handler(event, context):
@@ -35,7 +36,7 @@ def aws():
 
 def deploy(name: str, source: str, **params) -> None:
     iam = boto3.client("iam", region_name=REGION)
-    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    role = lambda_role(iam, name)
     boto3.client("lambda", region_name=REGION).create_function(
         FunctionName=name, Runtime="python3.12", Role=role, Handler="lambda_function.handler",
         Code={"ZipFile": make_zip(source)}, **params)

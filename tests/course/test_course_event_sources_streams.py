@@ -11,6 +11,7 @@ import pytest
 from aws_helpers import REGION, make_zip, session
 
 from lambda_lab.course import event_sources as es
+from lambda_lab.course.roles import lambda_role
 
 # Prints each batch's data; raises on a batch holding "bad".
 BATCHES = """
@@ -31,7 +32,7 @@ def aws():
 def setup(name: str, shards: int = 1) -> tuple[str, str]:
     """Function ``name`` (BATCHES) and stream ``name``: (stream ARN, failure queue URL)."""
     iam = boto3.client("iam", region_name=REGION)
-    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    role = lambda_role(iam, name)
     boto3.client("lambda", region_name=REGION).create_function(
         FunctionName=name, Runtime="python3.12", Role=role, Handler="lambda_function.handler",
         Code={"ZipFile": make_zip(BATCHES)})

@@ -17,6 +17,7 @@ from lambda_lab import limits
 from lambda_lab.course import exam
 from lambda_lab.course.progress import ENV_VAR
 from lambda_lab.course.quiz import Question, load_bank
+from lambda_lab.course.roles import lambda_role
 from lambda_lab.course.topics import DOMAINS, TOPICS
 from lambda_lab.validation import validate_function_config
 
@@ -335,7 +336,7 @@ def aws():
 @pytest.fixture
 def spot_function(aws):
     iam = boto3.client("iam", region_name=REGION)
-    role = iam.create_role(RoleName="spot-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    role = lambda_role(iam, "spot-role")
     lam = boto3.client("lambda", region_name=REGION)
     lam.create_function(FunctionName="spot", Runtime="python3.12", Role=role,
                         Handler="lambda_function.handler", Code={"ZipFile": make_zip(HELLO)})

@@ -16,6 +16,7 @@ from aws_helpers import REGION, make_zip, session
 from lambda_lab.course import exercises as ex
 from lambda_lab.course import observability as obs
 from lambda_lab.course.progress import ENV_VAR
+from lambda_lab.course.roles import LAMBDA_TRUST_POLICY
 from lambda_lab.course.solutions import source
 
 HANDLER = """
@@ -48,7 +49,8 @@ def lam(aws):
 
 def create(lam, name: str, source: str = HANDLER, **settings) -> None:
     iam = boto3.client("iam", region_name=REGION)
-    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    role = iam.create_role(RoleName=name,
+                           AssumeRolePolicyDocument=LAMBDA_TRUST_POLICY)["Role"]["Arn"]
     lam.create_function(FunctionName=name, Runtime="python3.12", Role=role,
                         Handler="lambda_function.handler", Code={"ZipFile": make_zip(source)},
                         **settings)

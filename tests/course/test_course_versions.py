@@ -25,6 +25,7 @@ from botocore.exceptions import ClientError
 from lambda_lab.course import exercises as ex
 from lambda_lab.course import versions as vs
 from lambda_lab.course.progress import ENV_VAR
+from lambda_lab.course.roles import lambda_role
 
 GREETER = "def handler(event, context):\n    return {tag!r}\n"
 BROKEN = "def handler(event, context):\n    raise RuntimeError('broken')\n"
@@ -48,7 +49,7 @@ def lam(aws):
 def publish_versions(lam, name: str, *sources: str) -> None:
     """Create ``name`` and publish one version per source (1, 2, ...)."""
     iam = boto3.client("iam", region_name=REGION)
-    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    role = lambda_role(iam, name)
     lam.create_function(FunctionName=name, Runtime="python3.12", Role=role,
                         Handler="lambda_function.handler",
                         Code={"ZipFile": make_zip(sources[0])}, Publish=True)
@@ -269,7 +270,7 @@ def test_deployment_summary_of_a_failed_before_hook(aws, lam, cd):
     """A BeforeAllowTraffic hook reporting Failed fails the deployment before any traffic
     moves: AllowTraffic is skipped and the alias stays on version 1."""
     iam = boto3.client("iam", region_name=REGION)
-    role = iam.create_role(RoleName="hook", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    role = lambda_role(iam, "hook")
     lam.create_function(FunctionName="CodeDeployHook_check", Runtime="python3.12", Role=role,
                         Handler="lambda_function.handler", Code={"ZipFile": make_zip(HOOK)},
                         MemorySize=1769, Timeout=30)
@@ -303,7 +304,7 @@ def test_a_layer_module_is_importable_and_layer_versions_are_immutable(aws, lam)
         {"python/greeting.py": "WORD = 'morning'\n"})})
     assert (one["Version"], two["Version"]) == (1, 2)
     iam = boto3.client("iam", region_name=REGION)
-    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    role = lambda_role(iam, "r")
     lam.create_function(FunctionName="uses", Runtime="python3.12", Role=role,
                         Handler="lambda_function.handler",
                         Code={"ZipFile": make_zip("import greeting\n"
