@@ -25,6 +25,7 @@ from ..platform import AsyncEvent, Platform, asyncq
 from ..platform.concurrency import SCALING_RULES
 from ..sources import hooks as sources_hooks
 from . import backend, cloudwatch, codedeploy, iam_enforce, services
+from .responses import action_names
 
 __all__ = ["MockAWS", "mock_aws"]
 
@@ -87,6 +88,7 @@ class MockAWS:
         import moto
         import moto.awslambda
         import moto.awslambda.models
+        import moto.core.responses as moto_responses
 
         with _active_lock:
             if _active is not None:
@@ -98,6 +100,9 @@ class MockAWS:
             self._backends = backend.new_backend_dict()
             self._patches = [mock.patch.object(m, "lambda_backends", self._backends)
                              for m in (moto.awslambda, moto.awslambda.models)]
+            self._patches.append(mock.patch.object(  # a request's action lookup, cached
+                moto_responses, "method_names_from_class",
+                action_names(moto_responses.method_names_from_class)))
             for p in self._patches:
                 p.start()
             backend.install(self)
