@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+
 from lambda_lab.limits import MB_PER_VCPU
 
 SPIN = """
@@ -34,7 +36,9 @@ def test_more_memory_is_faster_for_cpu_bound_work(deploy):
     """'If CPU-bound, increase RAM': 512 MB is about 2x faster than 256 MB."""
     a = deploy(SPIN, memory=256, timeout=60)
     b = deploy(SPIN, memory=512, timeout=60)
-    n = 600_000
-    t256 = min(a.invoke({"n": n}).payload for _ in range(2))
-    t512 = min(b.invoke({"n": n}).payload for _ in range(2))
+    n = 2_000_000  # runs of 0.3-0.6 s: many throttling periods, so little quantisation error
+    # the median, not the minimum: a run the throttler happened to leave alone is an outlier
+    # on the fast side
+    t256 = statistics.median(a.invoke({"n": n}).payload for _ in range(3))
+    t512 = statistics.median(b.invoke({"n": n}).payload for _ in range(3))
     assert 1.3 < t256 / t512 < 3.2

@@ -174,7 +174,8 @@ def test_synthetic_curve_follows_the_cpu_share_model():
 
 
 def test_measure_power_curve_runs_the_handler_at_each_size():
-    curve = power.measure_power_curve((1769, 128), work=200_000, repeats=1)
+    # enough work (about half a second at 128 MB) for the CPU throttle to act in every run
+    curve = power.measure_power_curve((1769, 128), work=500_000, repeats=1)
     assert curve.memories == (128, 1769)
     assert all(len(p.samples_ms) == 1 for p in curve.points)
     slow, fast = (p.duration_ms for p in curve.points)
