@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import unquote
@@ -12,7 +13,8 @@ from urllib.parse import unquote
 from ..errors import InvalidParameterValueException, ValidationException
 from ..platform import LogSink
 
-__all__ = ["check_role", "cloudwatch_sink", "read_s3_code", "trusts_lambda"]
+__all__ = ["check_role", "cloudwatch_sink", "log_group_writer", "read_s3_code",
+           "trusts_lambda"]
 
 _ROLE_PATTERN = r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
 
@@ -104,16 +106,15 @@ def read_s3_code(account_id: str, bucket: str, key: str, version: str | None = N
         f"Error occurred while GetObject. S3 Error Code: {code}. S3 Error Message: {text}")
 
 
-def cloudwatch_sink(account_id: str, region: str) -> LogSink:
-    """A log sink writing to moto's CloudWatch Logs: group ``/aws/lambda/<name>``, one stream per
-    environment, one event per log line, stamped with platform time."""
+def log_group_writer(account_id: str, region: str) -> Callable[[str, str, list[str], float], None]:
+    """``write(group_name, stream, lines, now)`` into moto's CloudWatch Logs: the group and
+    stream are created on first use, one event per line, stamped with platform time."""
     from moto.logs.models import logs_backends
 
     lock = threading.Lock()
 
-    def write(function_name: str, stream: str, lines: list[str], now: float) -> None:
+    def write(group_name: str, stream: str, lines: list[str], now: float) -> None:
         backend = logs_backends[account_id][region]
-        group_name = f"/aws/lambda/{function_name}"
         stamp = int(now * 1000)
         with lock:
             if group_name not in backend.groups:
@@ -127,3 +128,14 @@ def cloudwatch_sink(account_id: str, region: str) -> LogSink:
                                           for line in lines])
 
     return write
+
+
+def cloudwatch_sink(account_id: str, region: str) -> LogSink:
+    """A log sink writing to moto's CloudWatch Logs: group ``/aws/lambda/<name>``, one stream per
+    environment, one event per log line, stamped with platform time."""
+    write = log_group_writer(account_id, region)
+
+    def sink(function_name: str, stream: str, lines: list[str], now: float) -> None:
+        write(f"/aws/lambda/{function_name}", stream, lines, now)
+
+    return sink

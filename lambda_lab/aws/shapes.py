@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -102,22 +101,9 @@ def log_group_sink(account_id: str, region: str) -> Callable[[str, str, list[str
     """Where the logs of a function with a custom LoggingConfig.LogGroup go: that group of moto's
     CloudWatch Logs (created on first use), one stream per environment, stamped with platform
     time."""
-    from moto.logs.models import logs_backends
+    from .services import log_group_writer
 
-    lock = threading.Lock()
-
-    def write(group_name: str, stream: str, lines: list[str], now: float) -> None:
-        backend = logs_backends[account_id][region]
-        with lock:
-            if group_name not in backend.groups:
-                backend.create_log_group(group_name, tags={})
-            group = backend.groups[group_name]
-            if stream not in group.streams:
-                group.create_log_stream(stream)
-            group.put_log_events(stream, [{"timestamp": int(now * 1000), "message": line}
-                                          for line in lines])
-
-    return write
+    return log_group_writer(account_id, region)
 
 
 def get_function_shape(platform: Platform, fn: Function, version: Version,

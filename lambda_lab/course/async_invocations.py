@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lambda_lab.course.event_sources import log_events
 from lambda_lab.course.exercises import Text
 from lambda_lab.platform import asyncq
 
@@ -49,24 +50,6 @@ class Attempt:
     output: tuple[str, ...] = ()
 
 
-def _log_events(function_name: str, region: str) -> list[dict[str, Any]]:
-    import boto3
-
-    logs = boto3.client("logs", region_name=region)
-    params: dict[str, Any] = {"logGroupName": f"/aws/lambda/{function_name}"}
-    found: list[dict[str, Any]] = []
-    try:
-        while True:
-            page = logs.filter_log_events(**params)
-            found += page["events"]
-            if not page.get("nextToken"):
-                break
-            params["nextToken"] = page["nextToken"]
-    except logs.exceptions.ResourceNotFoundException:
-        return []
-    return found
-
-
 def attempts(function_name: str, *, since: float | None = None,
              request_ids: Iterable[str] | None = None, region: str = REGION) -> list[Attempt]:
     """Every run of ``function_name`` since platform time ``since`` (of the ``request_ids`` only,
@@ -76,7 +59,7 @@ def attempts(function_name: str, *, since: float | None = None,
     the lines between ``START RequestId: x`` and ``END RequestId: x`` of a stream are that run's.
     Runs that start at the same moment keep the order of their streams' first lines."""
     by_stream: dict[str, list[dict[str, Any]]] = {}
-    for event in _log_events(function_name, region):
+    for event in log_events(function_name, region=region):
         by_stream.setdefault(event["logStreamName"], []).append(event)
     runs: list[tuple[int, int, str, bool, list[str]]] = []
     order = 0

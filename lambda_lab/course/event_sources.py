@@ -14,14 +14,17 @@ from typing import Any
 
 from lambda_lab.course.exercises import Text
 
-__all__ = ["WarningLog", "batch_records", "capture_warnings", "log_lines", "logged_json",
-           "queue_arn", "queue_depth"]
+__all__ = ["WarningLog", "batch_records", "capture_warnings", "log_events", "log_lines",
+           "logged_json", "queue_arn", "queue_depth"]
 
 REGION = "us-east-1"
 _FRAME = ("START RequestId:", "END RequestId:", "REPORT RequestId:", "Traceback ", " ", "\t")
 
 
-def _events(function_name: str, since: float | None, region: str) -> list[dict[str, Any]]:
+def log_events(function_name: str, since: float | None = None,
+               region: str = REGION) -> list[dict[str, Any]]:
+    """Every CloudWatch Logs event of ``function_name`` (all pages of ``filter_log_events``),
+    from platform time ``since`` on; [] if the function never logged."""
     import boto3
 
     logs = boto3.client("logs", region_name=region)
@@ -38,6 +41,11 @@ def _events(function_name: str, since: float | None, region: str) -> list[dict[s
             params["nextToken"] = page["nextToken"]
     except logs.exceptions.ResourceNotFoundException:
         return []
+    return found
+
+
+def _events(function_name: str, since: float | None, region: str) -> list[dict[str, Any]]:
+    found = log_events(function_name, since, region)
     # Concurrent invocations (each in its own stream) write in any order. For a stable listing
     # that keeps each invocation's own lines in order: group by (time, stream), keep a group's
     # order, and sort the groups by time, then by their first line's text.

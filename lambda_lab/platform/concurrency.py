@@ -401,6 +401,10 @@ class ConcurrencyController:
             return self._busy.get(function, 0)
         return sum(self._busy.values())
 
+    def unreserved_in_use(self) -> int:
+        """Invocations running now on the unreserved pool (functions without a reservation)."""
+        return self._unreserved_busy
+
     def scaling_tokens(self, function: str) -> float:
         """New environments the function may start right now under the scaling rule."""
         with self._lock:

@@ -411,7 +411,7 @@ class Platform:
             raise
         try:
             started = self.clock.now()
-            running = (c.in_use(name), c.in_use(), c._unreserved_busy)
+            running = (c.in_use(name), c.in_use(), c.unreserved_in_use())
             result = self._execute(version, executor, payload, kwargs)
         finally:
             c.release(slot)

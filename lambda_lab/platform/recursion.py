@@ -69,7 +69,8 @@ def _fn_hash(platform: Platform, fn: Function) -> str:
     return hashlib.sha256(platform.arn(fn.name).encode()).hexdigest()[:8]
 
 
-def _parse(header: str | None) -> dict[str, str]:
+def parse_trace_header(header: str | None) -> dict[str, str]:
+    """The ``key=value`` fields of an X-Amzn-Trace-Id header (Root, Parent, Sampled, ...)."""
     fields: dict[str, str] = {}
     for part in (header or "").split(";"):
         key, sep, value = part.strip().partition("=")
@@ -90,7 +91,7 @@ def _lineage(fields: dict[str, str]) -> dict[str, int]:
 def next_trace(platform: Platform, fn: Function, incoming: str | None) -> str:
     """The trace header for a new invocation of ``fn`` caused by a request carrying
     ``incoming`` (None: a fresh chain): same Root, new Parent, ``fn``'s count + 1."""
-    fields = _parse(incoming)
+    fields = parse_trace_header(incoming)
     counts = _lineage(fields)
     key = _fn_hash(platform, fn)
     counts[key] = counts.get(key, 0) + 1
@@ -102,7 +103,7 @@ def next_trace(platform: Platform, fn: Function, incoming: str | None) -> str:
 def count_for(platform: Platform, fn: Function, trace: str | None) -> int:
     """How many times ``fn`` has been invoked in the chain ``trace`` belongs to (this one
     included)."""
-    return _lineage(_parse(trace)).get(_fn_hash(platform, fn), 0)
+    return _lineage(parse_trace_header(trace)).get(_fn_hash(platform, fn), 0)
 
 
 def stopped(platform: Platform | None, fn: Function, trace: str | None) -> bool:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from ..errors import ValidationException
+from .recursion import parse_trace_header
 
 if TYPE_CHECKING:
     from ..execution.result import InvocationResult
@@ -122,15 +123,6 @@ def _emit(state: _State, docs: list[str]) -> None:
 # ----------------------------------------------------------------- sampling
 
 
-def _parse(header: str | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for part in (header or "").split(";"):
-        key, sep, value = part.strip().partition("=")
-        if sep:
-            out[key] = value
-    return out
-
-
 def _header(fields: dict[str, str]) -> str:
     return ";".join(f"{k}={v}" for k, v in fields.items())
 
@@ -152,7 +144,7 @@ def sample(platform: Platform, version: Version, incoming: str | None, header: s
     upstream ``Parent`` kept for the service segment."""
     if incoming is None and version.config.tracing != ACTIVE:
         return header  # the common case: nothing to decide
-    upstream = _parse(incoming)
+    upstream = parse_trace_header(incoming)
     decision = upstream.get("Sampled")
     if decision in ("0", "1"):
         traced = decision == "1"
@@ -161,7 +153,7 @@ def sample(platform: Platform, version: Version, incoming: str | None, header: s
                   and _draw(platform, version.function_name))
     if not traced:
         return header
-    fields = _parse(header)
+    fields = parse_trace_header(header)
     fields.pop("Parent", None)
     out = {"Root": fields.pop("Root", "")}
     if upstream.get("Parent") and upstream.get("Root") == out["Root"]:
@@ -182,7 +174,7 @@ def traced(platform: Platform, version: Version, executor: Executor, payload: by
            kwargs: dict[str, Any]) -> InvocationResult:
     """Run one sampled invocation (its header says ``Sampled=1``) and send its segments."""
     state = _state(platform)
-    fields = _parse(kwargs["trace_id"])
+    fields = parse_trace_header(kwargs["trace_id"])
     root, upstream = fields.get("Root", ""), fields.pop("Parent", None)
     ids = {name: _id() for name in ("service", "function", "Initialization", "Invocation",
                                     "Overhead")}
