@@ -190,6 +190,8 @@ class ExecutionEnvironment:
         self.created = time.time()
         self.last_used = self.created
         self.pid = 0
+        self._reaped = False  # the worker's exit status was taken from the zygote
+        self._exit_status: int | None = None
         self.init_ms: float | None = None
         self.init_error: bytes | None = None
         self._init_rss_kb = self._last_rss_kb = 0
@@ -309,7 +311,7 @@ class ExecutionEnvironment:
 
     def _take_init(self, frame: tuple[dict, bytes] | None) -> None:
         if frame is None:
-            status = self._zygote.wait_exit(self.pid, 2.0)
+            status = self._wait_exit(2.0)
             self.init_crash = procfs.exit_reason(status) or ""
             self.state = "failed"
             return
@@ -360,6 +362,14 @@ class ExecutionEnvironment:
         finally:
             self._lock.release()
 
+    def _wait_exit(self, timeout: float) -> int | None:
+        """The worker's wait status, taken from the zygote once (None if unknown in time)."""
+        if not self._reaped:
+            status = self._zygote.wait_exit(self.pid, timeout)
+            if status is not None:
+                self._reaped, self._exit_status = True, status
+        return self._exit_status
+
     def _kill(self) -> None:
         if self.pid:
             self._signal(signal.SIGKILL)
@@ -370,7 +380,7 @@ class ExecutionEnvironment:
         if self.state != "gone":
             self._kill()
             if self.pid:
-                self._zygote.wait_exit(self.pid, 2.0)
+                self._wait_exit(2.0)
             if self._channel is not None:
                 self._channel.close()
             os.close(self._log_fd)
@@ -523,7 +533,7 @@ class ExecutionEnvironment:
                                    f"{spec.timeout_s:.2f} seconds"}
         else:
             if out.exit_reason is None:
-                out.exit_reason = procfs.exit_reason(self._zygote.wait_exit(self.pid, 2.0))
+                out.exit_reason = procfs.exit_reason(self._wait_exit(2.0))
             logs += self._new_logs()
             if out.oom:
                 reason, etype = "signal: killed", "Runtime.OutOfMemory"
