@@ -13,7 +13,6 @@ body bytes. The worker first sends an ``init`` frame, then answers each ``invoke
 """
 
 import ctypes
-import errno
 import io
 import json
 import logging
@@ -27,14 +26,21 @@ import sys
 import time
 import traceback
 
+if __package__:
+    from . import _sandbox
+else:  # run as the zygote's script: its folder is not on sys.path (-I)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import _sandbox
+
+    del sys.path[0]
+
 _FRAME = struct.Struct("!II")
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
-_CLONE_NEWNS = 0x00020000
-_CLONE_NEWUSER = 0x10000000
-_MS_NOSUID, _MS_NODEV, _MS_REC, _MS_PRIVATE = 2, 4, 16384, 1 << 18
 
 _libc = ctypes.CDLL(None, use_errno=True)
+#: The zygote's Landlock rules for its workers (None until zygote_main builds them).
+_LANDLOCK = None
 
 
 # --------------------------------------------------------------------------- framing
@@ -108,121 +114,6 @@ class FrameReader:
             buf = b"".join(parts)
         self.buf = buf[end:]
         return json.loads(buf[8:8 + hlen]), buf[8 + hlen:end]
-
-
-# --------------------------------------------------------------------------- sandbox
-
-
-def _check(ret, what):
-    if ret != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"{what}: {os.strerror(err)}")
-
-
-def _write_file(path, text):
-    with open(path, "w") as f:
-        f.write(text)
-
-
-def private_tmp_namespace(size_mb):
-    """Give this process its own /tmp: a user + mount namespace and a tmpfs of ``size_mb``."""
-    uid, gid = os.getuid(), os.getgid()
-    _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS), "unshare")
-    _write_file("/proc/self/setgroups", "deny")
-    _write_file("/proc/self/uid_map", f"{uid} {uid} 1")
-    _write_file("/proc/self/gid_map", f"{gid} {gid} 1")
-    _check(_libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None), "mount --make-rprivate /")
-    opts = f"size={int(size_mb)}m,mode=1777".encode()
-    _check(_libc.mount(b"tmpfs", b"/tmp", b"tmpfs", _MS_NOSUID | _MS_NODEV, opts), "mount /tmp")
-
-
-class _QuotaFile:
-    """A file object proxy that fails writes with ENOSPC past the /tmp quota (fallback mode)."""
-
-    def __init__(self, f, budget):
-        self._f = f
-        self._budget = budget
-
-    def write(self, data):
-        n = len(data.encode() if isinstance(data, str) else data)
-        if n > self._budget:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        self._budget -= n
-        return self._f.write(data)
-
-    def writelines(self, lines):
-        for line in lines:
-            self.write(line)
-
-    def __getattr__(self, name):
-        return getattr(self._f, name)
-
-    def __iter__(self):
-        return iter(self._f)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self._f.close()
-
-
-def private_tmp_redirect(private_dir, size_mb):
-    """Fallback without namespaces: redirect Python-level ``/tmp`` paths to ``private_dir``.
-
-    Covers ``open``, ``os`` and therefore ``pathlib``/``shutil``/``tempfile``; writes through
-    ``open()`` are held to the quota. C extensions and child processes see the real /tmp.
-    """
-    import builtins
-
-    quota = int(size_mb) * 1024 * 1024
-
-    def redirect(p):
-        if isinstance(p, os.PathLike):
-            p = os.fspath(p)
-        if isinstance(p, str) and (p == "/tmp" or p.startswith("/tmp/")):
-            return private_dir + p[4:]
-        if isinstance(p, bytes) and (p == b"/tmp" or p.startswith(b"/tmp/")):
-            return private_dir.encode() + p[4:]
-        return p
-
-    def used():
-        total = 0
-        for root, _dirs, files in os.walk(private_dir):
-            for name in files:
-                try:
-                    total += os.lstat(os.path.join(root, name)).st_size
-                except OSError:
-                    pass
-        return total
-
-    real_open = io.open
-
-    def open_(file, mode="r", *args, **kwargs):
-        target = redirect(file)
-        f = real_open(target, mode, *args, **kwargs)
-        if target is not file and isinstance(target, (str, bytes)) and set(mode) & set("wax+"):
-            return _QuotaFile(f, quota - used())
-        return f
-
-    builtins.open = open_
-    io.open = open_
-    one_path = ("open", "stat", "lstat", "listdir", "scandir", "mkdir", "rmdir", "remove",
-                "unlink", "chmod", "utime", "access", "truncate", "chdir", "readlink")
-    for name in one_path:
-        real = getattr(os, name)
-
-        def wrapped(path=".", *args, _real=real, **kwargs):
-            return _real(redirect(path), *args, **kwargs)
-
-        setattr(os, name, wrapped)
-    for name in ("rename", "replace", "symlink", "link"):
-        real = getattr(os, name)
-
-        def wrapped2(src, dst, *args, _real=real, **kwargs):
-            return _real(redirect(src), redirect(dst), *args, **kwargs)
-
-        setattr(os, name, wrapped2)
 
 
 # --------------------------------------------------------------------------- the worker
@@ -411,11 +302,14 @@ def _prepare(spec, log_fd):
     isolation = spec["isolation"]
     if isolation == "namespace":
         try:
-            private_tmp_namespace(spec["ephemeral_mb"])
+            _sandbox.private_tmp_namespace(spec["ephemeral_mb"])
         except OSError:
             isolation = "fallback"
+    tmp = "/tmp" if isolation == "namespace" else spec["private_tmp"]
     if isolation == "fallback":
-        private_tmp_redirect(spec["private_tmp"], spec["ephemeral_mb"])
+        keep = [*(_LANDLOCK.python if _LANDLOCK else ()), *spec["code_paths"]]
+        _sandbox.PrivateTmp(tmp, spec["ephemeral_mb"], keep).install()
+    protections = _confine(spec, tmp)
     import tempfile
 
     tempfile.tempdir = None
@@ -435,16 +329,37 @@ def _prepare(spec, log_fd):
     LambdaContext.memory_limit_in_mb = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
     LambdaContext.function_version = env.get("AWS_LAMBDA_FUNCTION_VERSION")
     _setup_logging()
-    return isolation
+    return isolation, protections
+
+
+def _confine(spec, tmp):
+    """Landlock (where the kernel has it), no capabilities; what was applied, by name."""
+    protections = []
+    if _LANDLOCK is not None and _LANDLOCK.abi:
+        try:
+            protections += _LANDLOCK.apply(spec["code_paths"], [tmp], files_rw=[1])
+        except OSError as e:
+            sys.stdout.write(f"lambda_lab: Landlock not applied: {e}\n")
+    try:
+        _sandbox.drop_capabilities()
+        protections.append("no-capabilities")
+    except OSError:
+        pass
+    if not protections or not protections[0].startswith("landlock"):
+        _sandbox.set_dumpable(False)
+        protections.append("not-dumpable")
+    return protections
 
 
 def worker_main(sock, log_fd, spec):
     """Run one execution environment until the host closes the socket."""
     started = time.perf_counter()
-    isolation = _prepare(spec, log_fd)
+    isolation, protections = _prepare(spec, log_fd)
     if spec.get("exec"):
         # A custom runtime: its bootstrap talks to the host's Runtime API over HTTP.
         sock.close()
+        if isolation != "namespace":  # only Python code sees the redirected /tmp
+            os.environ["TMPDIR"] = spec["private_tmp"]
         sys.stdout.flush()
         path = spec["exec"]
         try:
@@ -464,7 +379,7 @@ def worker_main(sock, log_fd, spec):
     if init_error is not None:
         _log_error(init_error)
     send_frame(sock, {"t": "init", "ms": init_ms, "error": init_error, "isolation": isolation,
-                      "rss_kb": _maxrss_kb()})
+                      "protections": protections, "rss_kb": _maxrss_kb()})
     if init_error is not None:
         os._exit(0)
     dumps = json.dumps
@@ -534,8 +449,11 @@ def _kill_orphans(me, workers):
 
 def zygote_main(ctl):
     """Fork a worker for every spawn request; report exits; die with the host."""
+    global _LANDLOCK
     me = os.getpid()
     _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    _sandbox.set_dumpable(False)  # the specs it forks from hold every worker's variables
+    _LANDLOCK = _sandbox.Landlock()
     rpipe, wpipe = os.pipe()
     os.set_blocking(wpipe, False)
     signal.set_wakeup_fd(wpipe)

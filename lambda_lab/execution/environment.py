@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..billing import billed_duration_ms
-from . import procfs
+from . import _sandbox, procfs
 from ._runtime import FrameReader
 from .result import InvocationResult, end_line, report_line, start_line
 from .runtime_api import RuntimeAPIChannel
@@ -107,6 +107,11 @@ class EnvironmentInfo:
     pid: int
     isolation: str
     extra: dict = field(default_factory=dict)
+    #: What confines the worker besides its /tmp: ``landlock-vN`` (file access limited to the
+    #: runtime's, code and layers read-only; no ptrace-mode access to other processes),
+    #: ``landlock-scope`` (no signals or abstract sockets to other processes), ``no-capabilities``,
+    #: ``not-dumpable`` (without Landlock). Empty while the environment starts.
+    protections: tuple[str, ...] = ()
 
 
 def _now_iso() -> str:
@@ -180,10 +185,10 @@ class ExecutionEnvironment:
         self.init_type = init_type
         self.dir = os.path.join(state_dir, f"env-{self.id}")
         os.makedirs(os.path.join(self.dir, "tmp"), exist_ok=True)
-        os.makedirs(os.path.join(self.dir, "home"), exist_ok=True)
         self._zygote = zygote or shared_zygote()
         self._requested_isolation = isolation
         self.isolation = "pending"
+        self.protections: tuple[str, ...] = ()
         self.state = "new"
         self.frozen = False
         self.invocations = 0
@@ -238,7 +243,8 @@ class ExecutionEnvironment:
             "LANG": "en_US.UTF-8",
             "PATH": f"{os.path.dirname(os.sys.executable)}:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
             "TZ": ":UTC",
-            "HOME": os.path.join(self.dir, "home"),
+            # Lambda leaves HOME unset; set, it keeps ~ (boto3's ~/.aws) away from the host's.
+            "HOME": "/tmp",
             "PYTHONUNBUFFERED": "1",
         })
         env.update(spec.credentials or _fake_credentials())
@@ -280,6 +286,8 @@ class ExecutionEnvironment:
             "sys_path": [spec.task_root, *spec.layer_paths],
             "ephemeral_mb": spec.ephemeral_mb,
             "private_tmp": os.path.join(self.dir, "tmp"),
+            "code_paths": [spec.task_root, *dict.fromkeys(os.path.dirname(p)
+                                                          for p in spec.layer_paths)],
             "isolation": self._isolation_request(),
             "address_space_limit": limit + 2048 * 1024 * 1024,
             "exec": bootstrap,
@@ -318,9 +326,11 @@ class ExecutionEnvironment:
         header, _ = frame
         self._init_logs = self._new_logs()
         self.isolation = header["isolation"]
-        if self.custom_runtime:
+        self.protections = tuple(header.get("protections", ()))
+        if self.custom_runtime:  # its bootstrap answers, not the worker: what the worker applies
             requested = self._isolation_request()
             self.isolation = requested if requested == "namespace" else "none"
+            self.protections = _sandbox.expected_protections()
         self.init_ms = header["ms"]
         self._init_rss_kb = self._last_rss_kb = header["rss_kb"]
         self._pending_init_ms = header["ms"] if self.init_type == "on-demand" else None
@@ -389,7 +399,8 @@ class ExecutionEnvironment:
 
     def info(self) -> EnvironmentInfo:
         return EnvironmentInfo(self.id, self.state, self.init_type, self.invocations,
-                               self.created, self.last_used, self.pid, self.isolation)
+                               self.created, self.last_used, self.pid, self.isolation,
+                               protections=self.protections)
 
     # ----------------------------------------------------------------- invocation
 

@@ -16,6 +16,8 @@ import sys
 import threading
 from pathlib import Path
 
+from . import _sandbox
+
 _RUNTIME = str(Path(__file__).with_name("_runtime.py"))
 
 
@@ -27,6 +29,10 @@ class Zygote:
     """A clean interpreter that forks worker processes on request and reports their exits."""
 
     def __init__(self) -> None:
+        if not _sandbox.landlock_abi():
+            # Workers then run as this user with nothing else between them and this process:
+            # not dumpable, they cannot read its /proc/<pid>/environ or mem.
+            _sandbox.set_dumpable(False)
         host, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {"PATH": os.defpath, "LANG": "C.UTF-8"}
         self._proc = subprocess.Popen(

@@ -1,0 +1,436 @@
+"""What confines a worker: Landlock rules, capabilities, a private /tmp (mounted or redirected).
+
+Imported by the zygote (``_runtime.py``, standard library only) and by the host (to report what
+the kernel offers). Everything here runs in the worker between ``fork()`` and the handler's import:
+
+- ``private_tmp_namespace``: a user + mount namespace, a tmpfs of EphemeralStorage size on /tmp.
+- ``PrivateTmp``: without namespaces, Python-level ``/tmp`` paths go to a private folder, except
+  the paths of the Python installation, the code and the layers (wherever they live), and
+  the folder's size is held to the quota by a running byte count (a rescan only at the limit).
+- ``Landlock``: read and execute only where Lambda's runtime has files (the Python installation,
+  system folders, the function's code and layers), read and write only in the environment's /tmp.
+  A Landlock domain also bars ptrace-mode access (``/proc/<pid>/mem``, ``environ``,
+  ``process_vm_readv``) and, from ABI 6, signals and abstract sockets, to processes outside it.
+- ``drop_capabilities``: a worker that is root (the host's root, or root of its own user namespace)
+  keeps no capability, so it cannot mount, reboot, load modules or override file permissions.
+"""
+
+import ctypes
+import errno
+import io
+import os
+import stat
+import sys
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+
+_CLONE_NEWNS = 0x00020000
+_CLONE_NEWUSER = 0x10000000
+_MS_NOSUID, _MS_NODEV, _MS_REC, _MS_PRIVATE = 2, 4, 16384, 1 << 18
+_PR_SET_DUMPABLE = 4
+_PR_SET_NO_NEW_PRIVS = 38
+_SYS_CAPSET = 126
+_SYS_LANDLOCK_CREATE_RULESET, _SYS_LANDLOCK_ADD_RULE, _SYS_LANDLOCK_RESTRICT_SELF = 444, 445, 446
+_LANDLOCK_CREATE_RULESET_VERSION = 1
+_PATH_BENEATH = 1  # LANDLOCK_RULE_PATH_BENEATH
+
+# Landlock filesystem rights, and the ABI version that brought them.
+EXECUTE, WRITE_FILE, READ_FILE, READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
+_MAKE_ALL = sum(1 << i for i in range(4, 13))  # remove dir/file, make char/dir/reg/sock/fifo/...
+REFER, TRUNCATE, IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
+_FILE_ONLY = EXECUTE | WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV
+_SCOPE_ABSTRACT_UNIX_SOCKET, _SCOPE_SIGNAL = 1 << 0, 1 << 1
+RO = EXECUTE | READ_FILE | READ_DIR
+
+
+def _check(ret, what):
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def landlock_abi():
+    """The kernel's Landlock ABI version; 0 when Landlock is missing or disabled."""
+    abi = _libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0),
+                        ctypes.c_uint32(_LANDLOCK_CREATE_RULESET_VERSION))
+    return max(int(abi), 0)
+
+
+def _handled(abi):
+    rights = EXECUTE | WRITE_FILE | READ_FILE | READ_DIR | _MAKE_ALL
+    if abi >= 2:
+        rights |= REFER
+    if abi >= 3:
+        rights |= TRUNCATE
+    if abi >= 5:
+        rights |= IOCTL_DEV
+    return rights
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64),
+                ("scoped", ctypes.c_uint64)]
+
+
+class _PathBeneathAttr(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+# --------------------------------------------------------------------------- what a worker may read
+
+
+def _world_readable(path):
+    try:
+        return bool(os.stat(path).st_mode & stat.S_IROTH)
+    except OSError:
+        return False
+
+
+#: What of /etc a handler may read: name resolution, users, time zone, certificates, the loader's
+#: cache, the alternatives of commands (not shadow, sudoers, SSH or TLS private keys).
+ETC = ("hosts", "resolv.conf", "nsswitch.conf", "gai.conf", "host.conf", "services", "protocols",
+       "passwd", "group", "localtime", "timezone", "ssl/certs", "ssl/openssl.cnf",
+       "ca-certificates", "ca-certificates.conf", "pki/tls/certs", "pki/ca-trust",
+       "crypto-policies", "mime.types", "os-release", "ld.so.cache", "ld.so.conf", "ld.so.conf.d",
+       "alternatives", "locale.alias", "locale.conf", "inputrc", "magic", "mailcap")
+
+
+def _etc_paths():
+    """The entries of :data:`ETC` that every user may read (and where their symlinks lead)."""
+    out = []
+    for name in ETC:
+        path = os.path.join("/etc", name)
+        if _world_readable(path):  # where a symlink leads: resolv.conf -> /run/..., say
+            out.append(os.path.realpath(path))
+    return out
+
+
+def _outermost(paths):
+    """The paths not below another one of them."""
+    out = []
+    for p in sorted(set(paths)):
+        if not out or not _under(p, (out[-1],)):
+            out.append(p)
+    return out
+
+
+def python_paths():
+    """Where this interpreter's files live: prefixes, sys.path, and the folders of every file it
+    has mapped (its libraries), wherever they are (under /root, /home or /tmp as well)."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+             os.path.dirname(sys.executable), os.path.dirname(os.path.realpath(sys.executable))}
+    paths.update(p for p in sys.path if p)
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                parts = line.split(None, 5)
+                if len(parts) == 6 and parts[5].startswith("/"):
+                    paths.add(os.path.dirname(parts[5].rstrip("\n")))
+    except OSError:
+        pass
+    try:
+        import importlib.util
+
+        spec = importlib.util.find_spec("lambda_lab")  # its modules, for handlers importing it
+        paths.update(spec.submodule_search_locations or ())
+    except (ImportError, ValueError, AttributeError):
+        pass
+    out = set()
+    for p in paths:
+        if os.path.exists(p):
+            out.add(os.path.abspath(p))
+            out.add(os.path.realpath(p))
+    return _outermost(out)
+
+
+def _system_rules(python):
+    """(path, rights) every worker gets: read-only system folders, /proc, a few devices."""
+    system = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+    system = [os.path.realpath(p) for p in system if os.path.exists(p)]
+    rules = [(p, RO) for p in _outermost([*system, *python, *_etc_paths()])]
+    rules += [(p, READ_FILE | READ_DIR) for p in ("/proc", "/sys")]
+    rules.append(("/dev", READ_DIR))
+    dev_rw = READ_FILE | WRITE_FILE | IOCTL_DEV
+    rules += [(f"/dev/{d}", dev_rw) for d in ("null", "zero", "full", "random", "urandom", "tty",
+                                              "ptmx")]
+    rules.append(("/dev/pts", dev_rw | READ_DIR))
+    return rules
+
+
+class Landlock:
+    """The Landlock rules for workers: built once in the zygote (paths opened once, as O_PATH
+    descriptors kept open), applied in each worker after fork with its own paths added."""
+
+    def __init__(self, abi=None):
+        self.abi = landlock_abi() if abi is None else abi
+        self.handled = _handled(self.abi)
+        self.python = python_paths()
+        self._fds = []
+        if self.abi:
+            for path, rights in _system_rules(self.python):
+                self._add_fd(self._fds, path, rights)
+
+    def _add_fd(self, rules, path, rights):
+        try:
+            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+        except OSError:
+            return
+        if not stat.S_ISDIR(os.fstat(fd).st_mode):
+            rights &= _FILE_ONLY
+        rules.append(_PathBeneathAttr(rights & self.handled, fd))
+
+    def close(self):
+        """Close the descriptors of the system rules (a worker, once restricted)."""
+        for rule in self._fds:
+            os.close(rule.parent_fd)
+        self._fds = []
+
+    def apply(self, read_only, read_write, files_rw=()):
+        """Restrict this process (and all it starts) to the system rules plus ``read_only`` paths
+        (read, execute), ``read_write`` paths (everything) and ``files_rw`` (open file descriptors
+        it may reopen, e.g. its log: read, write, truncate). Returns the protections applied."""
+        attr = _RulesetAttr(self.handled, 0, 0)
+        size = 8
+        if self.abi >= 4:
+            size = 16
+        if self.abi >= 6:
+            attr.scoped = _SCOPE_ABSTRACT_UNIX_SOCKET | _SCOPE_SIGNAL
+            size = 24
+        syscall = _libc.syscall
+        ruleset = syscall(_SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size),
+                          ctypes.c_uint32(0))
+        if ruleset < 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"landlock_create_ruleset: {os.strerror(err)}")
+        own = []
+        try:
+            for path in read_only:
+                self._add_fd(own, path, RO)
+            for path in read_write:
+                self._add_fd(own, path, self.handled)
+            file_rw = (READ_FILE | WRITE_FILE | TRUNCATE) & self.handled
+            files = [_PathBeneathAttr(file_rw, fd) for fd in files_rw]
+            byref = ctypes.byref
+            for rule in self._fds + own + files:
+                if syscall(_SYS_LANDLOCK_ADD_RULE, ruleset, _PATH_BENEATH, byref(rule), 0):
+                    _check(-1, "landlock_add_rule")
+            _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
+            _check(syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")
+        finally:
+            os.close(ruleset)
+            for rule in own:
+                os.close(rule.parent_fd)
+        self.close()
+        out = [f"landlock-v{self.abi}"]
+        if self.abi >= 6:
+            out.append("landlock-scope")
+        return out
+
+
+def expected_protections():
+    """What a worker forked now applies (for custom runtimes, which cannot report it)."""
+    abi = landlock_abi()
+    if not abi:
+        return ("no-capabilities", "not-dumpable")
+    return (f"landlock-v{abi}", *(("landlock-scope",) if abi >= 6 else ()), "no-capabilities")
+
+
+def drop_capabilities():
+    """Give up every capability for good: no_new_privs first, so that no exec (of a setuid
+    program, a file with capabilities, or as root) brings any back (the kernel then grants no
+    more than the permitted set, which is left empty; the ambient set empties with it)."""
+    _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = (ctypes.c_uint32 * 6)()
+    _check(_libc.syscall(_SYS_CAPSET, header, data), "capset")
+
+
+def set_dumpable(on):
+    """PR_SET_DUMPABLE: off, processes of the same user without CAP_SYS_PTRACE cannot read this
+    one's /proc/<pid>/environ or mem, nor ptrace it."""
+    _libc.prctl(_PR_SET_DUMPABLE, 1 if on else 0, 0, 0, 0)
+
+
+# --------------------------------------------------------------------------- a private /tmp
+
+
+def _write_file(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def private_tmp_namespace(size_mb):
+    """Give this process its own /tmp: a user + mount namespace and a tmpfs of ``size_mb``."""
+    uid, gid = os.getuid(), os.getgid()
+    _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS), "unshare")
+    _write_file("/proc/self/setgroups", "deny")
+    _write_file("/proc/self/uid_map", f"{uid} {uid} 1")
+    _write_file("/proc/self/gid_map", f"{gid} {gid} 1")
+    _check(_libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None), "mount --make-rprivate /")
+    opts = f"size={int(size_mb)}m,mode=1777".encode()
+    _check(_libc.mount(b"tmpfs", b"/tmp", b"tmpfs", _MS_NOSUID | _MS_NODEV, opts), "mount /tmp")
+
+
+def _under(path, roots):
+    return any(path == r or path.startswith(r + "/") for r in roots)
+
+
+def _enospc():
+    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+class _QuotaFile:
+    """A file object proxy that charges what is written to the private /tmp's byte count."""
+
+    def __init__(self, f, tmp):
+        self._f = f
+        self._tmp = tmp
+
+    def write(self, data):
+        n = len(data) if isinstance(data, (bytes, bytearray)) else len(str(data).encode())
+        self._tmp.charge(n, self._f)
+        return self._f.write(data)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name):
+        return getattr(self._f, name)
+
+    def __iter__(self):
+        return iter(self._f)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._f.close()
+
+
+class PrivateTmp:
+    """Fallback without namespaces: Python-level ``/tmp`` paths go to ``private_dir``.
+
+    ``keep``: paths under /tmp that stay where they are (the Python installation, the code, the
+    layers). Covers ``open``, ``os`` and therefore ``pathlib``/``shutil``/``tempfile``. What is
+    written through ``open()`` is counted as it goes; the folder is rescanned only when the count
+    reaches the quota (files removed behind the count's back are found then). Each file is also
+    held to the quota by RLIMIT_FSIZE, which the kernel enforces for C code and child processes.
+    """
+
+    def __init__(self, private_dir, size_mb, keep=()):
+        self.dir = private_dir
+        self.quota = int(size_mb) * 1024 * 1024
+        self.used = 0  # a new environment's folder is empty
+        self.keep = tuple(k for k in keep if k == "/tmp" or k.startswith("/tmp/")) + (private_dir,)
+
+    def target(self, p):
+        """Where a /tmp path goes; None for every other path (left as it is)."""
+        if isinstance(p, os.PathLike):
+            p = os.fspath(p)
+        if isinstance(p, str):
+            if (p == "/tmp" or p.startswith("/tmp/")) and not _under(p, self.keep):
+                return self.dir + p[4:]
+        elif isinstance(p, bytes):
+            if (p == b"/tmp" or p.startswith(b"/tmp/")) and not _under(
+                    p.decode(errors="surrogateescape"), self.keep):
+                return self.dir.encode() + p[4:]
+        return None
+
+    def redirect(self, p):
+        t = self.target(p)
+        return p if t is None else t
+
+    def scan(self):
+        total = 0
+        for root, _dirs, files in os.walk(self.dir):
+            for name in files:
+                try:
+                    total += os.lstat(os.path.join(root, name)).st_size
+                except OSError:
+                    pass
+        return total
+
+    def charge(self, n, f):
+        """Count ``n`` bytes about to be written through ``f``; ENOSPC past the quota."""
+        if self.used + n > self.quota:
+            f.flush()
+            self.used = self.scan()
+            if self.used + n > self.quota:
+                raise _enospc()
+        self.used += n
+
+    def release(self, path):
+        """Uncount a file about to be removed or truncated."""
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return
+        if stat.S_ISREG(st.st_mode):
+            self.used = max(0, self.used - st.st_size)
+
+    def install(self):
+        """Patch ``open`` and ``os`` in this process; limit each file's size with RLIMIT_FSIZE."""
+        import builtins
+        import resource
+
+        target, redirect, release = self.target, self.redirect, self.release
+        real_open = io.open
+
+        def open_(file, mode="r", *args, **kwargs):
+            t = target(file)
+            if t is None:
+                return real_open(file, mode, *args, **kwargs)
+            if not set(mode) & set("wax+"):
+                return real_open(t, mode, *args, **kwargs)
+            if "w" in mode:
+                release(t)
+            return _QuotaFile(real_open(t, mode, *args, **kwargs), self)
+
+        builtins.open = open_
+        io.open = open_
+        one_path = ("open", "stat", "lstat", "listdir", "scandir", "mkdir", "rmdir", "chmod",
+                    "utime", "access", "chdir", "readlink")
+        for name in one_path:
+            real = getattr(os, name)
+
+            def wrapped(path=".", *args, _real=real, **kwargs):
+                return _real(redirect(path), *args, **kwargs)
+
+            setattr(os, name, wrapped)
+        for name in ("remove", "unlink"):
+            real = getattr(os, name)
+
+            def removing(path, *args, _real=real, **kwargs):
+                t = target(path)
+                if t is None:
+                    return _real(path, *args, **kwargs)
+                release(t)
+                return _real(t, *args, **kwargs)
+
+            setattr(os, name, removing)
+        real_truncate = os.truncate
+
+        def truncate(path, length):
+            t = target(path)
+            if t is None:
+                return real_truncate(path, length)
+            release(t)
+            self.used += length
+            return real_truncate(t, length)
+
+        os.truncate = truncate
+        for name in ("rename", "replace", "symlink", "link"):
+            real = getattr(os, name)
+
+            def wrapped2(src, dst, *args, _real=real, _frees=name in ("rename", "replace"),
+                         **kwargs):
+                t = target(dst)
+                if t is not None and _frees:
+                    release(t)
+                return _real(redirect(src), dst if t is None else t, *args, **kwargs)
+
+            setattr(os, name, wrapped2)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (self.quota, self.quota))
