@@ -9,8 +9,9 @@
   NotImplementedError for them) and delivered through :func:`.triggers.deliver` (resource policy
   for ``events.amazonaws.com``, then an Event invocation) with the target's RetryPolicy and
   DeadLetterConfig (:mod:`.eventbridge_retry`, which PutTargets' validation also uses); moto
-  keeps its own targets (SQS, logs, buses …). Moto's event pattern matching decides which rules
-  match.
+  keeps its own targets (SQS, logs, buses …). The pattern matcher of :mod:`.filtering` (moto's,
+  with AWS's rules where moto's differ), which event source mappings' filters share, decides
+  which rules match.
 * A Lambda target's ``Input`` (constant JSON), ``InputPath`` (JSONPath) or ``InputTransformer``
   (InputPathsMap + InputTemplate) shapes what the function receives.
 """
@@ -29,6 +30,7 @@ from unittest import mock
 
 from . import cron
 from .eventbridge_retry import PRINCIPAL, Retrier, validate_targets, validation_message
+from .filtering import matches
 
 __all__ = ["PRINCIPAL", "Scheduler", "lambda_input", "patches", "wire_event"]
 
@@ -218,7 +220,7 @@ def patches(aws: Any, scheduler: Scheduler, retrier: Retrier) -> list[Any]:
         return rule
 
     def send_to_targets(rule: Any, event: dict[str, Any], transform_input: bool = True) -> None:
-        if rule.state != "ENABLED" or not rule.event_pattern.matches_event(event):
+        if rule.state != "ENABLED" or not matches(rule.event_pattern.get_pattern(), event):
             return
         lambdas = [t for t in rule.targets if _is_lambda(t.get("Arn", ""))]
         others = [t for t in rule.targets if not _is_lambda(t.get("Arn", ""))]

@@ -22,6 +22,7 @@ from ..errors import (
     ResourceNotFoundException,
     ValidationException,
 )
+from .filtering import FilterCriteria, parse_criteria
 
 if TYPE_CHECKING:
     from ..platform import Platform
@@ -60,6 +61,8 @@ class EventSourceMapping:
     tumbling_window: int = 0
     on_failure: str | None = None
     last_processing_result: str = "No records processed"
+    filters: FilterCriteria | None = None  #: FilterCriteria (None: every record goes through)
+    filtered_out: int = 0  #: records dropped because no filter matched them
     #: what each batch did: dicts with time, ids, outcome (see the pollers)
     history: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
@@ -77,11 +80,15 @@ class EventSourceMapping:
             "FunctionArn": self.function_arn,
             "LastModified": self.last_modified,
             "State": state or self.state,
-            "StateTransitionReason": "USER_INITIATED",
+            # AWS's recorded answers: SQS mappings say USER_INITIATED, stream mappings "User
+            # action" (LocalStack snapshots test_lambda_integration_sqs/kinesis/dynamodbstreams)
+            "StateTransitionReason": "USER_INITIATED" if self.kind == SQS else "User action",
             "FunctionResponseTypes": list(self.response_types),
             "EventSourceMappingArn":
                 f"arn:aws:lambda:{region}:{account_id}:event-source-mapping:{self.uuid}",
         }
+        if self.filters is not None:
+            out["FilterCriteria"] = self.filters.shape()
         if self.kind == SQS:
             if self.maximum_concurrency is not None:
                 out["ScalingConfig"] = {"MaximumConcurrency": self.maximum_concurrency}
@@ -171,6 +178,8 @@ def apply_settings(m: EventSourceMapping, body: dict[str, Any], creating: bool) 
         _sqs_settings(m, body)
     else:
         _stream_settings(m, body, creating)
+    if "FilterCriteria" in body:
+        m.filters = parse_criteria(body["FilterCriteria"], m.kind)
 
 
 def _sqs_settings(m: EventSourceMapping, body: dict[str, Any]) -> None:
@@ -199,15 +208,21 @@ def _sqs_settings(m: EventSourceMapping, body: dict[str, Any]) -> None:
 
 def _stream_settings(m: EventSourceMapping, body: dict[str, Any], creating: bool) -> None:
     if creating:
+        # the texts of AWS's recorded answers (LocalStack snapshot test_lambda_api
+        # test_create_event_source_validation / _kinesis)
         position = body.get("StartingPosition")
-        if position not in ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"):
+        if position is None:
             raise InvalidParameterValueException(
                 "1 validation error detected: Value null at 'startingPosition' failed to "
-                "satisfy constraint: Member must not be null" if position is None else
-                f"Unsupported starting position {position}.")
+                "satisfy constraint: Member must not be null.")
+        if position not in ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"):
+            raise ValidationException(
+                f"1 validation error detected: Value '{position}' at 'startingPosition' failed "
+                "to satisfy constraint: Member must satisfy enum value set: [LATEST, "
+                "AT_TIMESTAMP, TRIM_HORIZON]")
         if position == "AT_TIMESTAMP" and m.kind == DYNAMODB:
             raise InvalidParameterValueException(
-                "Unsupported starting position for DynamoDB Streams: AT_TIMESTAMP")
+                f"Unsupported starting position for arn type: {m.event_source_arn}")
         m.starting_position = position
         if position == "AT_TIMESTAMP":
             stamp = body.get("StartingPositionTimestamp")
@@ -248,6 +263,17 @@ def _stream_settings(m: EventSourceMapping, body: dict[str, Any], creating: bool
         m.on_failure = target or None
 
 
+def _conflict(kind: str, arn: str, function: str, uuid: str) -> str:
+    """AWS's answer to a second mapping of one source and function (recorded answers,
+    LocalStack snapshots test_duplicate_event_source_mappings: SQS words it its own way)."""
+    if kind == SQS:
+        return (f'An event source mapping with SQS arn (" {arn} ") and function (" {function} '
+                '") already exists. Please update or delete the existing mapping with UUID '
+                f"{uuid}")
+    return (f'The event source arn (" {arn} ") and function (" {function} ") provided mapping '
+            f"already exists. Please update or delete the existing mapping with UUID {uuid}")
+
+
 # ----------------------------------------------------------------- the store
 
 
@@ -283,10 +309,7 @@ class MappingStore:
         with self._lock:
             for other in self.mappings.values():
                 if other.event_source_arn == arn and other.function_arn == function_arn:
-                    raise ResourceConflictException(
-                        f'The event source arn (" {arn} ") and function (" {name} ") provided '
-                        "mapping already exists. Please update or delete the existing mapping "
-                        f"with UUID {other.uuid}")
+                    raise ResourceConflictException(_conflict(kind, arn, name, other.uuid))
             self.mappings[m.uuid] = m
             self.pollers[m.uuid] = poller
         poller.start()
@@ -345,7 +368,7 @@ class MappingStore:
             for name in ("batch_size", "window", "enabled", "response_types",
                          "maximum_concurrency", "parallelization_factor", "bisect",
                          "maximum_retry_attempts", "maximum_record_age", "tumbling_window",
-                         "on_failure", "function_name", "qualifier", "function_arn"):
+                         "on_failure", "function_name", "qualifier", "function_arn", "filters"):
                 setattr(m, name, getattr(trial, name))
             m.last_modified = self.platform.clock.now()
             if m.enabled != was_enabled:

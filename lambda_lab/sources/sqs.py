@@ -9,7 +9,11 @@ through the Platform (so reserved concurrency and throttles apply), concurrently
 * a function error, a throttle or a malformed ``batchItemFailures`` answer leaves the whole batch
   in flight, to reappear after the queue's visibility timeout (and, with a redrive policy, to move
   to the dead-letter queue after ``maxReceiveCount`` receives, as moto's queue does);
-* with ``FunctionResponseTypes=["ReportBatchItemFailures"]`` only the listed messages stay.
+* with ``FunctionResponseTypes=["ReportBatchItemFailures"]`` only the listed messages stay;
+* with ``FilterCriteria``, a message no filter matches is deleted without an invocation (never
+  redelivered, never redriven): at each poll the visible messages are filtered before the
+  batching window counts them, so batches are formed from what matched (DG "If you're using
+  batching windows, Lambda applies your filter criteria to each new event").
 
 So a failed batch never vanishes: it is back in the queue, or in the queue's DLQ. Every batch is
 recorded in :attr:`EventSourceMapping.history`.
@@ -57,7 +61,7 @@ def queue_of(arn: str) -> Any:
         raise InvalidParameterValueException(
             "Error occurred while ReceiveMessage. SQS Error Code: "
             "AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified queue "
-            "does not exist for this wsdl version.") from None
+            "does not exist.") from None  # AWS's recorded answer
 
 
 def check_visibility(platform: Platform, m: EventSourceMapping) -> None:
@@ -163,6 +167,19 @@ def _delete_many(queue: Any, handles: set[str]) -> None:
     queue._messages = kept
 
 
+def _discard(queue: Any, ids: set[str]) -> None:
+    """Delete the messages with these ids, visible or received."""
+    kept = []
+    for msg in queue._messages:
+        if msg.id in ids:
+            queue.pending_messages.discard(msg)
+            if msg.receipt_handle:
+                queue.deleted_messages.update(msg.all_receipt_handles)
+        else:
+            kept.append(msg)
+    queue._messages = kept
+
+
 class SqsPoller(ClockPoller):
     """Polls one queue for one mapping on the platform clock.
 
@@ -193,6 +210,8 @@ class SqsPoller(ClockPoller):
             self._schedule(now + IDLE_S)
             return
         visible = queue.messages
+        if m.filters is not None and visible:
+            visible = self._drop_filtered(queue, visible)
         if not visible:
             self._backlog_since = self._window_since = None
             self._schedule(self._next_visible(queue, now))
@@ -218,11 +237,33 @@ class SqsPoller(ClockPoller):
                 if not got:
                     break
                 batches.append(got)
+        if m.filters is not None:
+            batches = [b for b in (self._drop_filtered(queue, b) for b in batches) if b]
         if batches:
             self._run(backend, name, batches)
             self._schedule(self.clock.now() + BUSY_S)
         else:
             self._schedule(self._next_visible(queue, now))
+
+    def _drop_filtered(self, queue: Any, messages: list[Any]) -> list[Any]:
+        """Delete the messages no filter matches (DG: "If an Amazon SQS message doesn't
+        satisfy your filter criteria, Lambda automatically removes the message from the
+        queue"); the rest, in order."""
+        m = self.m
+        assert m.filters is not None
+        region = m.event_source_arn.split(":")[3]
+        kept, dropped = [], set()
+        for msg in messages:
+            if m.filters.matches("sqs", sqs_record(msg, m.event_source_arn, region)):
+                kept.append(msg)
+            else:
+                dropped.add(msg.id)
+        if dropped:
+            _discard(queue, dropped)
+            m.filtered_out += len(dropped)
+            log.info("SQS filter of %s: %d message(s) deleted from %s", m.uuid, len(dropped),
+                     m.event_source_arn)
+        return kept
 
     def limit(self, now: float, queue: Any, visible: list[Any]) -> int:
         """How many batches this poll may run (the scaling rule, MaximumConcurrency, FIFO)."""

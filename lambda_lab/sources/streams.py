@@ -37,6 +37,9 @@ after the timestamp). For each shard:
   ``isFinalInvokeForWindow`` and ``isWindowTerminatedEarly``; once the window has ended a final
   invocation (no records) gets the last state; a state over 1 MB ends the window early (a final
   invocation, then the window goes on with a fresh state). A response without ``state`` fails;
+* ``FilterCriteria``: a record no filter matches is skipped as it is first read (the
+  checkpoint moves past it, nothing is invoked for it, no IteratorAge is reported for it), so
+  batches hold only records that matched (:mod:`.filtering`);
 * resharding: a child shard (``parent``/``adjacent_parent``) is read only once its parents are
   closed and read to the end (moto's resharding is made AWS's in :mod:`.hooks`).
 
@@ -227,8 +230,8 @@ class StreamPoller(ClockPoller):
                     # are available, Lambda keeps processing batches until the function catches
                     # up with the stream."
                     self._wake_at = min(self._wake_at, now + BUSY_S)
-            for shard_id, records in snapshots.items():
-                self._advance(self.shards[shard_id], records)
+        for shard_id, records in snapshots.items():  # past what went through or was filtered
+            self._advance(self.shards[shard_id], records)
         self._schedule(self._wake_at)
         self._schedule(self.clock.now() + POLL_S)
 
@@ -278,9 +281,15 @@ class StreamPoller(ClockPoller):
         blocked = {self._key(r) for lane in state.lanes.values() for p in lane.pieces
                    for r in p.records}
         fresh: dict[int, list[Any]] = {}
+        region, role = self._region_role() if m.filters is not None else ("", "")
         for r in records:
             seq = r.sequence_number
             if seq <= state.position or seq in state.done or seq in held:
+                continue
+            if m.filters is not None and not m.filters.matches(
+                    self.KIND, self._event_record(r, shard_id, region, role)):
+                state.done.add(seq)  # skipped: the checkpoint moves past it (DG)
+                m.filtered_out += 1
                 continue
             key = self._key(r)
             if key in blocked:
