@@ -25,7 +25,7 @@ from http.client import responses as reasons
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import function_urls
+from . import function_urls, moto_fixes
 from .http import HttpRequest, HttpResponse, json_response
 
 __all__ = ["Middleware", "claims_host", "install", "route", "uninstall"]
@@ -131,6 +131,7 @@ def install() -> None:
                                         content_type=None)
         responses_mock.add(cb)
         _registered.append(cb)
+    moto_fixes.start()
     _previous_opener.append(urllib.request._opener)  # type: ignore[attr-defined]
     urllib.request.install_opener(urllib.request.build_opener(_UrllibHandler()))
 
@@ -148,6 +149,7 @@ def uninstall() -> None:
     if _previous_opener:
         urllib.request.install_opener(_previous_opener.pop())
     function_urls.reset()
+    moto_fixes.stop()
 
 
 # ----------------------------------------------------------------- urllib
