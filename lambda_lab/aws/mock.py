@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from unittest import mock
 
+from .. import fronts
 from ..clock import RealTimeClock, VirtualClock
 from ..platform import AsyncEvent, Platform, asyncq
 from ..platform.concurrency import SCALING_RULES
@@ -113,6 +114,7 @@ class MockAWS:
                 iam_enforce.install(self)  # execution roles' policies (before moto starts)
             self._moto = moto.mock_aws()
             self._moto.start()
+            fronts.install()  # requests/urllib to API Gateway, function URL and ALB hosts
             if self._with_server:
                 self._start_server()
         except BaseException:
@@ -130,7 +132,7 @@ class MockAWS:
             def log(self, *args: Any) -> None:
                 pass
 
-        app = DomainDispatcherApplication(create_backend_app)
+        app = fronts.Middleware(DomainDispatcherApplication(create_backend_app))
         self._server = make_server("127.0.0.1", self.server_port, app, threaded=True,
                                    request_handler=_Quiet)
         self._server_thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
@@ -154,6 +156,7 @@ class MockAWS:
                 if self._server_thread is not None:
                     self._server_thread.join()
                 self._server = None
+            fronts.uninstall()
             if self._moto is not None:
                 self._moto.stop()
                 self._moto = None

@@ -20,6 +20,7 @@ from moto.core.common_types import TYPE_RESPONSE
 
 from .. import code as codelib
 from ..errors import InvalidParameterValueException, LambdaError
+from ..fronts.function_url_api import FunctionUrlResponses
 from ..platform import DRY_RUN, EVENT, LATEST, Code, FunctionConfig, Platform, Version
 from ..platform.arns import parse_function_ref
 from ..platform.logconfig import TEXT
@@ -63,7 +64,7 @@ def _version_key(v: Version) -> tuple[str, int]:
     return v.function_name, -1 if v.number == LATEST else int(v.number)
 
 
-class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses,
+class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlResponses,
                   EventSourceMappingResponses, PermissionResponses, LambdaResponse):
     """moto's Lambda responses, answered by lambda_lab's platform where it differs from AWS."""
 

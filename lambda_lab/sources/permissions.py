@@ -158,9 +158,9 @@ def remove_permission(platform: Platform, ref: str, qualifier: str | None, sid: 
             del _policies[fn][qualifier]
 
 
-def _action_ok(action: Any) -> bool:
+def _action_ok(action: Any, wanted: str = "lambda:InvokeFunction") -> bool:
     actions = action if isinstance(action, list) else [action]
-    return any(a in ("lambda:InvokeFunction", "lambda:*", "*") for a in actions)
+    return any(a in (wanted, "lambda:*", "*") for a in actions)
 
 
 def _principal_ok(principal: Any, service: str, account: str | None) -> bool:
@@ -179,9 +179,12 @@ def _principal_ok(principal: Any, service: str, account: str | None) -> bool:
 
 
 def allows(platform: Platform, ref: str, principal: str, source_arn: str | None = None,
-           source_account: str | None = None) -> bool:
+           source_account: str | None = None, *, action: str = "lambda:InvokeFunction",
+           url_auth_type: str | None = None) -> bool:
     """May ``principal`` (a service principal) invoke ``ref`` (name or ARN, maybe qualified)
-    for ``source_arn`` owned by ``source_account``? False if the function does not exist."""
+    for ``source_arn`` owned by ``source_account``? False if the function does not exist.
+    ``action``: the action asked for (``lambda:InvokeFunctionUrl`` for a function URL, whose
+    ``url_auth_type`` must then match a ``lambda:FunctionUrlAuthType`` condition)."""
     from ..platform.arns import parse_function_ref
 
     name, qualifier = parse_function_ref(ref)
@@ -194,7 +197,7 @@ def allows(platform: Platform, ref: str, principal: str, source_arn: str | None 
         policy = _policies.get(fn, {}).get(key)
         statements = list(policy.statements) if policy else []
     for s in statements:
-        if s.get("Effect") != "Allow" or not _action_ok(s.get("Action")):
+        if s.get("Effect") != "Allow" or not _action_ok(s.get("Action"), action):
             continue
         if not _principal_ok(s.get("Principal"), principal, source_account):
             continue
@@ -205,6 +208,9 @@ def allows(platform: Platform, ref: str, principal: str, source_arn: str | None 
             continue
         account = (cond.get("StringEquals") or {}).get("AWS:SourceAccount")
         if account and account != source_account:
+            continue
+        auth_type = (cond.get("StringEquals") or {}).get("lambda:FunctionUrlAuthType")
+        if auth_type and auth_type != url_auth_type:
             continue
         return True
     return False
