@@ -23,6 +23,7 @@ def _lazy(module: str, attr: str = "main") -> Callable[[list[str]], int]:
 
 COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "bench": _lazy("bench"),
+    "package": _lazy("packaging.cli"),
     "serve": _lazy("serve"),
 }
 

@@ -18,7 +18,6 @@ from urllib.parse import unquote
 from moto.awslambda.responses import LambdaResponse
 from moto.core.common_types import TYPE_RESPONSE
 
-from .. import code as codelib
 from ..errors import InvalidParameterValueException, LambdaError
 from ..fronts.function_url_api import FunctionUrlResponses
 from ..platform import DRY_RUN, EVENT, LATEST, Code, FunctionConfig, Platform, Version
@@ -26,7 +25,7 @@ from ..platform.arns import parse_function_ref
 from ..platform.logconfig import TEXT
 from ..platform.model import check_revision
 from ..platform.tracing import attach as attach_tracing
-from . import paging_api, services, shapes
+from . import code_api, paging_api, services, shapes
 from .async_api import AsyncResponses
 from .concurrency_api import ConcurrencyResponses
 from .esm_api import EventSourceMappingResponses
@@ -113,22 +112,12 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
         if spec.get("ImageUri"):
             raise InvalidParameterValueException(
                 "lambda_lab runs .zip deployment packages; container images are not supported.")
-        if "ZipFile" in spec:
-            try:
-                data = base64.b64decode(spec["ZipFile"])
-            except (binascii.Error, TypeError):
-                data = b""
-        elif spec.get("S3Bucket") and spec.get("S3Key"):
-            data = services.read_s3_code(self.current_account, spec["S3Bucket"], spec["S3Key"],
-                                         spec.get("S3ObjectVersion"))
-        else:
-            raise InvalidParameterValueException(
-                "Please provide a source for function code.")  # emulator wording
-        return Code.from_zip(codelib.store_zip(name, data), data)
+        return code_api.zip_code(self.current_account, name, spec)
 
     # ----------------------------------------------------------------- functions
 
     def create_function(self) -> TYPE_RESPONSE:
+        code_api.check_request_size("CreateFunction", self.raw_body)
         body = self.json_body
         name = body["FunctionName"].rsplit(":", 1)[-1]
         for required in ("Handler", "Runtime"):
@@ -183,6 +172,7 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
         return _reply(204)
 
     def update_function_code(self) -> TYPE_RESPONSE:
+        code_api.check_request_size("UpdateFunctionCode", self.raw_body)
         ref, body = self._latest_only(), self.json_body
         fn = self.platform.function(ref)
         self.platform.check_updatable(fn)
