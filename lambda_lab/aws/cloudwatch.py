@@ -16,6 +16,7 @@ evaluated. For the session ``aws``, :func:`install`:
   missing" describe (an evaluation range of EvaluationPeriods + 2 periods, as in the UG's
   tables); a new alarm starts INSUFFICIENT_DATA and an updated one keeps its state (API
   PutMetricAlarm);
+* turns embedded-metric-format log events of every log group into metrics (:mod:`.emf`);
 * on a state change (the evaluator's or SetAlarmState's) records DescribeAlarmHistory items,
   publishes AWS's alarm message to the SNS topics among the new state's actions, and goes
   through moto's ``Alarm.update_state``, which the CodeDeploy bridge watches for rollbacks.
@@ -37,6 +38,7 @@ from unittest import mock
 
 from ..clock import Timer
 from ..platform.metrics import NAMESPACE, MetricsRecorder
+from . import emf
 
 __all__ = ["alarm_message", "attach", "evaluate_state", "install", "uninstall"]
 
@@ -517,6 +519,7 @@ def install(aws: Any) -> None:
     bridge.patches = _patches(bridge)
     for p in bridge.patches:
         p.start()
+    emf.install()  # EMF log events in any log group become metrics here
     with _lock:
         _installed[id(aws)] = bridge
 
@@ -528,5 +531,6 @@ def uninstall(aws: Any) -> None:
     if bridge is None:
         return
     bridge.close()
+    emf.uninstall()
     for p in reversed(bridge.patches):
         p.stop()

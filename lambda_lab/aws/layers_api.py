@@ -16,6 +16,7 @@ from urllib.parse import unquote
 from moto.core.common_types import TYPE_RESPONSE
 
 from ..errors import InvalidParameterValueException, LambdaError, ValidationException
+from ..platform import public_layers
 from ..platform.layers import LayerRef, LayerStore, LayerVersion, parse_layer_version_arn
 from ..validation import validate_layers
 from . import paging_api, services
@@ -61,7 +62,7 @@ class LayersAPI:
         return self.querystring.get(key, [None])[0]
 
     def _location(self, version: LayerVersion) -> str:
-        region, account = self.region, self.current_account
+        region, account = self.region, version.layer_arn.split(":")[4]
         return (f"https://awslambda-{region}-layers.s3.{region}.amazonaws.com/snapshots/"
                 f"{account}/{version.name}-{version.code_sha256[:12].replace('/', '_')}")
 
@@ -91,6 +92,14 @@ class LayersAPI:
 
     def get_layer_version(self) -> TYPE_RESPONSE:
         name, number = self._layer_path()
+        if name.startswith("arn:") and name.split(":")[4:5] != [self.current_account] \
+                and (number or "").isdigit():  # another account's (or a public) layer
+            version = self._resolve_layer(f"{name}:{number}")
+            if version is None:
+                from ..errors import ResourceNotFoundException
+
+                raise ResourceNotFoundException("The resource you requested does not exist.")
+            return _json(200, version.shape(self._location(version)))
         version = self._layer_store.get(name, number or "")
         return _json(200, version.shape(self._location(version)))
 
@@ -171,15 +180,23 @@ class LayersAPI:
             return None
         if account == self.current_account:
             return self._layer_store.find(arn)
+        if public_layers.is_public(account):  # Powertools' published layers, offline
+            try:
+                return public_layers.resolve(arn, self.platform.clock.now())  # type: ignore[attr-defined]
+            except public_layers.NotPublished as exc:
+                raise AccessDeniedException(f"{self._denied(arn)} {exc.note()}") from None
         import moto.awslambda.models as models
 
         version = models.lambda_backends[account][region].platform.layers.find(arn)
         if version is not None and not version.allows(self.current_account):
-            raise AccessDeniedException(
-                f"User: arn:aws:iam::{self.current_account}:root is not authorized to perform: "
+            raise AccessDeniedException(self._denied(arn))
+        return version
+
+    def _denied(self, arn: str) -> str:
+        """AWS's message for a layer version no resource-based policy grants this account."""
+        return (f"User: arn:aws:iam::{self.current_account}:root is not authorized to perform: "
                 f"lambda:GetLayerVersion on resource: {arn} because no resource-based policy "
                 "allows the lambda:GetLayerVersion action")
-        return version
 
     def _layer_refs(self, arns: Any) -> tuple[LayerRef, ...]:
         """A function's ``Layers`` (layer version ARNs) resolved, in order.
