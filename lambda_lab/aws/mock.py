@@ -25,7 +25,7 @@ from ..clock import RealTimeClock, VirtualClock
 from ..platform import AsyncEvent, Platform, asyncq
 from ..platform.concurrency import SCALING_RULES
 from ..sources import hooks as sources_hooks
-from . import backend, cloudwatch, codedeploy, iam_enforce, services
+from . import backend, cloudwatch, codedeploy, iam_enforce, services, vpc_config, vpc_network
 from .responses import action_names
 
 __all__ = ["MockAWS", "mock_aws"]
@@ -112,6 +112,7 @@ class MockAWS:
             cloudwatch.install(self)  # AWS/Lambda metrics; alarms evaluated on the clock
             if self.enforce_iam:
                 iam_enforce.install(self)  # execution roles' policies (before moto starts)
+            vpc_config.install(self)  # the AWSLambda* managed policies exist in IAM
             self._moto = moto.mock_aws()
             self._moto.start()
             fronts.install()  # requests/urllib to API Gateway, function URL and ALB hosts
@@ -132,7 +133,9 @@ class MockAWS:
             def log(self, *args: Any) -> None:
                 pass
 
-        app = fronts.Middleware(DomainDispatcherApplication(create_backend_app))
+        # handlers' calls pass the VPC network check first (vpc_network)
+        app = fronts.Middleware(
+            vpc_network.guard(DomainDispatcherApplication(create_backend_app), self))
         self._server = make_server("127.0.0.1", self.server_port, app, threaded=True,
                                    request_handler=_Quiet)
         self._server_thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
@@ -145,6 +148,7 @@ class MockAWS:
         """End every environment and background thread, stop the server, restore moto."""
         global _active
         try:
+            vpc_network.stop(self)  # requests held for a missing route are let go
             sources_hooks.uninstall(self)  # pollers and schedules stop before the platforms
             cloudwatch.uninstall(self)  # its alarm and flush timers stop
             codedeploy.uninstall(self)
@@ -162,6 +166,7 @@ class MockAWS:
                 self._moto = None
         finally:
             iam_enforce.uninstall(self)
+            vpc_config.uninstall(self)
             for p in reversed(self._patches):
                 p.stop()
             self._patches = []
@@ -199,6 +204,7 @@ class MockAWS:
                             state_delay=self.state_delay_s if self.function_states else None)
         self._configure_concurrency(platform)
         cloudwatch.attach(self, platform)
+        vpc_network.attach(platform)  # Hyperplane ENIs in moto's EC2
         return platform
 
     def platform(self, region: str = "us-east-1", account_id: str = "123456789012") -> Platform:

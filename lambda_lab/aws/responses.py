@@ -25,7 +25,7 @@ from ..platform.arns import parse_function_ref
 from ..platform.logconfig import TEXT
 from ..platform.model import check_revision
 from ..platform.tracing import attach as attach_tracing
-from . import code_api, paging_api, services, shapes
+from . import code_api, paging_api, services, shapes, vpc_config
 from .async_api import AsyncResponses
 from .concurrency_api import ConcurrencyResponses
 from .esm_api import EventSourceMappingResponses
@@ -138,6 +138,9 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
             logging=TEXT.merged(body.get("LoggingConfig")))
         config.validate()
         services.check_role(self.current_account, config.role)
+        if "VpcConfig" in body:  # subnets, groups and the role's ENI permissions (vpc_config)
+            config = replace(config, vpc=vpc_config.parse(self.current_account, self.region,
+                                                          config.role, body["VpcConfig"]))
         config = replace(config, code=self._code(name, body.get("Code") or {}))
         attach_tracing(self.platform, shapes.xray_sink(self.current_account, self.region))
         self._attach_log_groups(config)
@@ -205,6 +208,10 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
         replace(fn.latest.config, **changes).validate()
         if "role" in changes:
             services.check_role(self.current_account, changes["role"])
+        if "VpcConfig" in body:  # empty lists: out of the VPC (vpc_config)
+            changes["vpc"] = vpc_config.parse(self.current_account, self.region,
+                                              changes.get("role", fn.latest.config.role),
+                                              body["VpcConfig"])
         version = self.platform.update_configuration(fn.name, revision_id=body.get("RevisionId"),
                                                      **changes)
         self._attach_log_groups(version.config)

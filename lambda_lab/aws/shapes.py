@@ -75,6 +75,8 @@ def configuration(platform: Platform, version: Version, arn_qualifier: str | Non
         shape["Layers"] = [{"Arn": r.arn, "CodeSize": r.code_size} for r in c.layers]
     if c.dead_letter_arn:
         shape["DeadLetterConfig"] = {"TargetArn": c.dead_letter_arn}
+    if c.vpc is not None:  # with the VPC the subnets share (API VpcConfigResponse)
+        shape["VpcConfig"] = c.vpc.shape()
     return shape
 
 

@@ -21,6 +21,7 @@ from ..execution.result import InvocationResult
 from ..validation import validate_function_config
 from .layers import LayerRef, check_function_layers
 from .logconfig import TEXT, LoggingConfig
+from .network import VpcConfig
 from .tracing import check_mode as check_tracing_mode
 
 __all__ = ["LATEST", "Alias", "Code", "Executor", "Function", "FunctionConfig", "Version",
@@ -75,6 +76,7 @@ class FunctionConfig:
     dead_letter_arn: str = ""  #: DeadLetterConfig.TargetArn (SQS queue or SNS topic)
     tracing: str = "PassThrough"  #: TracingConfig.Mode: Active or PassThrough (see tracing)
     logging: LoggingConfig = TEXT  #: LoggingConfig: format, levels, log group (see logconfig)
+    vpc: VpcConfig | None = None  #: VpcConfig (None: never given; see network)
 
     def validate(self) -> None:
         """Raise Lambda's error for the first value Lambda would reject."""

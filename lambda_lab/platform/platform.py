@@ -48,6 +48,9 @@ PENDING_INVOKE = ("The operation cannot be performed at this time. The function 
                   "the following state: Pending")
 PENDING_CHANGE = ("The operation cannot be performed at this time. The resource {arn} is "
                   "currently in the following state: 'Pending'. StateReasonCode: 'Creating'")
+#: Platform time a VPC function stays Pending (an update InProgress) while Lambda creates its
+#: Hyperplane ENIs, whether or not function states are on (DG "Lambda function states").
+ENI_DELAY_S = 5.0
 UPDATE_IN_PROGRESS = ("The operation cannot be performed at this time. An update is in progress "
                       "for resource: {arn}")
 
@@ -106,6 +109,12 @@ class Platform:
         #: ``(log_group, log_stream_name, lines, platform_time)``: the logs of a function with a
         #: custom LoggingConfig.LogGroup (None: they go to ``on_logs`` like the others)
         self.log_group_sink: LogSink | None = None
+        #: VPC functions: Pending / InProgress for this long while their ENIs are created
+        self.eni_delay = ENI_DELAY_S
+        #: Called with the platform after a function's VpcConfig changes (ENIs; aws.vpc_network)
+        self.on_vpc_change: Callable[[Platform], None] | None = None
+        #: The role session access key of each environment pool -> the version it runs
+        self.identities: dict[str, Version] = {}
 
     # ----------------------------------------------------------------- lookup
 
@@ -161,9 +170,24 @@ class Platform:
             latest = Version(name, LATEST, config, self.clock.now())
             self._functions[name] = Function(name, latest, tags)
             version = self._publish(self._functions[name]) if publish else latest
-            if self.state_delay is not None:  # Pending, with the version it published
-                latest.pending_until = version.pending_until = self.clock.now() + self.state_delay
-            return version
+            delay = self._delay(config)
+            if delay is not None:  # Pending, with the version it published
+                latest.pending_until = version.pending_until = self.clock.now() + delay
+        self._vpc_changed(config)
+        return version
+
+    def _delay(self, config: FunctionConfig, old: FunctionConfig | None = None) -> float | None:
+        """How long a new or updated ``config`` stays Pending / InProgress: ``state_delay``,
+        and at least :attr:`eni_delay` when it joins a VPC or changes subnets or groups."""
+        vpc = config.vpc
+        if vpc is None or not vpc.attached or (old is not None and old.vpc == vpc):
+            return self.state_delay
+        return max(self.state_delay or 0.0, self.eni_delay)
+
+    def _vpc_changed(self, *configs: FunctionConfig | None) -> None:
+        if self.on_vpc_change is not None and any(c is not None and c.vpc is not None
+                                                  for c in configs):
+            self.on_vpc_change(self)
 
     def check_updatable(self, fn: Function) -> None:
         """Raise ResourceConflictException while ``fn`` is Pending or an update of it is in
@@ -177,12 +201,14 @@ class Platform:
     def _replace_latest(self, fn: Function, config: FunctionConfig) -> Version:
         config.validate()
         old, fn.latest = fn.latest, Version(fn.name, LATEST, config, self.clock.now())
-        if self.state_delay is None:
+        delay = self._delay(config, old.config)
+        self._vpc_changed(old.config, config)
+        if delay is None:
             old.close()  # $LATEST's environments are retired: new invocations get new ones
             return fn.latest
         # InProgress: the old $LATEST serves invocations until the update ends, then retires.
         fn.latest.previous = old
-        fn.latest.updating_until = self.clock.now() + self.state_delay
+        fn.latest.updating_until = self.clock.now() + delay
         self.clock.call_at(fn.latest.updating_until, self._finish_update, fn.latest)
         return fn.latest
 
@@ -232,6 +258,7 @@ class Platform:
                 self.provisioned.forget_function(name)
                 for version in _versions_to_close(fn):
                     version.close()
+                self._vpc_changed(*(v.config for v in fn.all_versions()))
                 return
             if qualifier == LATEST or qualifier in fn.aliases:
                 raise InvalidParameterValueException(
@@ -442,16 +469,21 @@ class Platform:
 
     def _pool_for(self, version: Version) -> Executor:
         c = version.config
+        credentials = (self.role_credentials(c.role, version.function_name)
+                       if self.role_credentials else None)
+        if credentials and credentials.get("AWS_ACCESS_KEY_ID"):
+            self.identities[credentials["AWS_ACCESS_KEY_ID"]] = version
+        # A VPC function's worker asks before it opens a socket (execution/netguard.py).
+        guard = {"_LAMBDA_LAB_NETGUARD": "1"} if c.vpc is not None and c.vpc.attached else {}
         spec = EnvironmentSpec(
             function_name=version.function_name, handler=c.handler, task_root=c.code.task_root,
             runtime=c.runtime, memory_mb=c.memory, timeout_s=float(c.timeout),
             ephemeral_mb=c.ephemeral_storage, environment=dict(c.environment),
             version=version.number, region=self.region, account_id=self.account_id,
             architecture=c.architecture,
-            extra_env={**self.extra_env, **c.logging.runtime_env()},
+            extra_env={**self.extra_env, **c.logging.runtime_env(), **guard},
             layer_paths=layers.sys_path(c.layers, c.runtime),
-            credentials=(self.role_credentials(c.role, version.function_name)
-                         if self.role_credentials else None))
+            credentials=credentials)
         folder = subdir("envs", f"{self.account_id}-{self.region}-{version.function_name}")
         return EnvironmentPool(spec, folder, isolation=self.isolation, clock=self.clock,
                                on_log=self._log)
