@@ -1,6 +1,7 @@
 """Event sources: the pollers of event source mappings (SQS, Kinesis, DynamoDB Streams) and the
 push triggers (EventBridge schedules and patterns, S3 notifications, SNS), run on the platform
-clock and invoking through the Platform.
+clock and invoking through the Platform. A mapping's ``FilterCriteria`` and the EventBridge pattern
+matcher both live in :mod:`.filtering`.
 
 ``sqs_concurrency_limit`` is the SQS scaling rule as a pure function (for simulations).
 """

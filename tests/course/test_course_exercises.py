@@ -93,6 +93,11 @@ WRONG = {
         "    return {'batchItemFailures': failures}\n",
         "❌ 2 of 4 checks pass — hint: itemIdentifier is the record's messageId, not its body",
     ),
+    "order-filter": (  # "at least 100" instead of "above 100"
+        {"body": {"type": ["order"], "total": [{"numeric": [">=", 100]}], "country": ["FR"]}},
+        "❌ 3 of 5 checks pass — hint: an order of exactly 100 got through: 'above 100' is "
+        "{'numeric': ['>', 100]}, not '>='",
+    ),
     "alias-shift": (  # moves the alias at once, without the weighted steps
         lambda lam, name, alias, new_version, steps: lam.update_alias(
             FunctionName=name, Name=alias, FunctionVersion=new_version),
