@@ -333,15 +333,15 @@ def _prepare(spec, log_fd):
 
 
 def _confine(spec, tmp):
-    """Landlock (where the kernel has it), no capabilities; what was applied, by name."""
+    """Landlock (where the kernel has it); no capabilities. What was applied, by name."""
     protections = []
     if _LANDLOCK is not None and _LANDLOCK.abi:
         try:
             protections += _LANDLOCK.apply(spec["code_paths"], [tmp], files_rw=[1])
         except OSError as e:
             sys.stdout.write(f"lambda_lab: Landlock not applied: {e}\n")
-    try:
-        _sandbox.drop_capabilities()
+    try:  # root's, or those a user namespace gives (the zygote keeps them: a user namespace
+        _sandbox.clear_capabilities()  # mapping root needs CAP_SETFCAP)
         protections.append("no-capabilities")
     except OSError:
         pass
@@ -454,6 +454,7 @@ def zygote_main(ctl):
     _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1)
     _sandbox.set_dumpable(False)  # the specs it forks from hold every worker's variables
     _LANDLOCK = _sandbox.Landlock()
+    _sandbox.no_new_privs()  # it never execs: once here rather than in every worker
     rpipe, wpipe = os.pipe()
     os.set_blocking(wpipe, False)
     signal.set_wakeup_fd(wpipe)

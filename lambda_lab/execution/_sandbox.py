@@ -11,8 +11,8 @@ the kernel offers). Everything here runs in the worker between ``fork()`` and th
   system folders, the function's code and layers), read and write only in the environment's /tmp.
   A Landlock domain also bars ptrace-mode access (``/proc/<pid>/mem``, ``environ``,
   ``process_vm_readv``) and, from ABI 6, signals and abstract sockets, to processes outside it.
-- ``drop_capabilities``: a worker that is root (the host's root, or root of its own user namespace)
-  keeps no capability, so it cannot mount, reboot, load modules or override file permissions.
+- ``no_new_privs`` (set once in the zygote) and ``clear_capabilities`` (in each worker): a worker
+  that is root (the host's, or its user namespace's) keeps no capability, and no exec gives any.
 """
 
 import ctypes
@@ -216,8 +216,9 @@ class Landlock:
             for rule in self._fds + own + files:
                 if syscall(_SYS_LANDLOCK_ADD_RULE, ruleset, _PATH_BENEATH, byref(rule), 0):
                     _check(-1, "landlock_add_rule")
-            _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
-            _check(syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")
+            if syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0):  # EPERM: no_new_privs unset
+                no_new_privs()
+                _check(syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")
         finally:
             os.close(ruleset)
             for rule in own:
@@ -237,14 +238,22 @@ def expected_protections():
     return (f"landlock-v{abi}", *(("landlock-scope",) if abi >= 6 else ()), "no-capabilities")
 
 
-def drop_capabilities():
-    """Give up every capability for good: no_new_privs first, so that no exec (of a setuid
-    program, a file with capabilities, or as root) brings any back (the kernel then grants no
-    more than the permitted set, which is left empty; the ambient set empties with it)."""
+_CAP_HEADER = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+_CAP_NONE = (ctypes.c_uint32 * 6)()
+
+
+def clear_capabilities():
+    """Empty this process's capability sets (effective, permitted, inheritable; ambient): a
+    worker that is root (the host's, or its user namespace's) then cannot mount, reboot, load
+    modules, override file permissions or ptrace."""
+    _check(_libc.syscall(_SYS_CAPSET, _CAP_HEADER, _CAP_NONE), "capset")
+
+
+def no_new_privs():
+    """Set no_new_privs: no exec (of a setuid program, a file with capabilities, or as root)
+    grants more than the permitted set (so none, once :func:`clear_capabilities` ran). Set once
+    in the zygote, whose workers inherit it; Landlock needs it too."""
     _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
-    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
-    data = (ctypes.c_uint32 * 6)()
-    _check(_libc.syscall(_SYS_CAPSET, header, data), "capset")
 
 
 def set_dumpable(on):
