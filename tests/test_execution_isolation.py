@@ -278,3 +278,53 @@ def test_python_under_tmp_keeps_its_files_in_the_fallback(tmp_path):
     assert isolation == "fallback"
     assert payload == ["endpoints", ["own.txt"]]
     assert not os.path.exists("/tmp/own.txt")
+
+
+@pytest.fixture
+def no_landlock_zygote():
+    """A zygote whose workers run as on a kernel without Landlock."""
+    from lambda_lab.execution._sandbox import set_dumpable
+    from lambda_lab.execution.zygote import Zygote
+
+    zygote = Zygote(landlock=False)
+    yield zygote
+    zygote.close()
+    set_dumpable(True)  # the host made itself not dumpable for them
+
+
+@pytest.mark.parametrize("isolation", ["namespace", "fallback"])
+def test_without_landlock_memory_and_variables_stay_private(no_landlock_zygote, isolation,
+                                                            tmp_path):
+    """Issue 12 §3, where the kernel has no Landlock: workers and the host are not dumpable and
+    workers hold no capability, so another worker's or the host's /proc/<pid>/environ and memory
+    stay closed even to a worker running as the host's user (root included)."""
+    from lambda_lab.execution import EnvironmentSpec, ExecutionEnvironment
+    from lambda_lab.execution.state import subdir
+
+    code = subdir("code", f"no-landlock-{isolation}-{os.getpid()}")
+    with open(os.path.join(code, "lambda_function.py"), "w") as f:
+        f.write(PROBE)
+    envs = {}
+    for role, variables in (("victim", {"SECRET": "victim-secret"}), ("attack", {})):
+        spec = EnvironmentSpec(function_name=role, handler=f"lambda_function.{role}",
+                               task_root=code, environment=variables)
+        envs[role] = ExecutionEnvironment(spec, subdir("envs", role), isolation=isolation,
+                                          zygote=no_landlock_zygote)
+        envs[role].start()
+    try:
+        v = envs["victim"].invoke(b"{}").payload
+        # without Landlock files are open to it: a throwaway folder stands for the checkout
+        event = {"victim": v, "host": os.getpid(), "home_file": "/dev/null",
+                 "state": str(tmp_path), "checkout": str(tmp_path)}
+        out = envs["attack"].invoke(json.dumps(event).encode()).payload
+        assert {k: out[k] for k in ("read_other_environ", "open_other_mem", "vm_readv_other",
+                                    "read_host_environ", "open_host_mem", "vm_readv_host")} == {
+            "read_other_environ": "EACCES", "open_other_mem": "EACCES", "vm_readv_other": "EPERM",
+            "read_host_environ": "EACCES", "open_host_mem": "EACCES", "vm_readv_host": "EPERM"}
+        assert "victim-secret" not in out["child_stdout"]  # its children: the same
+        for env in envs.values():
+            assert env.info().protections == ("no-capabilities", "not-dumpable")
+            assert env.info().isolation == isolation
+    finally:
+        for env in envs.values():
+            env.shutdown()

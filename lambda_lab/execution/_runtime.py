@@ -447,13 +447,15 @@ def _kill_orphans(me, workers):
                 pass
 
 
-def zygote_main(ctl):
-    """Fork a worker for every spawn request; report exits; die with the host."""
+def zygote_main(ctl, landlock=True):
+    """Fork a worker for every spawn request; report exits; die with the host.
+
+    ``landlock``: confine workers with Landlock where the kernel has it (False: as without)."""
     global _LANDLOCK
     me = os.getpid()
     _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1)
     _sandbox.set_dumpable(False)  # the specs it forks from hold every worker's variables
-    _LANDLOCK = _sandbox.Landlock()
+    _LANDLOCK = _sandbox.Landlock(None if landlock else 0)
     _sandbox.no_new_privs()  # it never execs: once here rather than in every worker
     rpipe, wpipe = os.pipe()
     os.set_blocking(wpipe, False)
@@ -529,4 +531,4 @@ def zygote_main(ctl):
 
 
 if __name__ == "__main__":
-    zygote_main(socket.socket(fileno=int(sys.argv[1])))
+    zygote_main(socket.socket(fileno=int(sys.argv[1])), landlock="--no-landlock" not in sys.argv)
