@@ -244,11 +244,17 @@ def test_fallback_child_file_size_is_held_to_the_quota(deploy):
 def test_python_under_tmp_keeps_its_files_in_the_fallback(tmp_path):
     """Issue 12 §4: with Python installed under /tmp (a virtualenv there: the case in which the
     emulator picks the fallback by itself), a package reading its data files through
-    ``__file__`` (as botocore does) still finds them, and /tmp is still private."""
+    ``__file__`` still finds them, botocore (linked into the virtualenv) finds its endpoints
+    and models, and /tmp is still private."""
     venv = tmp_path / "venv"
     subprocess.run(["python", "-m", "venv", "--without-pip", "--system-site-packages",
                     str(venv)], check=True)
     [site] = venv.glob("lib/python3*/site-packages")
+    import boto3 as real_boto3
+    import botocore as real_botocore
+
+    for module in (real_boto3, real_botocore):
+        (site / module.__name__).symlink_to(os.path.dirname(module.__file__))
     pkg = site / "labdata"
     pkg.mkdir()
     (pkg / "data.txt").write_text("endpoints")
@@ -260,11 +266,13 @@ def test_python_under_tmp_keeps_its_files_in_the_fallback(tmp_path):
     script = textwrap.dedent('''
         import json, lambda_lab as ll
         fn = ll.deploy("""
-        import os, labdata
+        import os, boto3, botocore, labdata
         def handler(event, context):
             with open("/tmp/own.txt", "w") as f:
                 f.write("mine")
-            return [labdata.load(), sorted(os.listdir("/tmp"))]
+            sqs = boto3.client("sqs", region_name="eu-west-1")
+            return [labdata.load(), sorted(os.listdir("/tmp")), botocore.__file__,
+                    sqs.meta.endpoint_url]
         """, name="venv-under-tmp")
         r = fn.invoke({})
         print(json.dumps([r.payload, fn.environments()[0].isolation]))
@@ -276,7 +284,9 @@ def test_python_under_tmp_keeps_its_files_in_the_fallback(tmp_path):
     assert done.returncode == 0, done.stderr
     payload, isolation = json.loads(done.stdout.splitlines()[-1])
     assert isolation == "fallback"
-    assert payload == ["endpoints", ["own.txt"]]
+    assert payload[:2] == ["endpoints", ["own.txt"]]
+    assert payload[2].startswith(str(site))  # botocore really came from under /tmp
+    assert payload[3] == "https://sqs.eu-west-1.amazonaws.com"
     assert not os.path.exists("/tmp/own.txt")
 
 
