@@ -126,8 +126,10 @@ def python_paths():
         with open("/proc/self/maps") as f:
             for line in f:
                 parts = line.split(None, 5)
-                if len(parts) == 6 and parts[5].startswith("/"):
-                    paths.add(os.path.dirname(parts[5].rstrip("\n")))
+                # a file, not "/memfd:... (deleted)" or "/SYSV..." (whose folder would be "/")
+                path = parts[5].rstrip("\n") if len(parts) == 6 else ""
+                if path.startswith("/") and os.path.isfile(path) and path.count("/") > 1:
+                    paths.add(os.path.dirname(path))
     except OSError:
         pass
     try:
@@ -234,9 +236,9 @@ class Landlock:
         return out
 
 
-def expected_protections():
-    """What a worker forked now applies (for custom runtimes, which cannot report it)."""
-    abi = landlock_abi()
+def expected_protections(abi):
+    """What a worker applies with Landlock ABI ``abi`` (0: none), for custom runtimes, which
+    cannot report it."""
     if not abi:
         return ("no-capabilities", "not-dumpable")
     return (f"landlock-v{abi}", *(("landlock-scope",) if abi >= 6 else ()), "no-capabilities")

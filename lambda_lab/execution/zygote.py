@@ -33,7 +33,9 @@ class Zygote:
         as on a kernel without it, e.g. to test what holds there)."""
         host, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         args = [sys.executable, "-I", _RUNTIME, str(child.fileno())]
-        if not landlock or not _sandbox.landlock_abi():
+        #: The Landlock ABI its workers are confined with (0: none).
+        self.landlock_abi = _sandbox.landlock_abi() if landlock else 0
+        if not self.landlock_abi:
             # Workers then run as this user with nothing else between them and this process:
             # not dumpable, it cannot be read (/proc/<pid>/environ, mem) by them.
             _sandbox.set_dumpable(False)
