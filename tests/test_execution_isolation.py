@@ -338,3 +338,30 @@ def test_without_landlock_memory_and_variables_stay_private(no_landlock_zygote, 
     finally:
         for env in envs.values():
             env.shutdown()
+
+
+def test_state_folder_under_tmp(tmp_path):
+    """With the state folder under /tmp (``LAMBDA_LAB_STATE_DIR``), the fallback is chosen (a
+    tmpfs would hide the code) and the code, the environment's own folder and /tmp all work."""
+    script = textwrap.dedent('''
+        import json, lambda_lab as ll
+        fn = ll.deploy("""
+        import os
+        def handler(event, context):
+            with open("/tmp/own.txt", "w") as f:
+                f.write("mine")
+            return [open("/tmp/own.txt").read(), sorted(os.listdir("/tmp")),
+                    os.environ["LAMBDA_TASK_ROOT"]]
+        """, name="state-under-tmp")
+        r = fn.invoke({})
+        print(json.dumps([r.payload, fn.environments()[0].isolation]))
+        fn.delete()
+        ''')
+    env = dict(os.environ, PYTHONPATH=CHECKOUT, LAMBDA_LAB_STATE_DIR=str(tmp_path))
+    done = subprocess.run(["python", "-c", script], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    payload, isolation = json.loads(done.stdout.splitlines()[-1])
+    assert isolation == "fallback"
+    assert payload[:2] == ["mine", ["own.txt"]]
+    assert payload[2].startswith(str(tmp_path))
