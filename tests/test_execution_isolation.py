@@ -116,6 +116,8 @@ def _check_attack(out: dict, victim: dict, module_text: str, isolation: str) -> 
     expected = dict(DENIED)
     if isolation != "fallback":  # the victim's /tmp is its own tmpfs: that folder stays empty
         expected["read_other_tmp"] = "ENOENT"
+        # its own code is a read-only mount there: Lambda's "Read-only file system"
+        expected["append_own_code"] = expected["create_in_own_code"] = "EROFS"
     assert got == expected
     assert out["read_other_tmp_via_proc"] == "EACCES"  # /proc/<pid>/root: ptrace-mode access
     assert "secret" not in out["child_stdout"]
@@ -144,6 +146,7 @@ def test_one_function_cannot_reach_another_nor_the_host(deploy, isolation, home_
         [env] = fn.environments()
         assert f"landlock-v{abi}" in env.protections and "no-capabilities" in env.protections
         assert env.isolation == ("fallback" if isolation == "fallback" else "namespace")
+        assert ("read-only-code" in env.protections) == (isolation != "fallback")
 
 
 @needs_landlock
@@ -332,8 +335,12 @@ def test_without_landlock_memory_and_variables_stay_private(no_landlock_zygote, 
             "read_other_environ": "EACCES", "open_other_mem": "EACCES", "vm_readv_other": "EPERM",
             "read_host_environ": "EACCES", "open_host_mem": "EACCES", "vm_readv_host": "EPERM"}
         assert "victim-secret" not in out["child_stdout"]  # its children: the same
+        if isolation == "namespace":  # its code is a read-only mount
+            assert out["append_own_code"] == out["create_in_own_code"] == "EROFS"
         for env in envs.values():
-            assert env.info().protections == ("no-capabilities", "not-dumpable")
+            assert env.info().protections == ("no-capabilities", "not-dumpable",
+                                              *(("read-only-code",) if isolation == "namespace"
+                                                else ()))
             assert env.info().isolation == isolation
     finally:
         for env in envs.values():
@@ -365,3 +372,44 @@ def test_state_folder_under_tmp(tmp_path):
     assert isolation == "fallback"
     assert payload[:2] == ["mine", ["own.txt"]]
     assert payload[2].startswith(str(tmp_path))
+
+
+CUSTOM = r'''#!/usr/bin/env python3
+import errno, json, os, tempfile, urllib.request
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime"
+
+def attempt(f):
+    try:
+        f()
+        return "allowed"
+    except OSError as e:
+        return errno.errorcode[e.errno]
+
+while True:
+    with urllib.request.urlopen(api + "/invocation/next") as r:
+        rid = r.headers["Lambda-Runtime-Aws-Request-Id"]
+        event = json.loads(r.read())
+    tmp = tempfile.gettempdir()
+    body = {"own_code": attempt(lambda: open("bootstrap", "a").close()),
+            "home_file": attempt(lambda: open(event["home_file"]).read()),
+            "tmp": attempt(lambda: open(os.path.join(tmp, "x"), "w").close())}
+    urllib.request.urlopen(urllib.request.Request(f"{api}/invocation/{rid}/response",
+        data=json.dumps(body).encode(), method="POST")).read()
+'''
+
+
+@needs_landlock
+@pytest.mark.parametrize("isolation", MODES)
+def test_custom_runtime_is_confined_too(deploy, isolation, tmp_path, home_file):
+    """A bootstrap (and what it starts) gets the same rules: its code read-only, nothing of the
+    host's; a writable temporary folder (/tmp, or $TMPDIR in the fallback)."""
+    bootstrap = tmp_path / "bootstrap"
+    bootstrap.write_text(CUSTOM)
+    bootstrap.chmod(0o755)
+    fn = deploy(str(tmp_path), runtime="provided.al2023", handler="function.handler",
+                isolation=isolation)
+    out = fn.invoke({"home_file": home_file}).payload
+    assert out == {"own_code": "EACCES" if isolation == "fallback" else "EROFS",
+                   "home_file": "EACCES", "tmp": "allowed"}
+    [env] = fn.environments()
+    assert f"landlock-v{landlock_abi()}" in env.protections

@@ -300,9 +300,11 @@ def _prepare(spec, log_fd):
     sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8",
                                   errors="backslashreplace", write_through=True)
     isolation = spec["isolation"]
+    read_only_mounts = False
     if isolation == "namespace":
         try:
-            _sandbox.private_tmp_namespace(spec["ephemeral_mb"])
+            read_only_mounts = _sandbox.private_tmp_namespace(spec["ephemeral_mb"],
+                                                              spec["code_paths"])
         except OSError:
             isolation = "fallback"
     tmp = "/tmp" if isolation == "namespace" else spec["private_tmp"]
@@ -310,6 +312,8 @@ def _prepare(spec, log_fd):
         keep = [*(_LANDLOCK.python if _LANDLOCK else ()), *spec["code_paths"]]
         _sandbox.PrivateTmp(tmp, spec["ephemeral_mb"], keep).install()
     protections = _confine(spec, tmp)
+    if read_only_mounts:
+        protections.append("read-only-code")
     import tempfile
 
     tempfile.tempdir = None

@@ -27,7 +27,8 @@ _libc.syscall.restype = ctypes.c_long
 
 _CLONE_NEWNS = 0x00020000
 _CLONE_NEWUSER = 0x10000000
-_MS_NOSUID, _MS_NODEV, _MS_REC, _MS_PRIVATE = 2, 4, 16384, 1 << 18
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_REMOUNT, _MS_BIND = 1, 2, 4, 32, 4096
+_MS_REC, _MS_PRIVATE = 16384, 1 << 18
 _PR_SET_DUMPABLE = 4
 _PR_SET_NO_NEW_PRIVS = 38
 _SYS_CAPSET = 126
@@ -236,12 +237,12 @@ class Landlock:
         return out
 
 
-def expected_protections(abi):
-    """What a worker applies with Landlock ABI ``abi`` (0: none), for custom runtimes, which
-    cannot report it."""
-    if not abi:
-        return ("no-capabilities", "not-dumpable")
-    return (f"landlock-v{abi}", *(("landlock-scope",) if abi >= 6 else ()), "no-capabilities")
+def expected_protections(abi, namespace):
+    """What a worker applies with Landlock ABI ``abi`` (0: none) in the namespace mode or not,
+    for custom runtimes, which cannot report it."""
+    out = (("no-capabilities", "not-dumpable") if not abi else
+           (f"landlock-v{abi}", *(("landlock-scope",) if abi >= 6 else ()), "no-capabilities"))
+    return (*out, "read-only-code") if namespace else out
 
 
 _CAP_HEADER = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
@@ -276,8 +277,10 @@ def _write_file(path, text):
         f.write(text)
 
 
-def private_tmp_namespace(size_mb):
-    """Give this process its own /tmp: a user + mount namespace and a tmpfs of ``size_mb``."""
+def private_tmp_namespace(size_mb, read_only=()):
+    """Give this process its own /tmp: a user + mount namespace and a tmpfs of ``size_mb``;
+    and make the ``read_only`` folders (the code, the layers) read-only mounts, so that writing
+    there fails with EROFS, as on Lambda. Returns whether they all were."""
     uid, gid = os.getuid(), os.getgid()
     _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS), "unshare")
     _write_file("/proc/self/setgroups", "deny")
@@ -286,6 +289,14 @@ def private_tmp_namespace(size_mb):
     _check(_libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None), "mount --make-rprivate /")
     opts = f"size={int(size_mb)}m,mode=1777".encode()
     _check(_libc.mount(b"tmpfs", b"/tmp", b"tmpfs", _MS_NOSUID | _MS_NODEV, opts), "mount /tmp")
+    done = True
+    for path in read_only:
+        p = os.fsencode(path)
+        if (_libc.mount(p, p, None, _MS_BIND | _MS_REC, None)
+                or _libc.mount(None, p, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_REC,
+                               None)):
+            done = False
+    return done
 
 
 def _under(path, roots):

@@ -352,7 +352,8 @@ class ExecutionEnvironment:
         if self.custom_runtime:  # its bootstrap answers, not the worker: what the worker applies
             requested = self._isolation_request()
             self.isolation = requested if requested == "namespace" else "none"
-            self.protections = _sandbox.expected_protections(self._zygote.landlock_abi)
+            self.protections = _sandbox.expected_protections(self._zygote.landlock_abi,
+                                                              requested == "namespace")
         self.init_ms = header["ms"]
         self._init_rss_kb = self._last_rss_kb = header["rss_kb"]
         self._pending_init_ms = header["ms"] if self.init_type == "on-demand" else None
