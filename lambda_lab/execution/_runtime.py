@@ -300,9 +300,11 @@ def _prepare(spec, log_fd):
     sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8",
                                   errors="backslashreplace", write_through=True)
     isolation = spec["isolation"]
+    read_only_mounts = False
     if isolation == "namespace":
         try:
-            _sandbox.private_tmp_namespace(spec["ephemeral_mb"])
+            read_only_mounts = _sandbox.private_tmp_namespace(spec["ephemeral_mb"],
+                                                              spec["code_paths"])
         except OSError:
             isolation = "fallback"
     tmp = "/tmp" if isolation == "namespace" else spec["private_tmp"]
@@ -310,6 +312,8 @@ def _prepare(spec, log_fd):
         keep = [*(_LANDLOCK.python if _LANDLOCK else ()), *spec["code_paths"]]
         _sandbox.PrivateTmp(tmp, spec["ephemeral_mb"], keep).install()
     protections = _confine(spec, tmp)
+    if read_only_mounts:
+        protections.append("read-only-code")
     import tempfile
 
     tempfile.tempdir = None
@@ -333,15 +337,15 @@ def _prepare(spec, log_fd):
 
 
 def _confine(spec, tmp):
-    """Landlock (where the kernel has it), no capabilities; what was applied, by name."""
+    """Landlock (where the kernel has it); no capabilities. What was applied, by name."""
     protections = []
     if _LANDLOCK is not None and _LANDLOCK.abi:
         try:
             protections += _LANDLOCK.apply(spec["code_paths"], [tmp], files_rw=[1])
         except OSError as e:
             sys.stdout.write(f"lambda_lab: Landlock not applied: {e}\n")
-    try:
-        _sandbox.drop_capabilities()
+    try:  # root's, or those a user namespace gives (the zygote keeps them: a user namespace
+        _sandbox.clear_capabilities()  # mapping root needs CAP_SETFCAP)
         protections.append("no-capabilities")
     except OSError:
         pass
@@ -447,13 +451,16 @@ def _kill_orphans(me, workers):
                 pass
 
 
-def zygote_main(ctl):
-    """Fork a worker for every spawn request; report exits; die with the host."""
+def zygote_main(ctl, landlock=True):
+    """Fork a worker for every spawn request; report exits; die with the host.
+
+    ``landlock``: confine workers with Landlock where the kernel has it (False: as without)."""
     global _LANDLOCK
     me = os.getpid()
     _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1)
     _sandbox.set_dumpable(False)  # the specs it forks from hold every worker's variables
-    _LANDLOCK = _sandbox.Landlock()
+    _LANDLOCK = _sandbox.Landlock(None if landlock else 0)
+    _sandbox.no_new_privs()  # it never execs: once here rather than in every worker
     rpipe, wpipe = os.pipe()
     os.set_blocking(wpipe, False)
     signal.set_wakeup_fd(wpipe)
@@ -528,4 +535,4 @@ def zygote_main(ctl):
 
 
 if __name__ == "__main__":
-    zygote_main(socket.socket(fileno=int(sys.argv[1])))
+    zygote_main(socket.socket(fileno=int(sys.argv[1])), landlock="--no-landlock" not in sys.argv)

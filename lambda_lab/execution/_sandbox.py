@@ -11,8 +11,8 @@ the kernel offers). Everything here runs in the worker between ``fork()`` and th
   system folders, the function's code and layers), read and write only in the environment's /tmp.
   A Landlock domain also bars ptrace-mode access (``/proc/<pid>/mem``, ``environ``,
   ``process_vm_readv``) and, from ABI 6, signals and abstract sockets, to processes outside it.
-- ``drop_capabilities``: a worker that is root (the host's root, or root of its own user namespace)
-  keeps no capability, so it cannot mount, reboot, load modules or override file permissions.
+- ``no_new_privs`` (set once in the zygote) and ``clear_capabilities`` (in each worker): a worker
+  that is root (the host's, or its user namespace's) keeps no capability, and no exec gives any.
 """
 
 import ctypes
@@ -27,7 +27,8 @@ _libc.syscall.restype = ctypes.c_long
 
 _CLONE_NEWNS = 0x00020000
 _CLONE_NEWUSER = 0x10000000
-_MS_NOSUID, _MS_NODEV, _MS_REC, _MS_PRIVATE = 2, 4, 16384, 1 << 18
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_REMOUNT, _MS_BIND = 1, 2, 4, 32, 4096
+_MS_REC, _MS_PRIVATE = 16384, 1 << 18
 _PR_SET_DUMPABLE = 4
 _PR_SET_NO_NEW_PRIVS = 38
 _SYS_CAPSET = 126
@@ -126,8 +127,10 @@ def python_paths():
         with open("/proc/self/maps") as f:
             for line in f:
                 parts = line.split(None, 5)
-                if len(parts) == 6 and parts[5].startswith("/"):
-                    paths.add(os.path.dirname(parts[5].rstrip("\n")))
+                # a file, not "/memfd:... (deleted)" or "/SYSV..." (whose folder would be "/")
+                path = parts[5].rstrip("\n") if len(parts) == 6 else ""
+                if path.startswith("/") and os.path.isfile(path) and path.count("/") > 1:
+                    paths.add(os.path.dirname(path))
     except OSError:
         pass
     try:
@@ -183,8 +186,12 @@ class Landlock:
 
     def close(self):
         """Close the descriptors of the system rules (a worker, once restricted)."""
-        for rule in self._fds:
-            os.close(rule.parent_fd)
+        fds = sorted(rule.parent_fd for rule in self._fds)
+        if fds and fds[-1] - fds[0] == len(fds) - 1:  # opened in a row: one close_range()
+            os.closerange(fds[0], fds[-1] + 1)
+        else:
+            for fd in fds:
+                os.close(fd)
         self._fds = []
 
     def apply(self, read_only, read_write, files_rw=()):
@@ -216,8 +223,9 @@ class Landlock:
             for rule in self._fds + own + files:
                 if syscall(_SYS_LANDLOCK_ADD_RULE, ruleset, _PATH_BENEATH, byref(rule), 0):
                     _check(-1, "landlock_add_rule")
-            _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
-            _check(syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")
+            if syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0):  # EPERM: no_new_privs unset
+                no_new_privs()
+                _check(syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")
         finally:
             os.close(ruleset)
             for rule in own:
@@ -229,22 +237,30 @@ class Landlock:
         return out
 
 
-def expected_protections():
-    """What a worker forked now applies (for custom runtimes, which cannot report it)."""
-    abi = landlock_abi()
-    if not abi:
-        return ("no-capabilities", "not-dumpable")
-    return (f"landlock-v{abi}", *(("landlock-scope",) if abi >= 6 else ()), "no-capabilities")
+def expected_protections(abi, namespace):
+    """What a worker applies with Landlock ABI ``abi`` (0: none) in the namespace mode or not,
+    for custom runtimes, which cannot report it."""
+    out = (("no-capabilities", "not-dumpable") if not abi else
+           (f"landlock-v{abi}", *(("landlock-scope",) if abi >= 6 else ()), "no-capabilities"))
+    return (*out, "read-only-code") if namespace else out
 
 
-def drop_capabilities():
-    """Give up every capability for good: no_new_privs first, so that no exec (of a setuid
-    program, a file with capabilities, or as root) brings any back (the kernel then grants no
-    more than the permitted set, which is left empty; the ambient set empties with it)."""
+_CAP_HEADER = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+_CAP_NONE = (ctypes.c_uint32 * 6)()
+
+
+def clear_capabilities():
+    """Empty this process's capability sets (effective, permitted, inheritable; ambient): a
+    worker that is root (the host's, or its user namespace's) then cannot mount, reboot, load
+    modules, override file permissions or ptrace."""
+    _check(_libc.syscall(_SYS_CAPSET, _CAP_HEADER, _CAP_NONE), "capset")
+
+
+def no_new_privs():
+    """Set no_new_privs: no exec (of a setuid program, a file with capabilities, or as root)
+    grants more than the permitted set (so none, once :func:`clear_capabilities` ran). Set once
+    in the zygote, whose workers inherit it; Landlock needs it too."""
     _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
-    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
-    data = (ctypes.c_uint32 * 6)()
-    _check(_libc.syscall(_SYS_CAPSET, header, data), "capset")
 
 
 def set_dumpable(on):
@@ -261,8 +277,10 @@ def _write_file(path, text):
         f.write(text)
 
 
-def private_tmp_namespace(size_mb):
-    """Give this process its own /tmp: a user + mount namespace and a tmpfs of ``size_mb``."""
+def private_tmp_namespace(size_mb, read_only=()):
+    """Give this process its own /tmp: a user + mount namespace and a tmpfs of ``size_mb``;
+    and make the ``read_only`` folders (the code, the layers) read-only mounts, so that writing
+    there fails with EROFS, as on Lambda. Returns whether they all were."""
     uid, gid = os.getuid(), os.getgid()
     _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS), "unshare")
     _write_file("/proc/self/setgroups", "deny")
@@ -271,6 +289,14 @@ def private_tmp_namespace(size_mb):
     _check(_libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None), "mount --make-rprivate /")
     opts = f"size={int(size_mb)}m,mode=1777".encode()
     _check(_libc.mount(b"tmpfs", b"/tmp", b"tmpfs", _MS_NOSUID | _MS_NODEV, opts), "mount /tmp")
+    done = True
+    for path in read_only:
+        p = os.fsencode(path)
+        if (_libc.mount(p, p, None, _MS_BIND | _MS_REC, None)
+                or _libc.mount(None, p, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_REC,
+                               None)):
+            done = False
+    return done
 
 
 def _under(path, roots):

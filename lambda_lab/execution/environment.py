@@ -163,6 +163,26 @@ def _needs_host_tmp(env_dir: str, spec: EnvironmentSpec) -> bool:
     return any(p and os.path.realpath(p).startswith("/tmp/") for p in paths)
 
 
+_compiled: set[str] = set()
+
+
+def _precompile(spec: EnvironmentSpec) -> None:
+    """Byte-compile the handler's module once, from the host: the worker cannot write its
+    ``__pycache__`` (the code is read-only to it) and would otherwise compile it at every
+    cold start."""
+    module = spec.handler.rsplit(".", 1)[0].replace(".", "/")
+    path = os.path.join(spec.task_root, module + ".py")
+    if path in _compiled:
+        return
+    _compiled.add(path)
+    import py_compile
+
+    try:
+        py_compile.compile(path, doraise=True)
+    except (OSError, py_compile.PyCompileError):
+        pass  # missing or broken: the worker's init reports it
+
+
 def find_bootstrap(spec: EnvironmentSpec) -> str | None:
     """A custom runtime's entry point: ``bootstrap`` in the code, else in a layer (/opt)."""
     roots = [spec.task_root, *(os.path.dirname(p) for p in spec.layer_paths)]
@@ -279,6 +299,8 @@ class ExecutionEnvironment:
                 self.state = "failed"
                 return
             self._channel = RuntimeAPIChannel()
+        else:
+            _precompile(spec)
         worker_spec = {
             "handler": spec.handler,
             "env": self._environment_variables(),
@@ -330,7 +352,8 @@ class ExecutionEnvironment:
         if self.custom_runtime:  # its bootstrap answers, not the worker: what the worker applies
             requested = self._isolation_request()
             self.isolation = requested if requested == "namespace" else "none"
-            self.protections = _sandbox.expected_protections()
+            self.protections = _sandbox.expected_protections(self._zygote.landlock_abi,
+                                                              requested == "namespace")
         self.init_ms = header["ms"]
         self._init_rss_kb = self._last_rss_kb = header["rss_kb"]
         self._pending_init_ms = header["ms"] if self.init_type == "on-demand" else None

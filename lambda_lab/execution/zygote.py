@@ -28,16 +28,21 @@ class ZygoteError(RuntimeError):
 class Zygote:
     """A clean interpreter that forks worker processes on request and reports their exits."""
 
-    def __init__(self) -> None:
-        if not _sandbox.landlock_abi():
-            # Workers then run as this user with nothing else between them and this process:
-            # not dumpable, they cannot read its /proc/<pid>/environ or mem.
-            _sandbox.set_dumpable(False)
+    def __init__(self, *, landlock: bool = True) -> None:
+        """``landlock``: confine workers with Landlock where the kernel has it (False: run them
+        as on a kernel without it, e.g. to test what holds there)."""
         host, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        args = [sys.executable, "-I", _RUNTIME, str(child.fileno())]
+        #: The Landlock ABI its workers are confined with (0: none).
+        self.landlock_abi = _sandbox.landlock_abi() if landlock else 0
+        if not self.landlock_abi:
+            # Workers then run as this user with nothing else between them and this process:
+            # not dumpable, it cannot be read (/proc/<pid>/environ, mem) by them.
+            _sandbox.set_dumpable(False)
+            args.append("--no-landlock")
         env = {"PATH": os.defpath, "LANG": "C.UTF-8"}
         self._proc = subprocess.Popen(
-            [sys.executable, "-I", _RUNTIME, str(child.fileno())],
-            env=env, pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL,
+            args, env=env, pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, close_fds=True, start_new_session=True,
         )
         child.close()
