@@ -130,7 +130,9 @@ class MockAWS:
             def log(self, *args: Any) -> None:
                 pass
 
-        app = DomainDispatcherApplication(create_backend_app)
+        from .front import LambdaFront
+
+        app = LambdaFront(DomainDispatcherApplication(create_backend_app))
         self._server = make_server("127.0.0.1", self.server_port, app, threaded=True,
                                    request_handler=_Quiet)
         self._server_thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
