@@ -40,8 +40,8 @@ __all__ = ["Route", "api_dates", "check", "route"]
 #: AWS's own patterns (the model's lack the ``(eusc-)?`` partition AWS now prints).
 _PATTERNS = {"FunctionName": FUNCTION_NAME_PATTERN,
              "NamespacedFunctionName": NAMESPACED_FUNCTION_NAME_PATTERN}
-#: Query members Lambda checks itself, with its own errors (paging_api, the list calls).
-_QUERY_CHECKED = {"Qualifier"}
+#: Query members checked here (the others, e.g. MaxItems, Lambda checks itself: paging_api).
+_QUERY_CHECKED = {"Qualifier", "FunctionName"}
 _HEADERS_CHECKED = {"InvocationType", "LogType"}
 UNROUTED = "Unable to determine service/operation name to be authorized"
 
