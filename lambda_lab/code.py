@@ -16,14 +16,15 @@ from collections.abc import Callable
 from . import limits
 from .errors import InvalidParameterValueException
 from .execution.state import subdir
-from .validation import validate_package
+from .validation import safe_folder_name, validate_package
 
 DEFAULT_MODULE = "lambda_function"
 _counter = itertools.count(1)
 
 
 def _new_root(name: str) -> str:
-    return subdir("code", f"{name}-{next(_counter)}")
+    # The name becomes one folder name, whatever it holds (callers validate it first).
+    return subdir("code", f"{safe_folder_name(name)}-{next(_counter)}")
 
 
 def folder_size(path: str) -> int:

@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 __all__ = [
+    "AccessDeniedException",
     "CodeStorageExceededException",
     "InvalidParameterValueException",
     "InvalidRequestContentException",
     "LambdaError",
+    "NotEmulatedException",
     "PolicyLengthExceededException",
     "PreconditionFailedException",
     "RequestEntityTooLargeException",
@@ -165,11 +167,26 @@ class PolicyLengthExceededException(LambdaError):
     status = 400
 
 
+class AccessDeniedException(LambdaError):
+    """The caller may not make this request, or no operation matches it (HTTP 403)."""
+
+    code = "AccessDeniedException"
+    status = 403
+
+
 class CodeStorageExceededException(LambdaError):
     """The account's code storage quota is used up."""
 
     code = "CodeStorageExceededException"
     status = 400
+
+
+class NotEmulatedException(LambdaError):
+    """An operation of the Lambda API that lambda_lab does not emulate (HTTP 501; not an AWS
+    error: AWS has every operation of its API)."""
+
+    code = "NotEmulatedException"
+    status = 501
 
 
 _BY_CODE: dict[str, type[LambdaError]] = {
@@ -188,6 +205,7 @@ _BY_CODE: dict[str, type[LambdaError]] = {
         PreconditionFailedException,
         PolicyLengthExceededException,
         CodeStorageExceededException,
+        AccessDeniedException,
     )
 }
 _BY_CODE["RequestTooLargeException"] = RequestEntityTooLargeException  # botocore's shape name

@@ -32,7 +32,7 @@ from .execution.result import InvocationResult
 from .execution.spec import EnvironmentSpec
 from .execution.state import subdir
 from .execution.zygote import prestart
-from .validation import validate_function_config
+from .validation import safe_folder_name, validate_function_config, validate_new_function_name
 
 LOG_HISTORY_LINES = 2000
 
@@ -112,7 +112,7 @@ class Function:
             architecture=c.architecture)
 
     def _new_pool(self) -> EnvironmentPool:
-        return EnvironmentPool(self._spec(), subdir("envs", self.name),
+        return EnvironmentPool(self._spec(), subdir("envs", safe_folder_name(self.name)),
                                keep_alive_s=self._keep_alive, isolation=self.isolation)
 
     def _replace_pool(self) -> None:
@@ -226,6 +226,7 @@ def deploy(code: Callable | str, *, name: str | None = None, handler: str | None
         if not inspect.isfunction(code):
             raise InvalidParameterValueException("name is required unless code is a function")
         name = code.__name__.replace("_", "-")
+    validate_new_function_name(name)  # before anything is written under the name
     config = FunctionConfig(memory=memory, timeout=timeout, ephemeral_storage=ephemeral_storage,
                             environment=dict(environment or {}), runtime=runtime,
                             architecture=architecture)

@@ -31,6 +31,7 @@ import argparse
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from types import FrameType
 
 __all__ = ["main", "serve"]
@@ -40,9 +41,11 @@ DEFAULT_PORT = 5000
 
 def serve(port: int = DEFAULT_PORT, *, seed: int | None = None, isolation: str = "auto",
           function_states: bool = False, state_delay_s: float = 1.0, enforce_iam: bool = False,
-          ready: threading.Event | None = None, stop: threading.Event | None = None) -> int:
+          ready: threading.Event | None = None, stop: threading.Event | None = None,
+          on_ready: Callable[[str], None] | None = None) -> int:
     """Serve until ``stop`` is set (or SIGINT/SIGTERM when called on the main thread).
-    ``function_states`` / ``state_delay_s`` / ``enforce_iam``: as for ``mock_aws()``.
+    ``function_states`` / ``state_delay_s`` / ``enforce_iam``: as for ``mock_aws()``;
+    ``on_ready``: called with the endpoint URL once the server listens (e.g. with port 0).
 
     Prints one line with the endpoint, then blocks. Returns an exit status."""
     from .aws.mock import MockAWS
@@ -70,6 +73,8 @@ def serve(port: int = DEFAULT_PORT, *, seed: int | None = None, isolation: str =
         print(f"lambda_lab: emulated AWS on {url} (127.0.0.1 only; Ctrl-C to stop) - use "
               f"`aws --endpoint-url {url} lambda ...` or endpoint_url={url!r} in any SDK, "
               "with any credentials, e.g. AWS_ACCESS_KEY_ID=testing", flush=True)
+        if on_ready is not None:
+            on_ready(url)
         if ready is not None:
             ready.set()
         while not stop.wait(0.5):

@@ -21,6 +21,16 @@ from lambda_lab.errors import (
 
 __all__ = [
     "ENV_VAR_KEY_PATTERN",
+    "FUNCTION_NAME_PATTERN",
+    "NAMESPACED_FUNCTION_NAME_PATTERN",
+    "QUALIFIER_PATTERN",
+    "constraint_errors",
+    "function_name_errors",
+    "qualifier_errors",
+    "raise_validation",
+    "safe_folder_name",
+    "validate_function_name",
+    "validate_new_function_name",
     "validate_environment",
     "validate_ephemeral_storage",
     "validate_function_config",
@@ -34,6 +44,121 @@ __all__ = [
 #: The model's pattern for environment variable names (botocore ``EnvironmentVariableName``).
 ENV_VAR_KEY_PATTERN = "[a-zA-Z]([a-zA-Z0-9_])+"
 _ENV_KEY_RE = re.compile(ENV_VAR_KEY_PATTERN)
+
+
+#: FunctionName on CreateFunction and the calls that change a function (the botocore shape
+#: ``FunctionName``): no dots, ``$LATEST`` or an alias/version after the name, 140 characters.
+#: The text AWS prints in its ValidationException (LocalStack's AWS-recorded snapshots,
+#: test_lambda_api.snapshot.json, test_function_name_and_qualifier_validation).
+_ARN_PREFIX = (r"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-"
+               r"\d{1}:)?(\d{12}:)?(function:)?")
+FUNCTION_NAME_PATTERN = _ARN_PREFIX + r"([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?"
+#: FunctionName on Get/Delete/Invoke/permissions/event invoke configs (``NamespacedFunctionName``):
+#: dots allowed, ``$LATEST.PUBLISHED``, 256 characters (botocore model).
+NAMESPACED_FUNCTION_NAME_PATTERN = (
+    _ARN_PREFIX + r"([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?")
+#: The Qualifier query parameter of Get/Delete/Invoke (``NumericLatestPublishedOrAliasQualifier``).
+QUALIFIER_PATTERN = r"\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+"
+FUNCTION_NAME_MAX = 64  #: a function's own name (Lambda's check after the model's)
+_NAME_GROUPS = re.compile(NAMESPACED_FUNCTION_NAME_PATTERN)
+_SAFE_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def constraint_errors(value: str | None, field: str, *, min_len: int | None = None,
+                      max_len: int | None = None, pattern: str | None = None,
+                      enum: Sequence[str] = ()) -> list[str]:
+    """Coral's messages for one string member, in its order: length, then pattern or enum.
+
+    ``value`` None: the member is absent (``Member must not be null``, for required members)."""
+    if value is None:
+        return [f"Value null at '{field}' failed to satisfy constraint: Member must not be null"]
+    head = f"Value '{value}' at '{field}' failed to satisfy constraint: "
+    found = []
+    if min_len is not None and len(value) < min_len:
+        found.append(head + f"Member must have length greater than or equal to {min_len}")
+    if max_len is not None and len(value) > max_len:
+        found.append(head + f"Member must have length less than or equal to {max_len}")
+    if pattern is not None and not re.fullmatch(pattern, value):
+        found.append(head + f"Member must satisfy regular expression pattern: {pattern}")
+    if enum and value not in enum:
+        found.append(head + f"Member must satisfy enum value set: [{', '.join(enum)}]")
+    return found
+
+
+def raise_validation(errors: Sequence[str]) -> None:
+    """Raise Coral's ValidationException for ``errors`` (none: return): ``1 validation error
+    detected: ...`` or ``N validation errors detected: a; b`` (AWS-recorded, see above)."""
+    if errors:
+        noun = "error" if len(errors) == 1 else "errors"
+        raise ValidationException(
+            f"{len(errors)} validation {noun} detected: " + "; ".join(errors))
+
+
+def function_name_errors(ref: str, *, create: bool = False) -> list[str]:
+    """The model's errors for a FunctionName: 1-140 characters and FUNCTION_NAME_PATTERN when
+    ``create`` (CreateFunction, UpdateFunctionCode, ...), else 1-256 and the namespaced one."""
+    if create:
+        return constraint_errors(ref, "functionName", min_len=1, max_len=140,
+                                 pattern=FUNCTION_NAME_PATTERN)
+    return constraint_errors(ref, "functionName", min_len=1, max_len=256,
+                             pattern=NAMESPACED_FUNCTION_NAME_PATTERN)
+
+
+def qualifier_errors(qualifier: str | None) -> list[str]:
+    """The model's errors for a Qualifier query parameter (absent: none)."""
+    if qualifier is None:
+        return []
+    return constraint_errors(qualifier, "qualifier", min_len=1, max_len=128,
+                             pattern=QUALIFIER_PATTERN)
+
+
+def validate_function_name(ref: str, qualifier: str | None = None, *,
+                           create: bool = False) -> tuple[str, str | None]:
+    """Check a FunctionName (and Qualifier) as Lambda does; returns (name, qualifier in ref).
+
+    ``create``: CreateFunction's rules, where the function's own name is at most 64 characters
+    (AWS answers a 65-character name with InvalidParameterValueException, Coral's text,
+    LocalStack's AWS-recorded ``long_function_name_exc``); elsewhere a longer name is just not
+    found.
+
+    Raises:
+        ValidationException: length or pattern (both listed when both fail), or the qualifier.
+        InvalidParameterValueException: ``create`` and a name over 64 characters.
+    """
+    if not isinstance(ref, str):  # a JSON number or object where a name belongs
+        pattern = FUNCTION_NAME_PATTERN if create else NAMESPACED_FUNCTION_NAME_PATTERN
+        raise_validation([f"Value '{ref}' at 'functionName' failed to satisfy constraint: "
+                          f"Member must satisfy regular expression pattern: {pattern}"])
+    raise_validation(function_name_errors(ref, create=create) + qualifier_errors(qualifier))
+    match = _NAME_GROUPS.fullmatch(ref)
+    assert match is not None  # the namespaced pattern admits every name the other does
+    name, derived = match.group(11), match.group(13)  # the name; the qualifier after ':'
+    if create and len(name) > FUNCTION_NAME_MAX:
+        raise InvalidParameterValueException(
+            f"1 validation error detected: Value '{ref}' at 'functionName' failed to satisfy "
+            f"constraint: Member must have length less than or equal to {FUNCTION_NAME_MAX}")
+    return name, derived
+
+
+def validate_new_function_name(name: str) -> None:
+    """Check the bare name a function is created under (no ARN, no qualifier), as CreateFunction
+    checks its FunctionName.
+
+    Raises:
+        ValidationException, InvalidParameterValueException: as :func:`validate_function_name`
+            with ``create``; InvalidParameterValueException for an ARN or a qualifier.
+    """
+    if validate_function_name(name, create=True) != (name, None):
+        raise InvalidParameterValueException(  # emulator wording: these take a bare name
+            f"A function name is expected here, not an ARN or a qualified name: {name}")
+
+
+def safe_folder_name(name: str) -> str:
+    """``name`` as one path component that cannot leave its parent folder: characters outside
+    ``[A-Za-z0-9_.-]`` become ``_``, leading dots too, at most 64 characters. Valid function and
+    layer names come through unchanged; anything else (validation bypassed) still stays put."""
+    safe = _SAFE_CHARS.sub("_", name)[:FUNCTION_NAME_MAX]
+    return "_" + safe[1:] if not safe or safe.startswith(".") else safe
 
 
 def _constraint(value: object, field: str, constraint: str) -> ValidationException:

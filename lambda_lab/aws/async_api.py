@@ -22,12 +22,8 @@ from ..platform.asyncq import EventInvokeConfig
 from ..platform.destinations import validate_destination
 from . import paging_api
 
-__all__ = ["URL_PATHS", "AsyncResponses"]
+__all__ = ["AsyncResponses"]
 
-#: Routes moto's Lambda url map lacks (added to ``lambda_lab.aws.urls``).
-URL_PATHS = [
-    r"{0}/(?P<api_version>[^/]+)/functions/(?P<function_name>[\w_:%-]+)/recursion-config/?$",
-]
 
 
 def _reply(status: int, body: Any = "") -> TYPE_RESPONSE:

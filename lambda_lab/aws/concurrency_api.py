@@ -21,13 +21,8 @@ from ..errors import InvalidParameterValueException
 from ..platform import Platform
 from . import paging_api
 
-__all__ = ["URL_PATHS", "ConcurrencyResponses"]
+__all__ = ["ConcurrencyResponses"]
 
-#: Routes moto's Lambda url map lacks (added to ``lambda_lab.aws.urls``).
-URL_PATHS = [
-    r"{0}/(?P<api_version>[^/]+)/account-settings/?$",
-    r"{0}/(?P<api_version>[^/]+)/functions/(?P<function_name>[\w_:%-]+)/provisioned-concurrency/?$",
-]
 TOTAL_CODE_SIZE = 80 * 1024**3  # 75 GB: the Region's code storage quota
 
 

@@ -17,9 +17,8 @@ from ..platform import Platform
 from ..sources.mappings import EventSourceMapping, store_for
 from . import paging_api
 
-__all__ = ["URL_PATHS", "EventSourceMappingResponses"]
+__all__ = ["EventSourceMappingResponses"]
 
-URL_PATHS: list[str] = []  #: moto's Lambda url map already routes /event-source-mappings
 
 
 def _reply(status: int, body: Any = "") -> TYPE_RESPONSE:

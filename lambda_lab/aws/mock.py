@@ -133,9 +133,11 @@ class MockAWS:
             def log(self, *args: Any) -> None:
                 pass
 
+        from .front import LambdaFront
+
         # handlers' calls pass the VPC network check first (vpc_network)
-        app = fronts.Middleware(
-            vpc_network.guard(DomainDispatcherApplication(create_backend_app), self))
+        app = fronts.Middleware(vpc_network.guard(
+            LambdaFront(DomainDispatcherApplication(create_backend_app)), self))
         self._server = make_server("127.0.0.1", self.server_port, app, threaded=True,
                                    request_handler=_Quiet)
         self._server_thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),

@@ -20,9 +20,8 @@ from ..platform import Platform
 from ..platform.model import check_revision
 from ..sources import permissions
 
-__all__ = ["URL_PATHS", "PermissionResponses"]
+__all__ = ["PermissionResponses"]
 
-URL_PATHS: list[str] = []  #: moto's Lambda url map already routes /functions/<name>/policy
 
 
 def _reply(status: int, body: Any = "") -> TYPE_RESPONSE:

@@ -11,21 +11,30 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 from dataclasses import replace
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs
 
 from moto.awslambda.responses import LambdaResponse
 from moto.core.common_types import TYPE_RESPONSE
+from moto.core.utils import camelcase_to_underscores
 
-from ..errors import InvalidParameterValueException, LambdaError
+from ..errors import (
+    InvalidParameterValueException,
+    InvalidRequestContentException,
+    LambdaError,
+    NotEmulatedException,
+    ServiceException,
+)
 from ..fronts.function_url_api import FunctionUrlResponses
 from ..platform import DRY_RUN, EVENT, LATEST, Code, FunctionConfig, Platform, Version
 from ..platform.arns import parse_function_ref
 from ..platform.logconfig import TEXT
 from ..platform.model import check_revision
 from ..platform.tracing import attach as attach_tracing
-from . import code_api, paging_api, services, shapes, vpc_config
+from ..validation import validate_function_name
+from . import code_api, operations, paging_api, services, shapes, vpc_config
 from .async_api import AsyncResponses
 from .concurrency_api import ConcurrencyResponses
 from .esm_api import EventSourceMappingResponses
@@ -33,6 +42,8 @@ from .layers_api import LayersAPI
 from .permissions_api import PermissionResponses
 
 __all__ = ["LabResponse"]
+
+_log = logging.getLogger(__name__)
 
 
 def action_names(original: Any) -> Any:
@@ -83,17 +94,50 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
             headers["x-amzn-requestid"] = ours
         return headers, body
 
-    def call_action(self) -> TYPE_RESPONSE:
+    def _dispatch(self, request: Any, full_url: str, headers: Any) -> TYPE_RESPONSE:
+        """moto's, but the body stays bytes (an Invoke payload need not be UTF-8) and the query
+        is the URL's own (moto falls back to the body's form fields and the headers)."""
         try:
-            return super().call_action()
+            self.setup_class(request, full_url, headers, use_raw_body=True)
+        except Exception as e:  # e.g. a gzip Content-Encoding over bytes that are not gzip
+            return self._error(InvalidRequestContentException(
+                f"Could not parse request body into json: {e}"))
+        self.querystring = parse_qs(self.parsed_url.query, keep_blank_values=True)
+        return self.call_action()
+
+    def _get_action(self) -> str:
+        route = getattr(self, "_route", None)
+        return route.operation if route is not None else super()._get_action()
+
+    @staticmethod
+    def _error(e: LambdaError) -> TYPE_RESPONSE:
+        headers = {**e.headers(), "Content-Type": "application/json", "status": str(e.status)}
+        return e.status, headers, json.dumps(e.to_dict())
+
+    def call_action(self) -> TYPE_RESPONSE:
+        """Route the request to exactly its AWS operation, check its members (Coral's errors),
+        then run it; every error is an AWS-shaped JSON answer."""
+        try:
+            self._route = operations.route(self.method, self.raw_path, self.querystring)
+            operations.check(self._route, self.querystring, self.headers, self.raw_body)
+            action = camelcase_to_underscores(self._route.operation)
+            if not callable(getattr(self, action, None)):
+                raise NotEmulatedException(
+                    f"lambda_lab does not emulate {self._route.operation}.")
+            status, headers, body = super().call_action()
         except LambdaError as e:
-            headers = {**e.headers(), "Content-Type": "application/json", "status": str(e.status)}
-            return e.status, headers, json.dumps(e.to_dict())
+            return self._error(e)
+        except Exception:  # a bug of ours: still an AWS-shaped answer, and a log line
+            _log.exception("lambda_lab: %s %s failed", self.method, self.raw_path)
+            return self._error(ServiceException("An internal error occurred."))
+        if not any(k.lower() == "content-type" for k in headers):  # moto's str answers
+            headers["Content-Type"] = "application/json"
+        return status, headers, body
 
     # ----------------------------------------------------------------- request parts
 
     def _path_function(self) -> str:
-        return unquote(self.path.split("/")[3])
+        return self._route.labels["FunctionName"]
 
     def _qualifier(self) -> str | None:
         return self.querystring.get("Qualifier", [None])[0]
@@ -119,7 +163,7 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
     def create_function(self) -> TYPE_RESPONSE:
         code_api.check_request_size("CreateFunction", self.raw_body)
         body = self.json_body
-        name = body["FunctionName"].rsplit(":", 1)[-1]
+        name, _ = validate_function_name(body["FunctionName"], create=True)  # before any disk
         for required in ("Handler", "Runtime"):
             if not body.get(required):  # emulator wording; AWS requires both for .zip packages
                 raise InvalidParameterValueException(
@@ -243,7 +287,7 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
         return json.dumps(body)
 
     def _alias_name(self) -> str:
-        return unquote(self.path.split("/")[5])
+        return self._route.labels["Name"]
 
     @staticmethod
     def _weights(body: dict[str, Any]) -> dict[str, float] | None:

@@ -29,6 +29,7 @@ from ..execution.pool import EnvironmentPool
 from ..execution.result import InvocationResult
 from ..execution.spec import DEFAULT_ACCOUNT, DEFAULT_REGION, EnvironmentSpec
 from ..execution.state import subdir
+from ..validation import safe_folder_name, validate_new_function_name
 from . import aliases, layers, logconfig, recursion, tracing
 from .arns import function_arn, parse_function_ref
 from .asyncq import DEFAULT_WORKERS, AsyncEvent, AsyncQueue, attempt_started
@@ -162,7 +163,9 @@ class Platform:
         """Create a function; returns ``$LATEST``, or version 1 when ``publish``.
 
         Raises the validation errors of :meth:`FunctionConfig.validate` and
-        ResourceConflictException when the name is taken."""
+        ResourceConflictException when the name is taken, and those of
+        :func:`~lambda_lab.validation.validate_new_function_name` for a bad name."""
+        validate_new_function_name(name)
         config.validate()
         with self._lock:
             if name in self._functions:
@@ -484,7 +487,8 @@ class Platform:
             extra_env={**self.extra_env, **c.logging.runtime_env(), **guard},
             layer_paths=layers.sys_path(c.layers, c.runtime),
             credentials=credentials)
-        folder = subdir("envs", f"{self.account_id}-{self.region}-{version.function_name}")
+        folder = subdir("envs", f"{self.account_id}-{self.region}-"
+                                f"{safe_folder_name(version.function_name)}")
         return EnvironmentPool(spec, folder, isolation=self.isolation, clock=self.clock,
                                on_log=self._log)
 
