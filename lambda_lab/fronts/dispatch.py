@@ -25,7 +25,7 @@ from http.client import responses as reasons
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import function_urls, moto_fixes
+from . import authorizers, function_urls, moto_fixes
 from .http import HttpRequest, HttpResponse, json_response
 
 __all__ = ["Middleware", "claims_host", "install", "route", "uninstall"]
@@ -149,6 +149,7 @@ def uninstall() -> None:
     if _previous_opener:
         urllib.request.install_opener(_previous_opener.pop())
     function_urls.reset()
+    authorizers.reset()
     moto_fixes.stop()
 
 

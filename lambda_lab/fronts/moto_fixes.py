@@ -6,6 +6,9 @@ narrowest point for the session (one function per service):
 - ``apigatewayv2``: CreateApi ignores quick create (``Target``, ``RouteKey``): AWS then makes
   an integration, a route (``$default`` unless ``RouteKey``) and an auto-deployed ``$default``
   stage (API Gateway DG "Quick create").
+- ``elbv2``: RegisterTargets of a Lambda function into a target group checks, as AWS does, that
+  the function's resource policy lets ``elasticloadbalancing.amazonaws.com`` invoke it from
+  that target group (else ``AccessDenied``, the message AWS sends).
 """
 
 from __future__ import annotations
@@ -86,11 +89,37 @@ def _apigatewayv2() -> list[Any]:
     return [mock.patch.object(ApiGatewayV2Response, "create_api", create_api)]
 
 
+def _elbv2() -> list[Any]:
+    from moto.elbv2.exceptions import ELBClientError
+    from moto.elbv2.models import ELBv2Backend
+
+    from ..sources import permissions
+    from .invoke import platform_for
+
+    register = ELBv2Backend.register_targets
+
+    def register_targets(self: Any, target_group_arn: str, instances: list[Any]) -> None:
+        group = self.target_groups.get(target_group_arn)
+        if group is not None and group.target_type == "lambda":
+            for target in instances:
+                arn = target.get("Id", "")
+                platform = platform_for(arn)
+                if platform is None or not permissions.allows(
+                        platform, arn, "elasticloadbalancing.amazonaws.com", target_group_arn,
+                        self.account_id):
+                    raise ELBClientError(
+                        "AccessDenied", "elasticloadbalancing principal does not have "
+                        f"permission to invoke {arn} from target group {target_group_arn}")
+        register(self, target_group_arn, instances)
+
+    return [mock.patch.object(ELBv2Backend, "register_targets", register_targets)]
+
+
 def start() -> None:
     """Apply the fixes (idempotent)."""
     if _active:
         return
-    for p in [*_apigateway(), *_apigatewayv2()]:
+    for p in [*_apigateway(), *_apigatewayv2(), *_elbv2()]:
         p.start()
         _active.append(p)
 

@@ -1,0 +1,177 @@
+"""API Gateway HTTP APIs (issue #13), configured with the ordinary ``apigatewayv2`` client
+(quick create, or routes and integrations) and called with ``requests`` at
+``https://{api-id}.execute-api.{region}.amazonaws.com/{path}`` (front-doors.md §2; API Gateway
+DG "Working with AWS Lambda proxy integrations for HTTP APIs")."""
+# ruff: noqa: F811 -- pytest fixtures are imported from aws_helpers and used as arguments
+
+from __future__ import annotations
+
+import json
+import time
+
+import boto3
+import pytest
+import requests
+from aws_helpers import REGION, aws, create, lam, role  # noqa: F401
+
+ECHO = """
+import json
+def handler(event, context):
+    return {"statusCode": 200, "body": json.dumps(event)}
+"""
+ACCOUNT = "123456789012"
+
+
+def fn_arn(name: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+
+
+def allow(lam, name: str, api_id: str) -> None:
+    lam.add_permission(FunctionName=name, StatementId=f"apigw-{api_id}",
+                       Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
+                       SourceArn=f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api_id}/*")
+
+
+def host(api_id: str) -> str:
+    return f"https://{api_id}.execute-api.{REGION}.amazonaws.com"
+
+
+@pytest.fixture
+def apigw(aws):
+    return boto3.client("apigatewayv2", region_name=REGION)
+
+
+def quick(apigw, lam, name: str) -> str:
+    api_id = apigw.create_api(Name="quick", ProtocolType="HTTP", Target=fn_arn(name))["ApiId"]
+    allow(lam, name, api_id)
+    return api_id
+
+
+def test_quick_create_payload_2_event(aws, lam, create, apigw):
+    """DG payload 2.0: quick create (Target) makes a $default route and stage; the event has
+    rawPath, rawQueryString, comma-joined repeated query values, cookies apart, lower-case
+    header names, requestContext.http, no multiValue* maps."""
+    name = create(ECHO)
+    api_id = quick(apigw, lam, name)
+    assert apigw.get_stages(ApiId=api_id)["Items"][0]["StageName"] == "$default"
+    r = requests.post(host(api_id) + "/my/path?parameter1=value1&parameter1=value2"
+                      "&parameter2=value", data="Hello from Lambda",
+                      headers={"Header1": "value1", "Cookie": "cookie1; cookie2"})
+    assert r.status_code == 200, r.text
+    event = json.loads(r.text)
+    assert event["version"] == "2.0" and event["routeKey"] == "$default"
+    assert event["rawPath"] == "/my/path"
+    assert event["rawQueryString"] == "parameter1=value1&parameter1=value2&parameter2=value"
+    assert event["queryStringParameters"] == {"parameter1": "value1,value2",
+                                              "parameter2": "value"}
+    assert event["cookies"] == ["cookie1", "cookie2"]
+    assert event["headers"]["header1"] == "value1"
+    assert all(k == k.lower() for k in event["headers"])
+    assert "multiValueHeaders" not in event and "multiValueQueryStringParameters" not in event
+    assert event["body"] == "Hello from Lambda" and event["isBase64Encoded"] is False
+    ctx = event["requestContext"]
+    assert ctx["http"]["method"] == "POST" and ctx["http"]["path"] == "/my/path"
+    assert ctx["http"]["protocol"] == "HTTP/1.1" and ctx["stage"] == "$default"
+    assert ctx["apiId"] == api_id and ctx["accountId"] == ACCOUNT
+    assert ctx["domainName"] == f"{api_id}.execute-api.{REGION}.amazonaws.com"
+    assert isinstance(ctx["timeEpoch"], int)
+
+
+def test_response_inference_and_cookies(aws, lam, create, apigw):
+    """DG "Lambda function response for format 2.0": a result without statusCode -> 200,
+    content-type application/json, the body is the result ("Hello from Lambda!" as is, a dict
+    as JSON); ``cookies`` become set-cookie headers."""
+    name = create("""
+def handler(event, context):
+    kind = event["rawPath"].strip("/")
+    if kind == "string":
+        return "Hello from Lambda!"
+    if kind == "dict":
+        return {"message": "Hello from Lambda!"}
+    return {"statusCode": 201, "cookies": ["a=1; Secure", "b=2"], "body": "ok",
+            "headers": {"content-type": "text/plain"}}
+""")
+    api_id = quick(apigw, lam, name)
+    r = requests.get(host(api_id) + "/string")
+    assert (r.status_code, r.text, r.headers["content-type"]) == (
+        200, "Hello from Lambda!", "application/json")
+    r = requests.get(host(api_id) + "/dict")
+    assert r.json() == {"message": "Hello from Lambda!"}
+    r = requests.get(host(api_id) + "/custom")
+    assert r.status_code == 201 and r.text == "ok"
+    assert r.raw.headers.getlist("set-cookie") == ["a=1; Secure", "b=2"]
+
+
+def test_routes_path_parameters_stages_and_not_found(aws, lam, create, apigw):
+    """DG "Working with routes": the most specific route wins (GET /items/{id} over ANY
+    /{proxy+}); pathParameters carry the values; a named stage is the first path part; no
+    route -> 404 {"message": "Not Found"}."""
+    name = create(ECHO)
+    api_id = apigw.create_api(Name="routes", ProtocolType="HTTP")["ApiId"]
+    integ = apigw.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY",
+                                     IntegrationUri=fn_arn(name),
+                                     PayloadFormatVersion="2.0")["IntegrationId"]
+    apigw.create_route(ApiId=api_id, RouteKey="GET /items/{id}",
+                       Target=f"integrations/{integ}")
+    apigw.create_route(ApiId=api_id, RouteKey="ANY /files/{proxy+}",
+                       Target=f"integrations/{integ}")
+    apigw.create_stage(ApiId=api_id, StageName="prod", StageVariables={"color": "blue"})
+    allow(lam, name, api_id)
+    event = requests.get(host(api_id) + "/prod/items/42").json()
+    assert event["routeKey"] == "GET /items/{id}" and event["pathParameters"] == {"id": "42"}
+    assert event["stageVariables"] == {"color": "blue"}
+    assert event["requestContext"]["stage"] == "prod"
+    event = requests.delete(host(api_id) + "/prod/files/a/b.txt").json()
+    assert event["routeKey"] == "ANY /files/{proxy+}"
+    assert event["pathParameters"] == {"proxy": "a/b.txt"}
+    for method, path in (("POST", "/prod/items/42"), ("GET", "/prod/other"),
+                         ("GET", "/items/42")):
+        r = requests.request(method, host(api_id) + path)
+        assert r.status_code == 404 and r.json() == {"message": "Not Found"}
+
+
+def test_payload_format_1_0(aws, lam, create, apigw):
+    """payloadFormatVersion 1.0 on an HTTP API: the REST-style event (version "1.0",
+    multiValue* maps, last value wins in the single maps)."""
+    name = create(ECHO)
+    api_id = apigw.create_api(Name="v1", ProtocolType="HTTP")["ApiId"]
+    integ = apigw.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY",
+                                     IntegrationUri=fn_arn(name),
+                                     PayloadFormatVersion="1.0")["IntegrationId"]
+    apigw.create_route(ApiId=api_id, RouteKey="GET /v1", Target=f"integrations/{integ}")
+    apigw.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+    allow(lam, name, api_id)
+    event = requests.get(host(api_id) + "/v1?q=1&q=2").json()
+    assert event["version"] == "1.0" and event["httpMethod"] == "GET"
+    assert event["queryStringParameters"] == {"q": "2"}
+    assert event["multiValueQueryStringParameters"] == {"q": ["1", "2"]}
+    assert event["requestContext"]["routeKey"] == "GET /v1"
+
+
+def test_errors_500_and_timeout_503(aws, lam, create, apigw):
+    """HTTP APIs answer a handler error, a malformed result and a missing permission with 500
+    {"message": "Internal Server Error"}, and an integration past its timeout (at most 30 s)
+    with 503 {"message": "Service Unavailable"}."""
+    name = create("""
+import time
+def handler(event, context):
+    kind = event["rawPath"].strip("/")
+    if kind == "slow":
+        time.sleep(1.5)
+    if kind == "bad":
+        return {"statusCode": "abc"}
+    raise ValueError("boom")
+""", Timeout=5)
+    api_id = apigw.create_api(Name="q", ProtocolType="HTTP", Target=fn_arn(name))["ApiId"]
+    r = requests.get(host(api_id) + "/raise")
+    assert r.status_code == 500 and r.json() == {"message": "Internal Server Error"}  # denied
+    allow(lam, name, api_id)
+    for path in ("/raise", "/bad"):
+        r = requests.get(host(api_id) + path)
+        assert r.status_code == 500 and r.json() == {"message": "Internal Server Error"}
+    integ = apigw.get_integrations(ApiId=api_id)["Items"][0]["IntegrationId"]
+    apigw.update_integration(ApiId=api_id, IntegrationId=integ, TimeoutInMillis=300)
+    started = time.monotonic()
+    r = requests.get(host(api_id) + "/slow")
+    assert r.status_code == 503 and r.json() == {"message": "Service Unavailable"}
+    assert time.monotonic() - started < 1.4
