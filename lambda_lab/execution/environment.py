@@ -159,7 +159,10 @@ def _needs_host_tmp(env_dir: str, spec: EnvironmentSpec) -> bool:
 
 
 def find_bootstrap(spec: EnvironmentSpec) -> str | None:
-    """A custom runtime's entry point: ``bootstrap`` in the code, else in a layer (/opt)."""
+    """A custom runtime's entry point: the spec's own (an image's), else ``bootstrap`` in the
+    code, else in a layer (/opt)."""
+    if spec.bootstrap:
+        return spec.bootstrap if os.path.isfile(spec.bootstrap) else None
     roots = [spec.task_root, *(os.path.dirname(p) for p in spec.layer_paths)]
     for root in roots:
         path = os.path.join(root, "bootstrap")
@@ -275,6 +278,7 @@ class ExecutionEnvironment:
             "handler": spec.handler,
             "env": self._environment_variables(),
             "task_root": spec.task_root,
+            "cwd": spec.working_dir or spec.task_root,
             "sys_path": [spec.task_root, *spec.layer_paths],
             "ephemeral_mb": spec.ephemeral_mb,
             "private_tmp": os.path.join(self.dir, "tmp"),

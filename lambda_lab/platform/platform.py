@@ -29,7 +29,7 @@ from ..execution.pool import EnvironmentPool
 from ..execution.result import InvocationResult
 from ..execution.spec import DEFAULT_ACCOUNT, DEFAULT_REGION, EnvironmentSpec
 from ..execution.state import subdir
-from . import aliases, layers, logconfig, recursion, tracing
+from . import aliases, images, layers, logconfig, recursion, tracing
 from .arns import function_arn, parse_function_ref
 from .asyncq import DEFAULT_WORKERS, AsyncEvent, AsyncQueue, attempt_started
 from .concurrency import ConcurrencyController, Throttled, needs_new_environment
@@ -452,6 +452,8 @@ class Platform:
             layer_paths=layers.sys_path(c.layers, c.runtime),
             credentials=(self.role_credentials(c.role, version.function_name)
                          if self.role_credentials else None))
+        if c.code.image is not None:  # a container image: its config decides how it runs
+            spec = images.image_spec(spec, c.code.image, c.image_config)
         folder = subdir("envs", f"{self.account_id}-{self.region}-{version.function_name}")
         return EnvironmentPool(spec, folder, isolation=self.isolation, clock=self.clock,
                                on_log=self._log)
