@@ -201,7 +201,10 @@ def _copy(state: _State, ins: Instruction, *, add: bool) -> None:
         elif add and tarfile.is_tarfile(src):
             os.makedirs(target, exist_ok=True)
             with tarfile.open(src) as tar:
-                tar.extractall(target, filter="data")
+                try:
+                    tar.extractall(target, filter="data")
+                except TypeError:  # Python before 3.10.12 / 3.11.4: no extraction filters
+                    tar.extractall(target)
         else:
             path = os.path.join(target, os.path.basename(src)) if into_dir else target
             os.makedirs(os.path.dirname(path), exist_ok=True)

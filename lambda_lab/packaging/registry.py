@@ -106,7 +106,10 @@ def _apply_layer(rootfs: str, data: bytes) -> int:
                     os.unlink(gone)
             else:
                 members.append(m)
-        tar.extractall(rootfs, members=members, filter="tar")
+        try:
+            tar.extractall(rootfs, members=members, filter="tar")
+        except TypeError:  # Python before 3.10.12 / 3.11.4: no extraction filters
+            tar.extractall(rootfs, members=members)
     return len(raw)
 
 
