@@ -204,7 +204,7 @@ class ExecutionEnvironment:
                                os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         self._log_offset = 0
         self._channel: _SocketChannel | RuntimeAPIChannel | None = None
-        self.custom_runtime = spec.runtime.startswith("provided")
+        self.custom_runtime = spec.runtime.startswith("provided") or bool(spec.bootstrap)
         self._lock = threading.Lock()
         stream = secrets.token_hex(16)
         day = _dt.datetime.fromtimestamp(time.time() if now is None else now,

@@ -92,9 +92,10 @@ class FunctionConfig:
                                  runtime=None if image else self.runtime,
                                  environment=dict(self.environment))
         check_tracing_mode(self.tracing)
-        if not image and not self.runtime.startswith("python"):
+        if not image and not self.runtime.startswith(("python", "nodejs")):
             raise InvalidParameterValueException(
-                f"lambda_lab runs Python handlers; the runtime {self.runtime} cannot execute here.")
+                f"lambda_lab runs Python and Node.js handlers; the runtime {self.runtime} cannot "
+                "execute here.")
         if self.architecture not in ("x86_64", "arm64"):
             raise InvalidParameterValueException(
                 f"1 validation error detected: Value '[{self.architecture}]' at 'architectures' "

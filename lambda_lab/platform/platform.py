@@ -454,6 +454,10 @@ class Platform:
                          if self.role_credentials else None))
         if c.code.image is not None:  # a container image: its config decides how it runs
             spec = images.image_spec(spec, c.code.image, c.image_config)
+        elif c.runtime.startswith("nodejs"):  # our Node.js runtime interface client
+            from ..runtimes.nodejs import node_spec
+
+            spec = node_spec(spec)
         folder = subdir("envs", f"{self.account_id}-{self.region}-{version.function_name}")
         return EnvironmentPool(spec, folder, isolation=self.isolation, clock=self.clock,
                                on_log=self._log)
