@@ -27,6 +27,7 @@ import base64
 import hashlib
 import json
 import os
+import shutil
 
 import boto3
 import pytest
@@ -267,3 +268,21 @@ def test_provided_al2023_image_and_a_custom_entry_point(lam, role, ecr, context)
         "EntryPoint": ["/var/task/main"], "Command": ["other.handler"]})
     assert invoke_json(lam, "os", {"b": 2})[1] == {"handler": "other.handler",
                                                    "event": {"b": 2}, "me": "main"}
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs a node binary")
+def test_nodejs_base_image(lam, role, ecr, context):
+    """DG nodejs-image: FROM public.ecr.aws/lambda/nodejs:22, the code in ${LAMBDA_TASK_ROOT},
+    CMD [ "index.handler" ]."""
+    with open(os.path.join(context, "index.mjs"), "w") as f:
+        f.write("export const handler = async (event) => ({node: process.version.startsWith('v'),"
+                " greeting: process.env.GREETING, event});\n")
+    with open(os.path.join(context, "Dockerfile.node"), "w") as f:
+        f.write("FROM public.ecr.aws/lambda/nodejs:22\nENV GREETING=hello\n"
+                "COPY index.mjs ${LAMBDA_TASK_ROOT}\nCMD [ \"index.handler\" ]\n")
+    ecr.create_repository(repositoryName="node")
+    uri = push_image(build(context, "Dockerfile.node"), "node")
+    lam.create_function(FunctionName="nodeimg", PackageType="Image", Role=role,
+                        Code={"ImageUri": uri})
+    assert invoke_json(lam, "nodeimg", {"a": 1})[1] == {"node": True, "greeting": "hello",
+                                                        "event": {"a": 1}}

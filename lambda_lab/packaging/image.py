@@ -3,7 +3,8 @@
 The build runs each instruction on a folder that stands for the image's file system: ``COPY`` /
 ``ADD`` copy from the build context, ``RUN pip install`` runs the host's pip for the image's
 platform and Python (``-t ${LAMBDA_TASK_ROOT}``, or the image's site-packages without ``-t``),
-and a few file commands (``mkdir``, ``chmod``, ``touch``, ``rm``) run inside the folder. Each
+``RUN npm install`` / ``npm ci`` the host's npm (Node.js base images), and a few file commands
+(``mkdir``, ``chmod``, ``touch``, ``rm``) run inside the folder. Each
 step that changes files becomes a layer (a gzipped tar of what changed, OCI whiteouts for what
 was removed); the image config and a Docker v2 manifest describe them, and the image's digest is
 the SHA-256 of the manifest, as in every registry. The AWS base image's own layers (its Python,
@@ -20,6 +21,7 @@ import json
 import os
 import shlex
 import shutil
+import subprocess
 import tarfile
 import tempfile
 from collections.abc import Mapping
@@ -38,8 +40,8 @@ LAYER_TYPE = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 #: The AWS base images' entry point (it starts the runtime interface client with CMD).
 DEFAULT_ENTRYPOINT = ("/lambda-entrypoint.sh",)
 #: Base images the builder knows: the repository, and how a tag names the runtime.
-BASE_IMAGES = ("public.ecr.aws/lambda/python:3.x", "public.ecr.aws/lambda/provided:al2023",
-               "public.ecr.aws/lambda/provided:al2")
+BASE_IMAGES = ("public.ecr.aws/lambda/python:3.x", "public.ecr.aws/lambda/nodejs:NN",
+               "public.ecr.aws/lambda/provided:al2023", "public.ecr.aws/lambda/provided:al2")
 _BASE_ENV = {"LANG": "en_US.UTF-8", "TZ": ":/etc/localtime",
              "PATH": "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
              "LAMBDA_TASK_ROOT": "/var/task", "LAMBDA_RUNTIME_DIR": "/var/runtime"}
@@ -54,6 +56,8 @@ def runtime_of_base(image: str) -> str:
     tag = tag.split("-")[0] or "latest"
     if repo == "public.ecr.aws/lambda/python" and tag.startswith("3.") and tag[2:].isdigit():
         return "python" + tag
+    if repo == "public.ecr.aws/lambda/nodejs" and tag.isdigit():
+        return f"nodejs{tag}.x"
     if repo == "public.ecr.aws/lambda/provided" and tag in ("al2023", "al2", "latest"):
         return "provided." + ("al2023" if tag == "latest" else tag)
     raise DockerfileError(
@@ -254,6 +258,18 @@ def _pip(state: _State, ins: Instruction, words: list[str], options: dict[str, A
         raise ins.fail(str(e)) from None
 
 
+def _npm(state: _State, ins: Instruction, words: list[str]) -> None:
+    """``npm install`` / ``npm ci`` with the host's npm, in the image's working directory."""
+    npm = shutil.which("npm")
+    if not state.runtime.startswith("nodejs") or npm is None:
+        raise ins.fail("npm runs only on the Node.js base images, with npm on this host")
+    done = subprocess.run([npm, *words[1:], "--no-audit", "--no-fund"],
+                          cwd=state.host(ins, state.workdir), capture_output=True, text=True,
+                          check=False)
+    if done.returncode != 0:
+        raise ins.fail("npm failed: " + done.stderr.strip()[-500:])
+
+
 def _file_command(state: _State, ins: Instruction, words: list[str]) -> None:
     name, rest = words[0], words[1:]
     flags = [w for w in rest if w.startswith("-")]
@@ -307,12 +323,14 @@ def _run(state: _State, ins: Instruction, options: dict[str, Any]) -> None:
             _pip(state, ins, words[1:], options)
         elif head.startswith("python") and words[1:3] == ["-m", "pip"]:
             _pip(state, ins, words[3:], options)
+        elif head == "npm" and words[1:2] in (["install"], ["ci"]):
+            _npm(state, ins, words)
         elif head in _FILE_COMMANDS:
             _file_command(state, ins, [head, *words[1:]])
         else:
             raise ins.fail(
-                f"{shlex.join(words)}: without Docker, RUN supports only pip install and "
-                f"{', '.join(_FILE_COMMANDS)} (run inside the image's folder)")
+                f"{shlex.join(words)}: without Docker, RUN supports only pip install, npm "
+                f"install/ci and {', '.join(_FILE_COMMANDS)} (run inside the image's folder)")
 
 
 def _env(state: _State, ins: Instruction) -> None:

@@ -68,6 +68,10 @@ def image_spec(spec: EnvironmentSpec, image: ImageCode,
         exe = entry[0] if entry else ""
         bootstrap = image.host_path(exe if exe.startswith("/") else os.path.join(workdir, exe))
         runtime = "provided.al2023"
+    elif runtime.startswith("nodejs"):  # our Node.js runtime interface client
+        from ..runtimes.nodejs import bootstrap as node_bootstrap
+
+        bootstrap = node_bootstrap()
     elif runtime.startswith("provided"):
         candidates = [image.host_path("/var/runtime/bootstrap"),
                       image.host_path("/var/task/bootstrap")]
