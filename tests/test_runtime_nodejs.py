@@ -1,4 +1,5 @@
-"""Node.js handlers (nodejs22.x) through the local Runtime API, with the Node.js runtime's shapes.
+"""Node.js handlers (nodejs22.x) through the local Runtime API, with the Node.js runtime's shapes
+(and a provided.al2023 bootstrap from a .zip through the same API).
 
 Sources (Lambda Developer Guide): nodejs-handler (ES module ``export const handler = async``,
 CommonJS ``exports.handler``, callback handlers ``(event, context, callback)``; the handler
@@ -118,3 +119,30 @@ def test_without_node_create_succeeds_and_invoke_says_why(lam, role, monkeypatch
     assert body["errorType"] == "Runtime.InvalidEntrypoint"
     assert body["errorMessage"] == nodejs.NODE_MISSING
     assert nodejs.NODE_MISSING in log
+
+
+BOOTSTRAP = r'''#!/usr/bin/env python3
+import json, os, urllib.request
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime"
+while True:
+    with urllib.request.urlopen(api + "/invocation/next") as r:
+        rid = r.headers["Lambda-Runtime-Aws-Request-Id"]
+        event = json.loads(r.read())
+    urllib.request.urlopen(urllib.request.Request(f"{api}/invocation/{rid}/response",
+        data=json.dumps({"handler": os.environ["_HANDLER"], "event": event}).encode(),
+        method="POST")).read()
+'''
+
+
+def test_provided_al2023_zip_through_the_api(lam, role):
+    """DG runtimes-custom: a .zip with an executable ``bootstrap`` (its permissions kept from the
+    archive) on provided.al2023 serves invocations through the Runtime API."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        info = zipfile.ZipInfo("bootstrap")
+        info.external_attr = 0o755 << 16
+        zf.writestr(info, BOOTSTRAP)
+    lam.create_function(FunctionName="custom", Runtime="provided.al2023", Role=role,
+                        Handler="function.handler", Code={"ZipFile": buf.getvalue()})
+    assert call(lam, "custom", {"a": 1})[1] == {"handler": "function.handler",
+                                                "event": {"a": 1}}

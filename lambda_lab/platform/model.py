@@ -92,10 +92,10 @@ class FunctionConfig:
                                  runtime=None if image else self.runtime,
                                  environment=dict(self.environment))
         check_tracing_mode(self.tracing)
-        if not image and not self.runtime.startswith(("python", "nodejs")):
+        if not image and not self.runtime.startswith(("python", "nodejs", "provided")):
             raise InvalidParameterValueException(
-                f"lambda_lab runs Python and Node.js handlers; the runtime {self.runtime} cannot "
-                "execute here.")
+                f"lambda_lab runs Python and Node.js handlers and custom runtimes; the runtime "
+                f"{self.runtime} cannot execute here.")
         if self.architecture not in ("x86_64", "arm64"):
             raise InvalidParameterValueException(
                 f"1 validation error detected: Value '[{self.architecture}]' at 'architectures' "
