@@ -17,7 +17,11 @@ Sources:
 - DG images-create: images in ECR in the function's Region, up to 10 GB uncompressed.
 - DG configuration-envvars: Lambda's reserved variables cannot be overridden; the image's ENV
   reaches the function, the function's variables override it.
-- ECR / Registry API: an image's digest is the SHA-256 of its manifest.
+- ECR / Registry API: an image's digest is the SHA-256 of its manifest. ECR API reference:
+  BatchCheckLayerAvailability (MissingLayerDigest failures), InitiateLayerUpload (uploadId,
+  partSize), UploadLayerPart (InvalidLayerPartException when a part does not follow the last
+  byte received), CompleteLayerUpload (InvalidLayerException when the digest does not match,
+  LayerAlreadyExistsException).
 """
 # ruff: noqa: F811 -- pytest fixtures are imported from aws_helpers and used as arguments
 
@@ -33,6 +37,7 @@ import boto3
 import pytest
 from aws_helpers import REGION, aws, create, invoke_json, lam, role  # noqa: F401
 from botocore.exceptions import ClientError
+from test_serve import TRUST, free_port, start_server
 from wheels import make_wheel
 
 from lambda_lab.packaging import build_image, push_image
@@ -286,3 +291,56 @@ def test_nodejs_base_image(lam, role, ecr, context):
                         Code={"ImageUri": uri})
     assert invoke_json(lam, "nodeimg", {"a": 1})[1] == {"node": True, "greeting": "hello",
                                                         "event": {"a": 1}}
+
+
+def test_ecr_layer_upload_api(ecr, pushed):
+    """What push_image uses, as ECR answers it."""
+    uri, image = pushed
+    digests = [image.config_digest, "sha256:" + "1" * 64]
+    check = ecr.batch_check_layer_availability(repositoryName="fn", layerDigests=digests)
+    assert [x["layerDigest"] for x in check["layers"]] == [image.config_digest]
+    assert check["failures"][0]["failureCode"] == "MissingLayerDigest"
+    up = ecr.initiate_layer_upload(repositoryName="fn")
+    assert up["partSize"] > 0
+    part = ecr.upload_layer_part(repositoryName="fn", uploadId=up["uploadId"], partFirstByte=0,
+                                 partLastByte=2, layerPartBlob=b"abc")
+    assert part["lastByteReceived"] == 2
+    with pytest.raises(ClientError) as exc:
+        ecr.upload_layer_part(repositoryName="fn", uploadId=up["uploadId"], partFirstByte=10,
+                              partLastByte=12, layerPartBlob=b"def")
+    assert exc.value.response["Error"]["Code"] == "InvalidLayerPartException"
+    with pytest.raises(ClientError) as exc:
+        ecr.complete_layer_upload(repositoryName="fn", uploadId=up["uploadId"],
+                                  layerDigests=["sha256:" + "2" * 64])
+    assert exc.value.response["Error"]["Code"] == "InvalidLayerException"
+    up = ecr.initiate_layer_upload(repositoryName="fn")
+    with pytest.raises(ClientError) as exc:
+        ecr.complete_layer_upload(repositoryName="fn", uploadId=up["uploadId"],
+                                  layerDigests=[image.config_digest])
+    assert exc.value.response["Error"]["Code"] == "LayerAlreadyExistsException"
+    with pytest.raises(ClientError) as exc:
+        ecr.initiate_layer_upload(repositoryName="nosuchrepo")
+    assert exc.value.response["Error"]["Code"] == "RepositoryNotFoundException"
+
+
+def test_push_and_run_through_serve(tmp_path, context):
+    """``python -m lambda_lab serve``: the image goes up over HTTP through ECR's API; the
+    server keeps its layers and runs it."""
+    port = free_port()
+    proc, banner = start_server(str(tmp_path), "--port", str(port))
+    try:
+        assert f"http://127.0.0.1:{port}" in banner, banner + proc.stderr.read()
+        kw = {"endpoint_url": f"http://127.0.0.1:{port}", "region_name": REGION,
+              "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        ecr, lam = boto3.client("ecr", **kw), boto3.client("lambda", **kw)
+        role = boto3.client("iam", **kw).create_role(
+            RoleName="r", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+        ecr.create_repository(repositoryName="srv")
+        uri = push_image(build(context), "srv", client=ecr)
+        lam.create_function(FunctionName="srvimg", PackageType="Image", Role=role,
+                            Code={"ImageUri": uri})
+        body = json.loads(lam.invoke(FunctionName="srvimg", Payload=b"{}")["Payload"].read())
+        assert body["value"] == 7
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
