@@ -160,6 +160,10 @@ def store_zip(name: str, data: bytes, *, direct_upload: bool = True) -> str:
         if not target.startswith(os.path.realpath(root) + os.sep) and target != root:
             raise InvalidParameterValueException(f"Unsafe path in package: {info.filename}")
     archive.extractall(root)
+    for info in archive.infolist():  # Lambda keeps the archive's permissions (an executable
+        mode = (info.external_attr >> 16) & 0o777  # bootstrap stays executable)
+        if mode and not info.is_dir():
+            os.chmod(os.path.join(root, info.filename), mode | 0o400)
     return root
 
 

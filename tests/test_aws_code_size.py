@@ -120,6 +120,24 @@ def test_over_50_mb_through_s3_deploys_and_runs(lam, s3, role):
     assert invoke_json(lam, "bigs3")[1] == {"v": 1}
 
 
+def test_layer_over_50_mb_through_s3(lam, s3, create):
+    """DG gettingstarted-limits / packaging-layers: a layer from S3 may be over 50 MB zipped;
+    the same layer as ZipFile is refused."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("python/fat.py", "SIZE = 51\n")
+        zf.writestr("python/blob.bin", os.urandom(limits.ZIPPED_MAX_BYTES + 1024 * 1024))
+    s3.create_bucket(Bucket="layers")
+    s3.put_object(Bucket="layers", Key="fat.zip", Body=buf.getvalue())
+    arn = lam.publish_layer_version(LayerName="fat", Content={
+        "S3Bucket": "layers", "S3Key": "fat.zip"})["LayerVersionArn"]
+    name = create("import fat\ndef handler(e, c):\n    return fat.SIZE\n", Layers=[arn])
+    assert invoke_json(lam, name)[1] == 51
+    with pytest.raises(ClientError) as exc:
+        lam.publish_layer_version(LayerName="fat", Content={"ZipFile": buf.getvalue()})
+    assert error(exc)[0] == "RequestEntityTooLargeException"
+
+
 def test_unzipped_limit_through_s3(lam, s3, role):
     """test_oversized_unzipped_lambda: exactly 262,144,000 bytes unzipped is refused ("must be
     smaller than"); test_large_lambda: 1,000 bytes less deploys."""

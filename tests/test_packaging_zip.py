@@ -16,7 +16,10 @@ AWS facts (Lambda Developer Guide):
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
 import zipfile
 
 import pytest
@@ -101,7 +104,7 @@ def test_a_wheel_for_another_platform_or_python_is_refused(tmp_path):
 
 def test_a_non_python_runtime_or_bad_architecture_is_a_clear_error(project, tmp_path):
     with pytest.raises(PackagingError, match="python runtime"):
-        build_zip(project, str(tmp_path / "x.zip"), requirements="x", runtime="nodejs22.x")
+        build_zip(project, str(tmp_path / "x.zip"), requirements="x", runtime="java21")
     with pytest.raises(PackagingError, match="x86_64 or arm64"):
         build_zip(project, str(tmp_path / "x.zip"), architecture="sparc")
     with pytest.raises(PackagingError, match="No such folder"):
@@ -197,3 +200,37 @@ def test_cli_package_and_layer(project, wheels, tmp_path, capsys):
     assert main(["package", str(tmp_path / "missing"), "-o", out]) == 2
     assert "No such folder" in capsys.readouterr().err
 
+
+
+@pytest.mark.skipif(shutil.which("npm") is None or shutil.which("node") is None,
+                    reason="needs npm and node")
+def test_node_package_with_node_modules(aws, lam, role, tmp_path):
+    """DG nodejs-package: ``npm install`` the dependencies (not the development ones) and zip
+    the folder with node_modules; the handler requires them."""
+    dep = tmp_path / "dep"
+    dep.mkdir()
+    (dep / "package.json").write_text('{"name": "tinynode", "version": "1.0.0"}')
+    (dep / "index.js").write_text("exports.VALUE = 9;\n")
+    subprocess.run(["npm", "pack", "--silent"], cwd=dep, check=True, capture_output=True)
+    tgz = dep / "tinynode-1.0.0.tgz"
+    src = tmp_path / "node"
+    src.mkdir()
+    (src / "package.json").write_text(json.dumps({
+        "name": "fn", "version": "1.0.0", "dependencies": {"tinynode": f"file:{tgz}"},
+        "devDependencies": {"devonly": f"file:{tgz}"}}))
+    (src / "index.js").write_text("const t = require('tinynode');\n"
+                                  "exports.handler = async () => ({value: t.VALUE});\n")
+    report = build_zip(str(src), str(tmp_path / "node.zip"), runtime="nodejs22.x",
+                       no_index=True)
+    with zipfile.ZipFile(report.path) as zf:
+        names = set(zf.namelist())
+    assert {"index.js", "package.json", "node_modules/tinynode/index.js"} <= names
+    assert not any(n.startswith("node_modules/devonly/") for n in names)
+    assert not (src / "node_modules").exists()  # the source folder is left alone
+    assert report.packages == ("tinynode 1.0.0",) and "--omit=dev" in report.pip_command
+    with open(report.path, "rb") as f:
+        lam.create_function(FunctionName="nodefn", Runtime="nodejs22.x", Role=role,
+                            Handler="index.handler", Code={"ZipFile": f.read()})
+    assert invoke_json(lam, "nodefn")[1] == {"value": 9}
+    with pytest.raises(PackagingError, match="package.json"):
+        build_zip(str(src), str(tmp_path / "x.zip"), runtime="nodejs22.x", requirements="x")

@@ -87,7 +87,7 @@ class LayersAPI:
             name, data, description=body.get("Description", ""),
             compatible_runtimes=body.get("CompatibleRuntimes") or (),
             compatible_architectures=body.get("CompatibleArchitectures") or (),
-            license_info=body.get("LicenseInfo"))
+            license_info=body.get("LicenseInfo"), direct_upload="ZipFile" in content)
         return _json(201, version.shape(self._location(version)))
 
     def get_layer_version(self) -> TYPE_RESPONSE:

@@ -25,7 +25,7 @@ from ..clock import RealTimeClock, VirtualClock
 from ..platform import AsyncEvent, Platform, asyncq
 from ..platform.concurrency import SCALING_RULES
 from ..sources import hooks as sources_hooks
-from . import backend, cloudwatch, codedeploy, iam_enforce, services, vpc_config, vpc_network
+from . import backend, cloudwatch, codedeploy, ecr, iam_enforce, services, vpc_config, vpc_network
 from .responses import action_names
 
 __all__ = ["MockAWS", "mock_aws"]
@@ -110,6 +110,7 @@ class MockAWS:
             sources_hooks.install(self)  # moto's SQS on the platform clock; triggers
             codedeploy.install(self)  # Lambda traffic shifting (lambda_lab.platform.traffic)
             cloudwatch.install(self)  # AWS/Lambda metrics; alarms evaluated on the clock
+            ecr.install(self)  # image digests are the manifests' SHA-256
             if self.enforce_iam:
                 iam_enforce.install(self)  # execution roles' policies (before moto starts)
             vpc_config.install(self)  # the AWSLambda* managed policies exist in IAM
@@ -169,6 +170,7 @@ class MockAWS:
         finally:
             iam_enforce.uninstall(self)
             vpc_config.uninstall(self)
+            ecr.uninstall(self)
             for p in reversed(self._patches):
                 p.stop()
             self._patches = []

@@ -34,7 +34,7 @@ from ..platform.logconfig import TEXT
 from ..platform.model import check_revision
 from ..platform.tracing import attach as attach_tracing
 from ..validation import validate_function_name
-from . import code_api, operations, paging_api, services, shapes, vpc_config
+from . import code_api, image_api, operations, paging_api, services, shapes, vpc_config
 from .async_api import AsyncResponses
 from .concurrency_api import ConcurrencyResponses
 from .esm_api import EventSourceMappingResponses
@@ -152,10 +152,9 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
                 "version to $LATEST or do not set a version in your request.")
         return ref
 
-    def _code(self, name: str, spec: dict[str, Any]) -> Code:
-        if spec.get("ImageUri"):
-            raise InvalidParameterValueException(
-                "lambda_lab runs .zip deployment packages; container images are not supported.")
+    def _code(self, name: str, spec: dict[str, Any], image: bool = False) -> Code:
+        if image:
+            return image_api.image_code(spec["ImageUri"], self.region)
         return code_api.zip_code(self.current_account, name, spec)
 
     # ----------------------------------------------------------------- functions
@@ -164,13 +163,11 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
         code_api.check_request_size("CreateFunction", self.raw_body)
         body = self.json_body
         name, _ = validate_function_name(body["FunctionName"], create=True)  # before any disk
-        for required in ("Handler", "Runtime"):
-            if not body.get(required):  # emulator wording; AWS requires both for .zip packages
-                raise InvalidParameterValueException(
-                    f"The {required} parameter is required for the Zip package type.")
+        image = image_api.check_create(body)
         config = FunctionConfig(
-            code=Code("", "", 0), handler=body["Handler"], role=body.get("Role", ""),
-            runtime=body["Runtime"], memory=body.get("MemorySize", 128),
+            code=self._code(name, body["Code"], True) if image else Code("", "", 0),
+            handler=body.get("Handler", ""), role=body.get("Role", ""),
+            runtime=body.get("Runtime", ""), memory=body.get("MemorySize", 128),
             timeout=body.get("Timeout", 3),
             ephemeral_storage=(body.get("EphemeralStorage") or {}).get("Size", 512),
             environment=(body.get("Environment") or {}).get("Variables") or {},
@@ -179,13 +176,15 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
             layers=self._layer_refs(body.get("Layers")),
             dead_letter_arn=(body.get("DeadLetterConfig") or {}).get("TargetArn") or "",
             tracing=shapes.tracing_mode(body, "PassThrough"),
-            logging=TEXT.merged(body.get("LoggingConfig")))
+            logging=TEXT.merged(body.get("LoggingConfig")),
+            image_config=body.get("ImageConfig") or {})
         config.validate()
         services.check_role(self.current_account, config.role)
         if "VpcConfig" in body:  # subnets, groups and the role's ENI permissions (vpc_config)
             config = replace(config, vpc=vpc_config.parse(self.current_account, self.region,
                                                           config.role, body["VpcConfig"]))
-        config = replace(config, code=self._code(name, body.get("Code") or {}))
+        if not image:
+            config = replace(config, code=self._code(name, body.get("Code") or {}))
         attach_tracing(self.platform, shapes.xray_sink(self.current_account, self.region))
         self._attach_log_groups(config)
         version = self.platform.create_function(name, config, publish=body.get("Publish", False),
@@ -224,7 +223,9 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
         fn = self.platform.function(ref)
         self.platform.check_updatable(fn)
         check_revision(fn.latest.revision_id, body.get("RevisionId"))
-        version = self.platform.update_code(ref, self._code(fn.name, body),
+        image_api.check_update_code(fn.latest.config.package_type, body)
+        code = self._code(fn.name, body, fn.latest.config.package_type == "Image")
+        version = self.platform.update_code(ref, code,
                                             publish=body.get("Publish", False),
                                             revision_id=body.get("RevisionId"))
         return _reply(200, shapes.configuration(self.platform, version))
@@ -243,6 +244,8 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
         if "DeadLetterConfig" in body:
             changes["dead_letter_arn"] = (body["DeadLetterConfig"] or {}).get("TargetArn") or ""
         fn = self.platform.function(self._latest_only())
+        if fn.latest.config.package_type == "Image":
+            changes.update(image_api.configuration_changes(body))
         if "TracingConfig" in body:
             changes["tracing"] = shapes.tracing_mode(body, fn.latest.config.tracing)
         if "LoggingConfig" in body:

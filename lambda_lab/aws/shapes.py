@@ -69,6 +69,11 @@ def configuration(platform: Platform, version: Version, arn_qualifier: str | Non
         "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
         "LoggingConfig": c.logging.shape(version.function_name),
     }
+    if c.code.image is not None:  # no Runtime / Handler; ImageConfigResponse when configured
+        shape["PackageType"] = "Image"
+        del shape["Runtime"], shape["Handler"]
+        if c.image_config:
+            shape["ImageConfigResponse"] = {"ImageConfig": dict(c.image_config)}
     if c.environment:
         shape["Environment"] = {"Variables": dict(c.environment)}
     if c.layers:
@@ -113,9 +118,13 @@ def get_function_shape(platform: Platform, fn: Function, version: Version,
     """The GetFunction response: configuration, code location and tags."""
     location = (f"https://awslambda-{platform.region}-tasks.s3.{platform.region}.amazonaws.com/"
                 f"snapshots/{platform.account_id}/{fn.name}-{version.revision_id}")
+    image = version.config.code.image
+    code = ({"RepositoryType": "S3", "Location": location} if image is None else
+            {"RepositoryType": "ECR", "ImageUri": image.image_uri,
+             "ResolvedImageUri": image.resolved_image_uri})
     shape: dict[str, Any] = {
         "Configuration": configuration(platform, version, qualifier),
-        "Code": {"RepositoryType": "S3", "Location": location},
+        "Code": code,
     }
     if fn.tags:
         shape["Tags"] = dict(fn.tags)

@@ -324,7 +324,7 @@ def _prepare(spec, log_fd):
     os.environ.clear()
     os.environ.update(spec["env"])
     time.tzset()
-    os.chdir(spec["task_root"])
+    os.chdir(spec.get("cwd") or spec["task_root"])
     sys.path[0:0] = spec["sys_path"]
     env = os.environ
     LambdaContext.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME")

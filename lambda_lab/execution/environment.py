@@ -184,7 +184,10 @@ def _precompile(spec: EnvironmentSpec) -> None:
 
 
 def find_bootstrap(spec: EnvironmentSpec) -> str | None:
-    """A custom runtime's entry point: ``bootstrap`` in the code, else in a layer (/opt)."""
+    """A custom runtime's entry point: the spec's own (an image's), else ``bootstrap`` in the
+    code, else in a layer (/opt)."""
+    if spec.bootstrap:
+        return spec.bootstrap if os.path.isfile(spec.bootstrap) else None
     roots = [spec.task_root, *(os.path.dirname(p) for p in spec.layer_paths)]
     for root in roots:
         path = os.path.join(root, "bootstrap")
@@ -228,7 +231,7 @@ class ExecutionEnvironment:
                                os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         self._log_offset = 0
         self._channel: _SocketChannel | RuntimeAPIChannel | None = None
-        self.custom_runtime = spec.runtime.startswith("provided")
+        self.custom_runtime = spec.runtime.startswith("provided") or bool(spec.bootstrap)
         self._lock = threading.Lock()
         stream = secrets.token_hex(16)
         day = _dt.datetime.fromtimestamp(time.time() if now is None else now,
@@ -305,6 +308,7 @@ class ExecutionEnvironment:
             "handler": spec.handler,
             "env": self._environment_variables(),
             "task_root": spec.task_root,
+            "cwd": spec.working_dir or spec.task_root,
             "sys_path": [spec.task_root, *spec.layer_paths],
             "ephemeral_mb": spec.ephemeral_mb,
             "private_tmp": os.path.join(self.dir, "tmp"),

@@ -30,6 +30,11 @@ class EnvironmentSpec:
     max_response_bytes: int = 6291556
     #: The role's temporary credentials (AWS_ACCESS_KEY_ID, …); random fake ones when None.
     credentials: Mapping[str, str] | None = None
+    #: The working directory (default: the task root); a container image's WorkingDir.
+    working_dir: str = ""
+    #: A custom runtime's executable when it is not ``bootstrap`` in the code or a layer
+    #: (a container image's entry point).
+    bootstrap: str = ""
 
     @property
     def function_arn(self) -> str:

@@ -9,6 +9,8 @@ Offline, pip reads wheels from a folder (``find_links`` with ``no_index``).
 
 from __future__ import annotations
 
+import glob
+import json
 import os
 import shutil
 import subprocess
@@ -21,8 +23,8 @@ from importlib import metadata
 
 from .. import limits
 
-__all__ = ["PackageReport", "PackagingError", "build_layer", "build_zip", "pip_install",
-           "pip_platform", "zip_folder"]
+__all__ = ["PackageReport", "PackagingError", "build_layer", "build_zip", "npm_install",
+           "pip_install", "pip_platform", "zip_folder"]
 
 #: The timestamp of every entry: the same inputs give the same bytes (and CodeSha256).
 _EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -41,7 +43,7 @@ class PackageReport:
     zipped_bytes: int
     unzipped_bytes: int
     files: int
-    pip_command: tuple[str, ...] = ()  #: the pip command line run, if any
+    pip_command: tuple[str, ...] = ()  #: the pip (or npm) command line run, if any
     packages: tuple[str, ...] = field(default=())  #: "name version" of each distribution
 
     @property
@@ -119,6 +121,35 @@ def pip_install(target: str, requirements: str | Sequence[str], *, runtime: str 
     return cmd
 
 
+def npm_install(folder: str, *, offline: bool = False) -> list[str]:
+    """``npm install --omit=dev`` in ``folder`` (DG nodejs-package: the function's
+    ``node_modules`` without development dependencies); returns the command line.
+
+    Raises PackagingError when npm is missing or fails (npm's error lines quoted)."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise PackagingError("npm is not on the PATH: node_modules cannot be installed")
+    cmd = [npm, "install", "--omit=dev", "--no-audit", "--no-fund"]
+    if offline:
+        cmd.append("--offline")
+    done = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        errors = [ln for ln in done.stderr.splitlines() if "ERR" in ln]
+        raise PackagingError("npm install failed: " + ("\n".join(errors) or done.stderr.strip()))
+    return cmd
+
+
+def _node_modules(root: str) -> list[str]:
+    found = []
+    for manifest in sorted(glob.glob(os.path.join(root, "node_modules", "*", "package.json")) +
+                           glob.glob(os.path.join(root, "node_modules", "@*", "*",
+                                                  "package.json"))):
+        with open(manifest, encoding="utf-8") as f:
+            meta = json.load(f)
+        found.append(f"{meta.get('name')} {meta.get('version')}")
+    return found
+
+
 def _files(root: str, prefix: str = "") -> dict[str, str]:
     """Archive name -> path for every file below ``root`` (``__pycache__`` left out)."""
     found: dict[str, str] = {}
@@ -166,6 +197,8 @@ def build_zip(source: str, output: str, *, requirements: str | Sequence[str] | N
     if not os.path.isdir(source):
         raise PackagingError(f"No such folder: {source}")
     pip_platform(architecture)
+    if runtime.startswith("nodejs"):
+        return _build_node_zip(source, output, requirements=requirements, offline=no_index)
     with tempfile.TemporaryDirectory(prefix="lambda-lab-package-") as deps:
         cmd: list[str] = []
         if requirements:
@@ -178,6 +211,23 @@ def build_zip(source: str, output: str, *, requirements: str | Sequence[str] | N
                     if not os.path.samefile(p, requirements)}
         entries.update(code)
         return zip_folder(entries, output, pip_command=cmd, packages=_installed(deps))
+
+
+def _build_node_zip(source: str, output: str, *, requirements: object,
+                    offline: bool) -> PackageReport:
+    """A Node.js package: the folder with ``node_modules`` from ``npm install --omit=dev``
+    (run on a copy, so the source folder is left as it is)."""
+    if requirements:
+        raise PackagingError("requirements are for pip; a Node.js package lists its "
+                             "dependencies in package.json")
+    with tempfile.TemporaryDirectory(prefix="lambda-lab-package-") as staging:
+        shutil.copytree(source, staging, dirs_exist_ok=True, symlinks=False,
+                        ignore=shutil.ignore_patterns("node_modules"))
+        cmd: list[str] = []
+        if os.path.isfile(os.path.join(staging, "package.json")):
+            cmd = npm_install(staging, offline=offline)
+        return zip_folder(_files(staging), output, pip_command=cmd,
+                          packages=_node_modules(staging))
 
 
 def _copy_distribution(name: str, search_path: Sequence[str] | None, dest: str) -> None:

@@ -153,8 +153,9 @@ class LayerStore:
     def publish(self, name_or_arn: str, data: bytes, *, description: str = "",
                 compatible_runtimes: Sequence[str] = (),
                 compatible_architectures: Sequence[str] = (),
-                license_info: str | None = None) -> LayerVersion:
-        """Unpack a .zip as a new version of a layer (created on first publish).
+                license_info: str | None = None, direct_upload: bool = True) -> LayerVersion:
+        """Unpack a .zip as a new version of a layer (created on first publish); one from S3
+        (``direct_upload=False``) may be over 50 MB zipped.
 
         Raises the package errors of :func:`lambda_lab.code.store_zip`, ValidationException for
         a bad name or too many runtimes/architectures."""
@@ -172,7 +173,7 @@ class LayerStore:
                 f"1 validation error detected: Value '{list(compatible_architectures)}' at "
                 "'compatibleArchitectures' failed to satisfy constraint: Member must satisfy "
                 "constraint: [Member must satisfy enum value set: [x86_64, arm64]]")
-        root = store_zip(f"layer-{name}", data)
+        root = store_zip(f"layer-{name}", data, direct_upload=direct_upload)
         digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
         with self._lock:
             number = self._last.get(name, 0) + 1

@@ -12,13 +12,14 @@ import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from .. import limits
 from ..errors import InvalidParameterValueException, PreconditionFailedException
 from ..execution.environment import EnvironmentInfo
 from ..execution.result import InvocationResult
 from ..validation import validate_function_config
+from .images import ImageCode
 from .layers import LayerRef, check_function_layers
 from .logconfig import TEXT, LoggingConfig
 from .network import VpcConfig
@@ -49,8 +50,9 @@ class Code:
     """A deployment package unpacked into a task root, with the figures Lambda reports."""
 
     task_root: str
-    sha256: str  #: base64 of the package's SHA-256, as ``CodeSha256``
+    sha256: str  #: base64 of the package's SHA-256, as ``CodeSha256`` (an image: hex digest)
     size: int  #: the package size in bytes, as ``CodeSize``
+    image: ImageCode | None = None  #: PackageType Image: the image from ECR
 
     @classmethod
     def from_zip(cls, task_root: str, data: bytes) -> Code:
@@ -77,16 +79,25 @@ class FunctionConfig:
     tracing: str = "PassThrough"  #: TracingConfig.Mode: Active or PassThrough (see tracing)
     logging: LoggingConfig = TEXT  #: LoggingConfig: format, levels, log group (see logconfig)
     vpc: VpcConfig | None = None  #: VpcConfig (None: never given; see network)
+    image_config: Mapping[str, Any] = field(default_factory=dict)  #: ImageConfig (images)
+
+    @property
+    def package_type(self) -> str:
+        """``Image`` for a container image, ``Zip`` for a .zip package."""
+        return "Zip" if self.code.image is None else "Image"
 
     def validate(self) -> None:
         """Raise Lambda's error for the first value Lambda would reject."""
+        image = self.code.image is not None
         validate_function_config(memory_size=self.memory, timeout=self.timeout,
-                                 ephemeral_storage=self.ephemeral_storage, runtime=self.runtime,
+                                 ephemeral_storage=self.ephemeral_storage,
+                                 runtime=None if image else self.runtime,
                                  environment=dict(self.environment))
         check_tracing_mode(self.tracing)
-        if not self.runtime.startswith("python"):
+        if not image and not self.runtime.startswith(("python", "nodejs", "provided")):
             raise InvalidParameterValueException(
-                f"lambda_lab runs Python handlers; the runtime {self.runtime} cannot execute here.")
+                f"lambda_lab runs Python and Node.js handlers and custom runtimes; the runtime "
+                f"{self.runtime} cannot execute here.")
         if self.architecture not in ("x86_64", "arm64"):
             raise InvalidParameterValueException(
                 f"1 validation error detected: Value '[{self.architecture}]' at 'architectures' "

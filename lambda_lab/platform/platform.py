@@ -30,7 +30,7 @@ from ..execution.result import InvocationResult
 from ..execution.spec import DEFAULT_ACCOUNT, DEFAULT_REGION, EnvironmentSpec
 from ..execution.state import subdir
 from ..validation import safe_folder_name, validate_new_function_name
-from . import aliases, layers, logconfig, recursion, tracing
+from . import aliases, images, layers, logconfig, recursion, tracing
 from .arns import function_arn, parse_function_ref
 from .asyncq import DEFAULT_WORKERS, AsyncEvent, AsyncQueue, attempt_started
 from .concurrency import ConcurrencyController, Throttled, needs_new_environment
@@ -487,6 +487,12 @@ class Platform:
             extra_env={**self.extra_env, **c.logging.runtime_env(), **guard},
             layer_paths=layers.sys_path(c.layers, c.runtime),
             credentials=credentials)
+        if c.code.image is not None:  # a container image: its config decides how it runs
+            spec = images.image_spec(spec, c.code.image, c.image_config)
+        elif c.runtime.startswith("nodejs"):  # our Node.js runtime interface client
+            from ..runtimes.nodejs import node_spec
+
+            spec = node_spec(spec)
         folder = subdir("envs", f"{self.account_id}-{self.region}-"
                                 f"{safe_folder_name(version.function_name)}")
         return EnvironmentPool(spec, folder, isolation=self.isolation, clock=self.clock,
