@@ -24,7 +24,7 @@ from ..clock import RealTimeClock, VirtualClock
 from ..platform import AsyncEvent, Platform, asyncq
 from ..platform.concurrency import SCALING_RULES
 from ..sources import hooks as sources_hooks
-from . import backend, cloudwatch, codedeploy, iam_enforce, services
+from . import backend, cloudwatch, codedeploy, iam_enforce, services, xray
 from .responses import action_names
 
 __all__ = ["MockAWS", "mock_aws"]
@@ -109,6 +109,7 @@ class MockAWS:
             sources_hooks.install(self)  # moto's SQS on the platform clock; triggers
             codedeploy.install(self)  # Lambda traffic shifting (lambda_lab.platform.traffic)
             cloudwatch.install(self)  # AWS/Lambda metrics; alarms evaluated on the clock
+            xray.install()  # whole traces, summaries with filter expressions, service graph
             if self.enforce_iam:
                 iam_enforce.install(self)  # execution roles' policies (before moto starts)
             self._moto = moto.mock_aws()
@@ -159,6 +160,7 @@ class MockAWS:
                 self._moto = None
         finally:
             iam_enforce.uninstall(self)
+            xray.uninstall()
             for p in reversed(self._patches):
                 p.stop()
             self._patches = []
