@@ -306,7 +306,8 @@ def handler(event, context):
 def test_x_ray_sdk_subsegments_reach_the_trace_through_the_daemon(aws, lam, create, xray):
     """The X-Ray SDK sends subsegments over UDP to the daemon at AWS_XRAY_DAEMON_ADDRESS
     (AWS_XRAY_CONTEXT_MISSING is LOG_ERROR, lambda-facts.md A "X-Ray"); they extend the
-    Invocation subsegment of the same trace."""
+    Invocation subsegment of the same trace: BatchGetTraces nests a subsegment sent on its own
+    in its parent's ``subsegments`` (X-Ray DG "Sending subsegments separately")."""
     name = create(SDK, TracingConfig={"Mode": "Active"}, MemorySize=1769)
     _, body = invoke_json(lam, name)
     assert body["missing"] == "LOG_ERROR"
@@ -315,10 +316,15 @@ def test_x_ray_sdk_subsegments_reach_the_trace_through_the_daemon(aws, lam, crea
     root, parent = fields(body["trace"])["Root"], fields(body["trace"])["Parent"]
 
     def work() -> dict | None:
-        docs = traces(xray, aws, [root]).get(root, [])
-        return next((d for d in docs if d["name"] == "work"), None)
+        docs = by_origin(traces(xray, aws, [root]).get(root, []))
+        function = docs.get("AWS::Lambda::Function", {})
+        invocation = next((s for s in function.get("subsegments", [])
+                           if s["name"] == "Invocation"), {})
+        return next((s for s in invocation.get("subsegments", []) if s["name"] == "work"), None)
 
     doc = poll(work)
     assert doc["parent_id"] == parent and doc["trace_id"] == root
     assert doc["annotations"] == {"step": "one"}
+    assert sorted(by_origin(traces(xray, aws, [root])[root])) == [
+        "AWS::Lambda", "AWS::Lambda::Function"]  # no longer a document of its own
 

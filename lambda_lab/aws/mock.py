@@ -25,7 +25,17 @@ from ..clock import RealTimeClock, VirtualClock
 from ..platform import AsyncEvent, Platform, asyncq
 from ..platform.concurrency import SCALING_RULES
 from ..sources import hooks as sources_hooks
-from . import backend, cloudwatch, codedeploy, ecr, iam_enforce, services, vpc_config, vpc_network
+from . import (
+    backend,
+    cloudwatch,
+    codedeploy,
+    ecr,
+    iam_enforce,
+    services,
+    vpc_config,
+    vpc_network,
+    xray,
+)
 from .responses import action_names
 
 __all__ = ["MockAWS", "mock_aws"]
@@ -111,6 +121,7 @@ class MockAWS:
             codedeploy.install(self)  # Lambda traffic shifting (lambda_lab.platform.traffic)
             cloudwatch.install(self)  # AWS/Lambda metrics; alarms evaluated on the clock
             ecr.install(self)  # image digests are the manifests' SHA-256
+            xray.install()  # whole traces, summaries with filter expressions, service graph
             if self.enforce_iam:
                 iam_enforce.install(self)  # execution roles' policies (before moto starts)
             vpc_config.install(self)  # the AWSLambda* managed policies exist in IAM
@@ -171,6 +182,7 @@ class MockAWS:
             iam_enforce.uninstall(self)
             vpc_config.uninstall(self)
             ecr.uninstall(self)
+            xray.uninstall()
             for p in reversed(self._patches):
                 p.stop()
             self._patches = []

@@ -1583,3 +1583,8 @@ ERRORS_ALARM = register(
         solution=source("errors_alarm"),
     )
 )
+
+
+# The business-metric exercise lives beside notebook 09's Powertools helpers.
+
+from lambda_lab.course import powertools as _powertools  # noqa: E402,F401 - registers it

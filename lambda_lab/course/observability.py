@@ -387,13 +387,25 @@ def figure_traces(traces: Mapping[str, Sequence[Segment]], title: str = "") -> A
     return fig
 
 
+def _sdk_documents(trace: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What the X-Ray SDK sent from inside the handler: the subsegments X-Ray nests under the
+    function segment's Invocation subsegment, and any document not Lambda's own."""
+    out = []
+    for d in (json.loads(s["Document"]) for s in trace["Segments"]):
+        if not d.get("origin", "").startswith("AWS::Lambda"):
+            out.append(d)
+        elif d.get("origin") == "AWS::Lambda::Function":
+            for sub in d.get("subsegments", []):
+                if sub.get("name") == "Invocation":
+                    out.extend(sub.get("subsegments", []))
+    return sorted(out, key=lambda d: d.get("start_time", 0))
+
+
 def sdk_subsegments(trace: Mapping[str, Any]) -> Text:
     """The documents the X-Ray SDK sent from inside the handler (not Lambda's own segments):
     name, namespace, the AWS operation if any, annotations, and duration (``N.NN ms``)."""
-    docs = [json.loads(s["Document"]) for s in trace["Segments"]]
     lines = []
-    for d in sorted((d for d in docs if not d.get("origin", "").startswith("AWS::Lambda")),
-                    key=lambda d: d.get("start_time", 0)):
+    for d in _sdk_documents(trace):
         what = [d["name"]]
         if d.get("namespace"):
             what.append(f"namespace {d['namespace']}")
@@ -409,17 +421,20 @@ def sdk_subsegments(trace: Mapping[str, Any]) -> Text:
 
 def wait_for_segments(trace_id: str, count: int, *, timeout: float = 5.0,
                       region: str = REGION) -> dict[str, Any] | None:
-    """``batch_get_traces`` of ``trace_id`` once it holds ``count`` documents (the X-Ray SDK
-    sends its subsegments over UDP, so they arrive a moment after the invocation returns);
-    None after ``timeout`` real seconds."""
+    """``batch_get_traces`` of ``trace_id`` once it holds ``count`` documents: Lambda's segments
+    and the subsegments the X-Ray SDK sent (nested under Invocation; they come over UDP, so a
+    moment after the invocation returns); None after ``timeout`` real seconds."""
     import boto3
 
     xray = boto3.client("xray", region_name=region)
     deadline = time.monotonic() + timeout
     while True:
         traces = xray.batch_get_traces(TraceIds=[trace_id])["Traces"]
-        if traces and len(traces[0]["Segments"]) >= count:
-            return traces[0]
+        if traces:
+            lambdas = [s for s in traces[0]["Segments"]
+                       if json.loads(s["Document"]).get("origin", "").startswith("AWS::Lambda")]
+            if len(lambdas) + len(_sdk_documents(traces[0])) >= count:
+                return traces[0]
         if time.monotonic() > deadline:
             return None
         time.sleep(0.02)

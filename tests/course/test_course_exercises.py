@@ -138,6 +138,15 @@ WRONG = {
         "❌ 5 of 6 checks pass — hint: 3 bad minutes out of 5, not in a row, never alarmed: look "
         "at the last 5 periods (EvaluationPeriods=5) and alarm on 3 of them (DatapointsToAlarm=3)",
     ),
+    "business-metric": (  # the order id as a dimension: one metric per order
+        lambda metrics, order: (
+            metrics.add_dimension(name="payment", value=order["payment"]),
+            metrics.add_dimension(name="order_id", value=order["id"]),
+            metrics.add_metric(name="OrdersPlaced", unit="Count", value=1)),
+        "❌ 3 of 4 checks pass — hint: the order id is a dimension: every order would be a metric "
+        "of its own (and a custom metric to pay for); keep it in the document with "
+        "metrics.add_metadata(key=\"order_id\", value=order[\"id\"])",
+    ),
 }
 
 

@@ -190,6 +190,13 @@ def test_sdk_subsegments_lists_only_the_handlers_documents():
         "price · annotations {'order': 1}  1.00 ms\n"
         "dynamodb · namespace aws · operation PutItem  12.50 ms")
     assert [s.name for s in obs.trace_segments(trace)] == ["f", "f"]
+    # as BatchGetTraces returns them: nested under the function segment's Invocation
+    nested = {"Segments": [trace["Segments"][0], doc(
+        name="f", origin="AWS::Lambda::Function", start_time=1.0, end_time=1.2,
+        subsegments=[{"name": "Invocation", "start_time": 1.0, "end_time": 1.1,
+                      "subsegments": [json.loads(s["Document"])
+                                      for s in trace["Segments"][2:]]}])]}
+    assert obs.sdk_subsegments(nested) == obs.sdk_subsegments(trace)
 
 
 # ----------------------------------------------------------------- the exercise
