@@ -47,8 +47,8 @@ from ..platform.network import (
     reach,
 )
 
-__all__ = ["ENI_RELEASE_S", "HyperplaneENIs", "attach", "function_reach", "guard", "stop",
-           "topology"]
+__all__ = ["ENI_RELEASE_S", "HyperplaneENIs", "attach", "function_figure", "function_reach",
+           "guard", "stop", "topology"]
 
 #: Platform time before an ENI no function uses any more is deleted (unconfirmed: AWS says
 #: Lambda reclaims unused Hyperplane ENIs "after some time"; 20 minutes is typical).
@@ -158,6 +158,18 @@ def function_reach(platform: Platform, name: str, to: str | Destination,
     """:func:`~lambda_lab.platform.network.reach` for a function of ``platform``."""
     version = platform.version(name, qualifier)
     return reach(version.config.vpc, to, topology(platform.account_id, platform.region))
+
+
+def function_figure(platform: Platform, name: str, to: str | Destination,
+                    qualifier: str | None = None) -> Any:
+    """The picture of the function's VPC and of the path a call to ``to`` takes
+    (:func:`~lambda_lab.platform.network_figure.figure_network`)."""
+    from ..platform.network_figure import figure_network
+
+    version = platform.version(name, qualifier)
+    topo = topology(platform.account_id, platform.region)
+    return figure_network(topo, version.config.vpc, reach(version.config.vpc, to, topo),
+                          function_name=version.function_name)
 
 
 # --------------------------------------------------------------------- Hyperplane ENIs

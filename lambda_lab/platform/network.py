@@ -338,7 +338,8 @@ class _Walk:
         subnet = topo.subnets.get(subnet_id)
         if subnet is None:
             return self.fail([fn], f"subnet {subnet_id} no longer exists")
-        eni = next((i for i, (s, _) in topo.enis.items() if s == subnet_id), "")
+        groups = tuple(sorted(self.vpc.security_group_ids))
+        eni = next((i for i, key in topo.enis.items() if key == (subnet_id, groups)), "")
         path = [fn, Hop("eni", eni or subnet_id, f"ENI in {subnet_id}"),
                 Hop("subnet", subnet.id, subnet.cidr)]
         note = ""
