@@ -22,6 +22,7 @@ from typing import Any
 import boto3
 import pytest
 from aws_helpers import REGION, TRUST, make_zip, session
+from test_serve import server  # noqa: F401
 
 from lambda_lab.aws.vpc_network import function_reach
 
@@ -168,3 +169,75 @@ def test_security_group_without_egress_blocks_the_endpoint_path(aws, c, net):
     assert invoke(c, "closed", {"t": 0.5})[0] == "ReadTimeoutError"
     answer = function_reach(aws.platform(), "closed", "dynamodb")
     assert not answer.ok and "security groups" in answer.reason
+
+
+def test_topology_read_from_ec2_acls_and_interface_endpoints(aws, c, net):
+    """VPC UG: a network ACL entry denying TCP 443 out blocks the call; an interface endpoint
+    (private DNS, its security group admitting 443 from the VPC) reaches its service."""
+    ec2 = c["ec2"]
+    deploy(aws, c, net, "sqs_user", DYNAMO)
+    ep_sg = ec2.create_security_group(GroupName="ep", Description="ep", VpcId=net["vpc"])["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=ep_sg, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+        "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+    ec2.create_vpc_endpoint(VpcId=net["vpc"], ServiceName=f"com.amazonaws.{REGION}.sqs",
+                            VpcEndpointType="Interface", SubnetIds=[net["private"]],
+                            SecurityGroupIds=[ep_sg], PrivateDnsEnabled=True)
+    platform = aws.platform()
+    assert function_reach(platform, "sqs_user", "sqs").via == "interface-endpoint"
+    assert not function_reach(platform, "sqs_user", "sns").ok
+    acl = ec2.create_network_acl(VpcId=net["vpc"])["NetworkAcl"]["NetworkAclId"]
+    ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=100, Protocol="-1",
+                                 RuleAction="allow", Egress=True, CidrBlock="0.0.0.0/0")
+    ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=100, Protocol="6",
+                                 RuleAction="allow", Egress=False, CidrBlock="0.0.0.0/0",
+                                 PortRange={"From": 1024, "To": 65535})
+    old = ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id",
+                                              "Values": [net["private"]]}])["NetworkAcls"][0]
+    assoc = next(a["NetworkAclAssociationId"] for a in old["Associations"]
+                 if a["SubnetId"] == net["private"])
+    ec2.replace_network_acl_association(AssociationId=assoc, NetworkAclId=acl)
+    assert function_reach(platform, "sqs_user", "sqs").ok  # 443 out, ephemeral ports back in
+    ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=50, Protocol="6",
+                                 RuleAction="deny", Egress=True, CidrBlock="0.0.0.0/0",
+                                 PortRange={"From": 443, "To": 443})
+    answer = function_reach(platform, "sqs_user", "sqs")
+    assert not answer.ok and "rule 50" in answer.reason
+
+
+def test_through_serve(server):  # noqa: F811 -- the fixture from test_serve
+    """The same over HTTP (``python -m lambda_lab serve``), with any SDK."""
+    kw = {"endpoint_url": server.url, "region_name": REGION, "aws_access_key_id": "testing",
+          "aws_secret_access_key": "testing"}
+    ec2, iam, lam = (boto3.client(n, **kw) for n in ("ec2", "iam", "lambda"))
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    sg = ec2.create_security_group(GroupName="fn", Description="fn", VpcId=vpc)["GroupId"]
+    boto3.client("dynamodb", **kw).create_table(
+        TableName="orders", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    with pytest.raises(lam.exceptions.InvalidParameterValueException):
+        lam.create_function(FunctionName="f", Runtime="python3.12", Role=role, Timeout=2,
+                            Handler="lambda_function.handler",
+                            Code={"ZipFile": make_zip(DYNAMO)},
+                            VpcConfig={"SubnetIds": [subnet], "SecurityGroupIds": [sg]})
+    iam.attach_role_policy(RoleName="r", PolicyArn=VPC_POLICY)
+    cfg = lam.create_function(FunctionName="f", Runtime="python3.12", Role=role, Timeout=2,
+                              Handler="lambda_function.handler",
+                              Code={"ZipFile": make_zip(DYNAMO)},
+                              VpcConfig={"SubnetIds": [subnet], "SecurityGroupIds": [sg]})
+    assert cfg["VpcConfig"]["VpcId"] == vpc and cfg["State"] == "Pending"
+    lam.get_waiter("function_active_v2").wait(FunctionName="f",
+                                               WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    enis = ec2.describe_network_interfaces(
+        Filters=[{"Name": "interface-type", "Values": ["lambda"]}])["NetworkInterfaces"]
+    assert [e["SubnetId"] for e in enis] == [subnet]
+    r = lam.invoke(FunctionName="f", Payload=b'{"t": 0.5}')
+    assert json.loads(r["Payload"].read()) == "ReadTimeoutError"
+    rt = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])
+    ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=f"com.amazonaws.{REGION}.dynamodb",
+                            RouteTableIds=[rt["RouteTables"][0]["RouteTableId"]])
+    r = lam.invoke(FunctionName="f", Payload=b'{"t": 0.5}')
+    assert json.loads(r["Payload"].read()) == "orders"
