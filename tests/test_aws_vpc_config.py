@@ -261,3 +261,19 @@ def test_one_eni_per_subnet_and_group_combination_shared_and_released(aws, clien
     lam.delete_function(FunctionName="first")
     aws.advance(ENI_RELEASE_S)
     assert [e["SubnetId"] for e in lambda_enis(ec2)] == [net["a"]]  # "second" still uses it
+
+
+def test_enis_of_a_configuration_replaced_by_an_update_are_released(aws, clients, net):
+    """While the update is in progress the old configuration still serves (DG "Lambda
+    function states"); its ENI goes once nothing uses it."""
+    lam, ec2 = clients["lambda"], clients["ec2"]
+    role = make_role(clients["iam"], "vpc-role")
+    create(lam, role, "f", {"SubnetIds": [net["a"]], "SecurityGroupIds": [net["sg"]]})
+    aws.advance(5)
+    lam.update_function_configuration(
+        FunctionName="f", VpcConfig={"SubnetIds": [net["b"]], "SecurityGroupIds": [net["sg"]]})
+    assert sorted(e["SubnetId"] for e in lambda_enis(ec2)) == sorted([net["a"], net["b"]])
+    aws.advance(5)  # the update is done
+    assert lam.get_function_configuration(FunctionName="f")["LastUpdateStatus"] == "Successful"
+    aws.advance(ENI_RELEASE_S)
+    assert [e["SubnetId"] for e in lambda_enis(ec2)] == [net["b"]]

@@ -184,7 +184,9 @@ def test_topology_read_from_ec2_acls_and_interface_endpoints(aws, c, net):
                             VpcEndpointType="Interface", SubnetIds=[net["private"]],
                             SecurityGroupIds=[ep_sg], PrivateDnsEnabled=True)
     platform = aws.platform()
-    assert function_reach(platform, "sqs_user", "sqs").via == "interface-endpoint"
+    assert aws.reach("sqs_user", "sqs").via == "interface-endpoint"
+    fig = aws.network_figure("sqs_user", "sqs")
+    assert "sqs_user → sqs: reachable (interface-endpoint)" in fig._suptitle.get_text()
     assert not function_reach(platform, "sqs_user", "sns").ok
     acl = ec2.create_network_acl(VpcId=net["vpc"])["NetworkAcl"]["NetworkAclId"]
     ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=100, Protocol="-1",

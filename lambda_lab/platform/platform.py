@@ -218,6 +218,7 @@ class Platform:
             previous, latest.previous = latest.previous, None
         if previous is not None:
             previous.close()
+            self._vpc_changed(previous.config)  # its ENIs may be unused now
 
     def update_code(self, ref: str, code: Code, *, publish: bool = False,
                     revision_id: str | None = None) -> Version:
