@@ -277,3 +277,23 @@ def test_enis_of_a_configuration_replaced_by_an_update_are_released(aws, clients
     assert lam.get_function_configuration(FunctionName="f")["LastUpdateStatus"] == "Successful"
     aws.advance(ENI_RELEASE_S)
     assert [e["SubnetId"] for e in lambda_enis(ec2)] == [net["b"]]
+
+
+def test_joining_a_vpc_is_an_update_in_progress(aws, clients, net):
+    """DG configuration-vpc: "While Lambda creates a network interface, you can't perform
+    additional operations that target the function, such as creating versions or updating the
+    function's code ... For existing functions, you can still invoke an earlier version while
+    the update is in progress"."""
+    lam, role = clients["lambda"], make_role(clients["iam"], "vpc-role")
+    create(lam, role, "f")
+    lam.update_function_configuration(
+        FunctionName="f", VpcConfig={"SubnetIds": [net["a"]], "SecurityGroupIds": [net["sg"]]})
+    assert json.loads(lam.invoke(FunctionName="f")["Payload"].read()) == "ok"
+    for call in (lambda: lam.publish_version(FunctionName="f"),
+                 lambda: lam.update_function_code(FunctionName="f",
+                                                  ZipFile=make_zip(OK.replace("ok", "v2")))):
+        with pytest.raises(ClientError) as info:
+            call()
+        assert error(info)[0] == "ResourceConflictException"
+    aws.advance(5)
+    assert lam.publish_version(FunctionName="f")["VpcConfig"]["VpcId"] == net["vpc"]
