@@ -19,7 +19,9 @@ Sources:
 - DG "Lambda function states": a VPC function is Pending (StateReasonCode Creating) while its
   network interfaces are created; Invoke meanwhile is ResourceConflictException.
 - ENI description as AWS writes it: ``AWS Lambda VPC ENI-<function>-<uuid>``, InterfaceType
-  ``lambda`` (EC2 API InterfaceType enum; real exports).
+  ``lambda`` (EC2 API InterfaceType enum; real exports), ``RequesterManaged`` false and
+  ``RequesterId`` ``<role id>:…`` (observed describe-network-interfaces outputs; Lambda makes
+  the ENI with the execution role).
 """
 # ruff: noqa: F811 -- pytest fixtures are imported from aws_helpers and used as arguments
 
@@ -244,7 +246,8 @@ def test_one_eni_per_subnet_and_group_combination_shared_and_released(aws, clien
     assert sorted(e["SubnetId"] for e in enis) == sorted([net["a"], net["b"]])
     for e in enis:
         assert e["InterfaceType"] == "lambda"
-        assert e["RequesterManaged"] is True
+        assert e["RequesterManaged"] is False  # made with the function's role
+        assert re.fullmatch(r"AROA[0-9A-Z]+:awslambda_\d+", e["RequesterId"])
         assert e["VpcId"] == net["vpc"]
         assert [g["GroupId"] for g in e["Groups"]] == [net["sg"]]
         assert re.fullmatch(r"AWS Lambda VPC ENI-first-[0-9a-f-]{36}", e["Description"])

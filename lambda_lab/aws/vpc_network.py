@@ -6,7 +6,8 @@
 - :class:`HyperplaneENIs`: one network interface per subnet and security-group combination in
   use (shared by every function with that combination; DG "Hyperplane elastic network
   interfaces"), visible in ``describe_network_interfaces`` with ``InterfaceType`` ``lambda``,
-  ``RequesterManaged`` true and the description ``AWS Lambda VPC ENI-<function>-<uuid>``;
+  ``RequesterId`` the execution role's session and the description
+  ``AWS Lambda VPC ENI-<function>-<uuid>``;
   removed :data:`ENI_RELEASE_S` of platform time after the last function using it leaves.
 - :func:`guard`: WSGI middleware in front of the in-process moto server that handlers call. A
   request signed with a VPC function's role session goes through only if
@@ -182,8 +183,8 @@ class HyperplaneENIs:
         self.enis: dict[tuple[str, tuple[str, ...]], str] = {}
         self._lock = threading.Lock()
 
-    def _needed(self) -> dict[tuple[str, tuple[str, ...]], str]:
-        needed: dict[tuple[str, tuple[str, ...]], str] = {}
+    def _needed(self) -> dict[tuple[str, tuple[str, ...]], Version]:
+        needed: dict[tuple[str, tuple[str, ...]], Version] = {}
         for fn in self.platform.list_functions():
             versions = fn.all_versions() + ([fn.latest.previous] if fn.latest.previous else [])
             for v in versions:
@@ -191,7 +192,7 @@ class HyperplaneENIs:
                 if vpc is None or not vpc.attached:
                     continue
                 for subnet in vpc.subnet_ids:
-                    needed.setdefault((subnet, tuple(sorted(vpc.security_group_ids))), fn.name)
+                    needed.setdefault((subnet, tuple(sorted(vpc.security_group_ids))), v)
         return needed
 
     def sync(self, _platform: Platform | None = None) -> None:
@@ -200,15 +201,16 @@ class HyperplaneENIs:
         needed = self._needed()
         ec2 = _ec2(p.account_id, p.region)
         with self._lock:
-            for key, function_name in needed.items():
+            for key, version in needed.items():
                 if key in self.enis and self.enis[key] in ec2.enis:
                     continue
                 subnet, groups = key
                 eni = ec2.create_network_interface(
                     subnet, None, group_ids=list(groups),
-                    description=f"AWS Lambda VPC ENI-{function_name}-{uuid.uuid4()}")
+                    description=f"AWS Lambda VPC ENI-{version.function_name}-{uuid.uuid4()}")
                 eni.interface_type = "lambda"
-                eni.requester_managed = True
+                eni.requester_managed = False  # as observed: made with the function's role
+                eni.requester_id = _requester(p.account_id, version.config.role)
                 eni.status = "in-use"
                 self.enis[key] = eni.id
             for key in set(self.enis) - set(needed):
@@ -223,6 +225,19 @@ class HyperplaneENIs:
             ec2 = _ec2(p.account_id, p.region)
             if eni_id is not None and eni_id in ec2.enis:
                 ec2.delete_network_interface(eni_id)
+
+
+def _requester(account_id: str, role_arn: str) -> str:
+    """``<role unique id>:awslambda_<digits>``: Lambda creates the ENI with the execution
+    role's session (DG: "Lambda uses your function's permissions to create and manage network
+    interfaces"; the session name's form is unconfirmed)."""
+    from moto.iam.models import iam_backends
+
+    try:
+        role_id = iam_backends[account_id]["aws"].get_role_by_arn(role_arn).id
+    except Exception:  # the role is gone: moto's default requester
+        role_id = "AROAEXAMPLEROLEID"
+    return f"{role_id}:awslambda_{uuid.uuid4().int % 10**18:018d}"
 
 
 def attach(platform: Platform) -> HyperplaneENIs:
