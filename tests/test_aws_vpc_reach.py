@@ -53,6 +53,18 @@ def handler(event, context):
                 '_LAMBDA_LAB_NETGUARD' in os.environ]
 """
 
+ASYNC = """
+import asyncio
+def handler(event, context):
+    async def main():
+        try:
+            await asyncio.wait_for(asyncio.open_connection(event['host'], 443), 0.5)
+            return 'connected'
+        except Exception as e:
+            return type(e).__name__
+    return asyncio.run(main())
+"""
+
 
 @pytest.fixture
 def aws() -> Iterator[Any]:
@@ -141,6 +153,8 @@ def test_public_subnet_gives_no_internet_and_nat_fixes_it(aws, c, net):
     assert payload == ["TimeoutError", 0.5, False]  # hangs for the socket's timeout
     payload, r = invoke(c, "web", {"host": "203.0.113.7"})  # no socket timeout
     assert payload["errorMessage"].endswith("Task timed out after 2.00 seconds")
+    deploy(aws, c, net, "web_async", ASYNC, subnet="public")  # non-blocking sockets too
+    assert invoke(c, "web_async", {"host": "example.com"})[0] == "TimeoutError"
     deploy(aws, c, net, "web2", SOCKET)  # private subnet → NAT → IGW
     ec2 = c["ec2"]
     eip = ec2.allocate_address(Domain="vpc")["AllocationId"]

@@ -10,9 +10,9 @@ Without one, ``connect`` neither fails nor succeeds: it waits for the socket's o
 A name that resolves nowhere here still resolves (to a TEST-NET address), so the hang comes at
 ``connect`` as it would on AWS, not as a DNS error.
 
-Covers Python sockets of the worker process (``socket``, ``http.client``, ``urllib``,
-``requests``, ``urllib3``, botocore's non-AWS hosts); C extensions' own sockets and child
-processes are not covered (their AWS calls are: the emulator holds those server-side).
+Covers Python TCP sockets of the worker process, blocking or not (``socket``, ``http.client``,
+``urllib``, ``requests``, ``urllib3``, asyncio); C extensions' own sockets and child processes
+are not covered (their AWS calls are: the emulator holds those server-side).
 """
 
 import http.client
@@ -52,11 +52,34 @@ def _ask(endpoint, key, host, port):
         conn.close()
 
 
-def _hang(sock):
+_tarpits: dict = {}
+
+
+def _tarpit(family):
+    """A local listener whose accept queue is full: the kernel drops further SYNs, so a
+    non-blocking connect there never completes (the event loop's own timeout, or the
+    function's, ends it) — an unanswered SYN, as from a VPC without a route."""
+    if family not in _tarpits:
+        host = "::1" if family == socket.AF_INET6 else "127.0.0.1"
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        listener.bind((host, 0))
+        listener.listen(0)
+        fillers = []
+        for _ in range(2):
+            f = socket.socket(family, socket.SOCK_STREAM)
+            f.setblocking(False)
+            f.connect_ex(listener.getsockname())
+            fillers.append(f)
+        time.sleep(0.05)
+        _tarpits[family] = (listener, fillers)
+    return _tarpits[family][0].getsockname()
+
+
+def _hang(sock, connect):
     """Wait as an unanswered SYN does: the socket's timeout, else (nearly) for ever."""
-    timeout = sock.gettimeout() if sock is not None else None
+    timeout = sock.gettimeout()
     if timeout == 0.0:
-        raise BlockingIOError(115, "Operation now in progress")
+        return connect(sock, _tarpit(sock.family))
     time.sleep(_HOLD_FOREVER_S if timeout is None else timeout)
     raise TimeoutError("timed out")
 
@@ -78,16 +101,16 @@ def install(endpoint, key):
     _original.update(connect=connect, connect_ex=connect_ex, getaddrinfo=getaddrinfo)
 
     def guarded_connect(self, address):
-        if self.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple):
-            if not allowed(address[0], address[1]):
-                _hang(self)
+        if (self.family in (socket.AF_INET, socket.AF_INET6) and self.type == socket.SOCK_STREAM
+                and isinstance(address, tuple) and not allowed(address[0], address[1])):
+            return _hang(self, connect)
         return connect(self, address)
 
     def guarded_connect_ex(self, address):
         try:
             guarded_connect(self, address)
         except TimeoutError:
-            return 110  # ETIMEDOUT
+            return 11 if self.gettimeout() == 0.0 else 110  # EAGAIN / ETIMEDOUT
         except OSError as e:
             return e.errno or 1
         return 0
