@@ -300,3 +300,19 @@ def test_joining_a_vpc_is_an_update_in_progress(aws, clients, net):
         assert error(info)[0] == "ResourceConflictException"
     aws.advance(5)
     assert lam.publish_version(FunctionName="f")["VpcConfig"]["VpcId"] == net["vpc"]
+
+
+def test_a_published_version_keeps_its_enis_until_it_is_deleted(aws, clients, net):
+    """Each version keeps the VpcConfig it was published with (versions are immutable)."""
+    lam, ec2 = clients["lambda"], clients["ec2"]
+    role = make_role(clients["iam"], "vpc-role")
+    create(lam, role, "f", {"SubnetIds": [net["a"]], "SecurityGroupIds": [net["sg"]]})
+    aws.advance(5)
+    assert lam.publish_version(FunctionName="f")["VpcConfig"]["SubnetIds"] == [net["a"]]
+    lam.update_function_configuration(
+        FunctionName="f", VpcConfig={"SubnetIds": [net["b"]], "SecurityGroupIds": [net["sg"]]})
+    aws.advance(5 + ENI_RELEASE_S)
+    assert len(lambda_enis(ec2)) == 2  # version 1 still uses subnet a
+    lam.delete_function(FunctionName="f", Qualifier="1")
+    aws.advance(ENI_RELEASE_S)
+    assert [e["SubnetId"] for e in lambda_enis(ec2)] == [net["b"]]

@@ -273,7 +273,9 @@ class Platform:
                 raise ResourceConflictException(
                     "Unable to delete version because the following aliases reference it: "
                     f"[{', '.join(users)}]")
-            fn.versions.pop(qualifier).close()
+            removed = fn.versions.pop(qualifier)
+            removed.close()
+            self._vpc_changed(removed.config)
 
     def publish_version(self, ref: str, description: str | None = None, *,
                         revision_id: str | None = None, code_sha256: str | None = None
