@@ -103,15 +103,18 @@ def lambda_enis(ec2: Any) -> list[dict]:
 # --------------------------------------------------------------------- managed policies
 
 
-@pytest.mark.parametrize("arn, extra", [(VPC_POLICY, ["logs:CreateLogGroup",
-                                                      "logs:CreateLogStream",
-                                                      "logs:PutLogEvents",
-                                                      "ec2:DescribeSubnets"]),
-                                        (ENI_POLICY, [])])
-def test_managed_policies_exist_with_their_real_actions(clients, arn, extra):
-    """AWS Managed Policy reference: the two policies' documents."""
+@pytest.mark.parametrize("arn, version, extra", [
+    (VPC_POLICY, "v3", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+                        "ec2:DescribeSubnets"]),
+    (ENI_POLICY, "v2", []),
+])
+def test_managed_policies_exist_with_their_real_actions(clients, arn, version, extra):
+    """AWS Managed Policy reference (docs.aws.amazon.com/aws-managed-policy/latest/reference/):
+    AWSLambdaVPCAccessExecutionRole v3 (2024-01-05), AWSLambdaENIManagementAccess v2
+    (2020-10-01), both on Resource "*"."""
     iam = clients["iam"]
     policy = iam.get_policy(PolicyArn=arn)["Policy"]
+    assert policy["DefaultVersionId"] == version and policy["Path"] == "/service-role/"
     doc = iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])
     statements = doc["PolicyVersion"]["Document"]["Statement"]
     actions = {a for s in statements for a in s["Action"]}
