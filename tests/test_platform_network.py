@@ -93,6 +93,15 @@ def test_a_private_subnet_without_routes_reaches_nothing():
     assert not reach(FN, "example.com", base()).ok
 
 
+def test_addresses_inside_the_vpc_are_reachable_through_the_local_route():
+    """VPC UG "Route tables": every route table has a local route for the VPC's CIDR — why a
+    function is put in a VPC at all (RDS, ElastiCache, private APIs)."""
+    answer = reach(FN, "10.0.2.15:5432", base())
+    assert answer.ok and answer.via == "local"
+    no_egress = base(egress=(Rule("tcp", 443, 443, ("0.0.0.0/0",)),))
+    assert not reach(FN, "10.0.2.15:5432", no_egress).ok  # the security group still applies
+
+
 def test_a_gateway_endpoint_reaches_its_service_only():
     topo = base(endpoints=DDB_GATEWAY)
     answer = reach(FN, "dynamodb", topo)

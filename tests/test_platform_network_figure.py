@@ -78,6 +78,13 @@ def test_the_nat_path_is_drawn_to_the_internet():
     assert not [t for ax in fig.axes for t in ax.texts if t.get_gid() == "stop"]
 
 
+def test_a_private_address_of_the_vpc():
+    topo = with_eni(base())
+    fig = figure_network(topo, FN, reach(FN, "10.0.2.15:5432", topo))
+    assert "10.0.2.15:5432" in texts(fig) and "reachable (local)" in texts(fig)
+    assert arrows(fig)[-1].xy == (30, 7)
+
+
 def test_gateway_endpoint_and_no_vpc():
     topo = with_eni(base(endpoints=DDB_GATEWAY))
     fig = figure_network(topo, FN, reach(FN, "dynamodb", topo))

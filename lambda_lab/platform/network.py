@@ -227,7 +227,7 @@ class Hop:
 class Reachability:
     """``ok``; the path the call takes (or takes until it stops, the last hop being where);
     ``reason`` in words; ``via``: ``lambda``, ``nat``, ``gateway-endpoint``,
-    ``interface-endpoint`` or ``""`` (no path)."""
+    ``interface-endpoint``, ``local`` (an address inside the VPC) or ``""`` (no path)."""
 
     ok: bool
     path: tuple[Hop, ...]
@@ -436,8 +436,11 @@ class _Walk:
             either = " or VPC endpoint" if dest.service else ""
             return self.fail(hops, f"route table {table.id} of {subnet.id} has no route to "
                                    f"{where}: no NAT gateway{either}")
-        if target == "local":
-            return self.fail(hops, f"{dest} is inside the VPC, not an emulated host")
+        if target == "local":  # a private address of the VPC (a database, a cache, …)
+            return Reachability(True, tuple(hops + [Hop("local", dest.host,
+                                                         f"{dest.host}:{dest.port}")]),
+                                f"{dest.host} is inside the VPC ({route.destination} → local)",
+                                "local", dest)
         if target.startswith("igw-"):
             return self.fail(hops + [Hop("igw", target, "internet gateway")],
                              f"route table {table.id} sends {route.destination} straight to "

@@ -75,6 +75,10 @@ def figure_network(topology: Topology, vpc: VpcConfig | None, answer: Reachabili
     else:
         _draw_vpc(ax, topology, vpc, pos)
     if answer is not None:
+        for hop in answer.path:
+            if hop.kind == "local":  # a private address of the VPC: drawn inside it
+                _box(ax, 22, 5, 16, 4, hop.label, face="#f3e5f5", size=7, gid=hop.id)
+                pos[("local", hop.id)] = (30, 7)
         _draw_path(ax, answer, pos)
         verdict = f"reachable ({answer.via})" if answer.ok else "blocked: the call hangs"
         dest = answer.destination
