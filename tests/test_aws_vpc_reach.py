@@ -81,6 +81,10 @@ def c(aws: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def net(c: dict[str, Any]) -> dict[str, str]:
+    return build_net(c)
+
+
+def build_net(c: dict[str, Any]) -> dict[str, str]:
     """A VPC with a private subnet (own route table, no routes out) and a public subnet
     (0.0.0.0/0 → internet gateway); the function's security group allows all egress."""
     ec2 = c["ec2"]
@@ -257,3 +261,33 @@ def test_through_serve(server):  # noqa: F811 -- the fixture from test_serve
                             RouteTableIds=[rt["RouteTables"][0]["RouteTableId"]])
     r = lam.invoke(FunctionName="f", Payload=b'{"t": 0.5}')
     assert json.loads(r["Payload"].read()) == "orders"
+
+
+@pytest.mark.parametrize("isolation", ["fallback", "namespace"])
+def test_sockets_hang_in_both_isolation_modes(c_isolated, isolation):
+    """README: the worker-side guard does not depend on namespaces."""
+    aws, c, net = c_isolated(isolation)
+    deploy(aws, c, net, "web", SOCKET, subnet="private")
+    assert invoke(c, "web", {"host": "198.51.100.1", "t": 0.3})[0][0] == "TimeoutError"
+    envs = aws.platform().environments("web")
+    # namespace mode falls back where user namespaces are forbidden (README)
+    assert envs[0].isolation == isolation or (isolation, envs[0].isolation) == ("namespace",
+                                                                                "fallback")
+
+
+@pytest.fixture
+def c_isolated() -> Iterator[Any]:
+    import lambda_lab
+
+    sessions: list[Any] = []
+
+    def make(isolation: str) -> tuple[Any, dict[str, Any], dict[str, str]]:
+        aws = lambda_lab.mock_aws(isolation=isolation).start()
+        sessions.append(aws)
+        aws.platform().eni_delay = 0.3
+        c = {n: boto3.client(n, region_name=REGION) for n in ("lambda", "ec2", "iam", "dynamodb")}
+        return aws, c, build_net(c)
+
+    yield make
+    for aws in sessions:
+        aws.stop()

@@ -260,6 +260,8 @@ class Platform:
                 for version in _versions_to_close(fn):
                     version.close()
                 self._vpc_changed(*(v.config for v in fn.all_versions()))
+                self.identities = {k: v for k, v in self.identities.items()
+                                   if v.function_name != name}
                 return
             if qualifier == LATEST or qualifier in fn.aliases:
                 raise InvalidParameterValueException(
