@@ -19,7 +19,9 @@ Sources:
 - DG "Lambda function states": a VPC function is Pending (StateReasonCode Creating) while its
   network interfaces are created; Invoke meanwhile is ResourceConflictException.
 - ENI description as AWS writes it: ``AWS Lambda VPC ENI-<function>-<uuid>``, InterfaceType
-  ``lambda`` (EC2 API InterfaceType enum; real exports).
+  ``lambda`` (EC2 API InterfaceType enum; real exports), ``RequesterManaged`` false and
+  ``RequesterId`` ``<role id>:…`` (observed describe-network-interfaces outputs; Lambda makes
+  the ENI with the execution role).
 """
 # ruff: noqa: F811 -- pytest fixtures are imported from aws_helpers and used as arguments
 
@@ -101,15 +103,18 @@ def lambda_enis(ec2: Any) -> list[dict]:
 # --------------------------------------------------------------------- managed policies
 
 
-@pytest.mark.parametrize("arn, extra", [(VPC_POLICY, ["logs:CreateLogGroup",
-                                                      "logs:CreateLogStream",
-                                                      "logs:PutLogEvents",
-                                                      "ec2:DescribeSubnets"]),
-                                        (ENI_POLICY, [])])
-def test_managed_policies_exist_with_their_real_actions(clients, arn, extra):
-    """AWS Managed Policy reference: the two policies' documents."""
+@pytest.mark.parametrize("arn, version, extra", [
+    (VPC_POLICY, "v3", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+                        "ec2:DescribeSubnets"]),
+    (ENI_POLICY, "v2", []),
+])
+def test_managed_policies_exist_with_their_real_actions(clients, arn, version, extra):
+    """AWS Managed Policy reference (docs.aws.amazon.com/aws-managed-policy/latest/reference/):
+    AWSLambdaVPCAccessExecutionRole v3 (2024-01-05), AWSLambdaENIManagementAccess v2
+    (2020-10-01), both on Resource "*"."""
     iam = clients["iam"]
     policy = iam.get_policy(PolicyArn=arn)["Policy"]
+    assert policy["DefaultVersionId"] == version and policy["Path"] == "/service-role/"
     doc = iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])
     statements = doc["PolicyVersion"]["Document"]["Statement"]
     actions = {a for s in statements for a in s["Action"]}
@@ -244,7 +249,8 @@ def test_one_eni_per_subnet_and_group_combination_shared_and_released(aws, clien
     assert sorted(e["SubnetId"] for e in enis) == sorted([net["a"], net["b"]])
     for e in enis:
         assert e["InterfaceType"] == "lambda"
-        assert e["RequesterManaged"] is True
+        assert e["RequesterManaged"] is False  # made with the function's role
+        assert re.fullmatch(r"AROA[0-9A-Z]+:awslambda_\d+", e["RequesterId"])
         assert e["VpcId"] == net["vpc"]
         assert [g["GroupId"] for g in e["Groups"]] == [net["sg"]]
         assert re.fullmatch(r"AWS Lambda VPC ENI-first-[0-9a-f-]{36}", e["Description"])
@@ -261,3 +267,55 @@ def test_one_eni_per_subnet_and_group_combination_shared_and_released(aws, clien
     lam.delete_function(FunctionName="first")
     aws.advance(ENI_RELEASE_S)
     assert [e["SubnetId"] for e in lambda_enis(ec2)] == [net["a"]]  # "second" still uses it
+
+
+def test_enis_of_a_configuration_replaced_by_an_update_are_released(aws, clients, net):
+    """While the update is in progress the old configuration still serves (DG "Lambda
+    function states"); its ENI goes once nothing uses it."""
+    lam, ec2 = clients["lambda"], clients["ec2"]
+    role = make_role(clients["iam"], "vpc-role")
+    create(lam, role, "f", {"SubnetIds": [net["a"]], "SecurityGroupIds": [net["sg"]]})
+    aws.advance(5)
+    lam.update_function_configuration(
+        FunctionName="f", VpcConfig={"SubnetIds": [net["b"]], "SecurityGroupIds": [net["sg"]]})
+    assert sorted(e["SubnetId"] for e in lambda_enis(ec2)) == sorted([net["a"], net["b"]])
+    aws.advance(5)  # the update is done
+    assert lam.get_function_configuration(FunctionName="f")["LastUpdateStatus"] == "Successful"
+    aws.advance(ENI_RELEASE_S)
+    assert [e["SubnetId"] for e in lambda_enis(ec2)] == [net["b"]]
+
+
+def test_joining_a_vpc_is_an_update_in_progress(aws, clients, net):
+    """DG configuration-vpc: "While Lambda creates a network interface, you can't perform
+    additional operations that target the function, such as creating versions or updating the
+    function's code ... For existing functions, you can still invoke an earlier version while
+    the update is in progress"."""
+    lam, role = clients["lambda"], make_role(clients["iam"], "vpc-role")
+    create(lam, role, "f")
+    lam.update_function_configuration(
+        FunctionName="f", VpcConfig={"SubnetIds": [net["a"]], "SecurityGroupIds": [net["sg"]]})
+    assert json.loads(lam.invoke(FunctionName="f")["Payload"].read()) == "ok"
+    for call in (lambda: lam.publish_version(FunctionName="f"),
+                 lambda: lam.update_function_code(FunctionName="f",
+                                                  ZipFile=make_zip(OK.replace("ok", "v2")))):
+        with pytest.raises(ClientError) as info:
+            call()
+        assert error(info)[0] == "ResourceConflictException"
+    aws.advance(5)
+    assert lam.publish_version(FunctionName="f")["VpcConfig"]["VpcId"] == net["vpc"]
+
+
+def test_a_published_version_keeps_its_enis_until_it_is_deleted(aws, clients, net):
+    """Each version keeps the VpcConfig it was published with (versions are immutable)."""
+    lam, ec2 = clients["lambda"], clients["ec2"]
+    role = make_role(clients["iam"], "vpc-role")
+    create(lam, role, "f", {"SubnetIds": [net["a"]], "SecurityGroupIds": [net["sg"]]})
+    aws.advance(5)
+    assert lam.publish_version(FunctionName="f")["VpcConfig"]["SubnetIds"] == [net["a"]]
+    lam.update_function_configuration(
+        FunctionName="f", VpcConfig={"SubnetIds": [net["b"]], "SecurityGroupIds": [net["sg"]]})
+    aws.advance(5 + ENI_RELEASE_S)
+    assert len(lambda_enis(ec2)) == 2  # version 1 still uses subnet a
+    lam.delete_function(FunctionName="f", Qualifier="1")
+    aws.advance(ENI_RELEASE_S)
+    assert [e["SubnetId"] for e in lambda_enis(ec2)] == [net["b"]]

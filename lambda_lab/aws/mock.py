@@ -242,6 +242,21 @@ class MockAWS:
         return asyncq.advance(self.clock, lambda: [p.async_queue for p in self.platforms()],
                               seconds)
 
+    def reach(self, function: str, to: str, *, qualifier: str | None = None,
+              region: str = "us-east-1", account_id: str = "123456789012") -> Any:
+        """Can ``function`` reach ``to`` (a service name such as ``"dynamodb"``, a host, or a
+        URL) from its VPC, and why not: a :class:`~lambda_lab.platform.network.Reachability`
+        (``ok``, ``path``, ``reason``), the answer the emulator enforces."""
+        return vpc_network.function_reach(self.platform(region, account_id), function, to,
+                                          qualifier)
+
+    def network_figure(self, function: str, to: str, *, qualifier: str | None = None,
+                       region: str = "us-east-1", account_id: str = "123456789012") -> Any:
+        """The picture of ``function``'s VPC and of the path a call to ``to`` takes, or where
+        it stops (a matplotlib Figure)."""
+        return vpc_network.function_figure(self.platform(region, account_id), function, to,
+                                           qualifier)
+
     def seed(self, value: int | None) -> None:
         """Re-seed alias routing (weighted version choice)."""
         self.rng.seed(value)

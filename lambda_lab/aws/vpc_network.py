@@ -6,7 +6,8 @@
 - :class:`HyperplaneENIs`: one network interface per subnet and security-group combination in
   use (shared by every function with that combination; DG "Hyperplane elastic network
   interfaces"), visible in ``describe_network_interfaces`` with ``InterfaceType`` ``lambda``,
-  ``RequesterManaged`` true and the description ``AWS Lambda VPC ENI-<function>-<uuid>``;
+  ``RequesterId`` the execution role's session and the description
+  ``AWS Lambda VPC ENI-<function>-<uuid>``;
   removed :data:`ENI_RELEASE_S` of platform time after the last function using it leaves.
 - :func:`guard`: WSGI middleware in front of the in-process moto server that handlers call. A
   request signed with a VPC function's role session goes through only if
@@ -19,9 +20,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import select
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -45,8 +48,8 @@ from ..platform.network import (
     reach,
 )
 
-__all__ = ["ENI_RELEASE_S", "HyperplaneENIs", "attach", "function_reach", "guard", "stop",
-           "topology"]
+__all__ = ["ENI_RELEASE_S", "HyperplaneENIs", "attach", "function_figure", "function_reach",
+           "guard", "stop", "topology"]
 
 #: Platform time before an ENI no function uses any more is deleted (unconfirmed: AWS says
 #: Lambda reclaims unused Hyperplane ENIs "after some time"; 20 minutes is typical).
@@ -107,8 +110,9 @@ def topology(account_id: str, region: str) -> Topology:
         tables[t.id] = RouteTable(t.id, t.vpc_id, tuple(routes), is_main)
         if is_main:
             main[t.vpc_id] = t.id
-        for subnet_id in t.associations.values():
-            explicit[subnet_id] = t.id
+        for a in t.associations:
+            if a.get("SubnetId"):
+                explicit[a["SubnetId"]] = t.id
     acl_of: dict[str, str] = {}
     acls: dict[str, tuple[AclEntry, ...]] = {}
     for acl in list(ec2.network_acls.values()):
@@ -118,7 +122,7 @@ def topology(account_id: str, region: str) -> Topology:
                      None if e.port_range_from in (None, "") else int(e.port_range_from),
                      None if e.port_range_to in (None, "") else int(e.port_range_to))
             for e in acl.network_acl_entries if e.cidr_block)
-        for assoc in acl.associations.values():
+        for assoc in acl.associations:
             acl_of[assoc.subnet_id] = acl.id
     subnets = {s.id: Subnet(s.id, s.vpc_id, s.cidr_block,
                             explicit.get(s.id) or main.get(s.vpc_id, ""), acl_of.get(s.id, ""))
@@ -157,6 +161,18 @@ def function_reach(platform: Platform, name: str, to: str | Destination,
     return reach(version.config.vpc, to, topology(platform.account_id, platform.region))
 
 
+def function_figure(platform: Platform, name: str, to: str | Destination,
+                    qualifier: str | None = None) -> Any:
+    """The picture of the function's VPC and of the path a call to ``to`` takes
+    (:func:`~lambda_lab.platform.network_figure.figure_network`)."""
+    from ..platform.network_figure import figure_network
+
+    version = platform.version(name, qualifier)
+    topo = topology(platform.account_id, platform.region)
+    return figure_network(topo, version.config.vpc, reach(version.config.vpc, to, topo),
+                          function_name=version.function_name)
+
+
 # --------------------------------------------------------------------- Hyperplane ENIs
 
 class HyperplaneENIs:
@@ -167,8 +183,8 @@ class HyperplaneENIs:
         self.enis: dict[tuple[str, tuple[str, ...]], str] = {}
         self._lock = threading.Lock()
 
-    def _needed(self) -> dict[tuple[str, tuple[str, ...]], str]:
-        needed: dict[tuple[str, tuple[str, ...]], str] = {}
+    def _needed(self) -> dict[tuple[str, tuple[str, ...]], Version]:
+        needed: dict[tuple[str, tuple[str, ...]], Version] = {}
         for fn in self.platform.list_functions():
             versions = fn.all_versions() + ([fn.latest.previous] if fn.latest.previous else [])
             for v in versions:
@@ -176,7 +192,7 @@ class HyperplaneENIs:
                 if vpc is None or not vpc.attached:
                     continue
                 for subnet in vpc.subnet_ids:
-                    needed.setdefault((subnet, tuple(sorted(vpc.security_group_ids))), fn.name)
+                    needed.setdefault((subnet, tuple(sorted(vpc.security_group_ids))), v)
         return needed
 
     def sync(self, _platform: Platform | None = None) -> None:
@@ -185,15 +201,16 @@ class HyperplaneENIs:
         needed = self._needed()
         ec2 = _ec2(p.account_id, p.region)
         with self._lock:
-            for key, function_name in needed.items():
+            for key, version in needed.items():
                 if key in self.enis and self.enis[key] in ec2.enis:
                     continue
                 subnet, groups = key
                 eni = ec2.create_network_interface(
                     subnet, None, group_ids=list(groups),
-                    description=f"AWS Lambda VPC ENI-{function_name}-{uuid.uuid4()}")
+                    description=f"AWS Lambda VPC ENI-{version.function_name}-{uuid.uuid4()}")
                 eni.interface_type = "lambda"
-                eni.requester_managed = True
+                eni.requester_managed = False  # as observed: made with the function's role
+                eni.requester_id = _requester(p.account_id, version.config.role)
                 eni.status = "in-use"
                 self.enis[key] = eni.id
             for key in set(self.enis) - set(needed):
@@ -208,6 +225,19 @@ class HyperplaneENIs:
             ec2 = _ec2(p.account_id, p.region)
             if eni_id is not None and eni_id in ec2.enis:
                 ec2.delete_network_interface(eni_id)
+
+
+def _requester(account_id: str, role_arn: str) -> str:
+    """``<role unique id>:awslambda_<digits>``: Lambda creates the ENI with the execution
+    role's session (DG: "Lambda uses your function's permissions to create and manage network
+    interfaces"; the session name's form is unconfirmed)."""
+    from moto.iam.models import iam_backends
+
+    try:
+        role_id = iam_backends[account_id]["aws"].get_role_by_arn(role_arn).id
+    except Exception:  # the role is gone: moto's default requester
+        role_id = "AROAEXAMPLEROLEID"
+    return f"{role_id}:awslambda_{uuid.uuid4().int % 10**18:018d}"
 
 
 def attach(platform: Platform) -> HyperplaneENIs:
@@ -252,18 +282,23 @@ def _service(environ: dict[str, Any]) -> str:
 def _hold(environ: dict[str, Any], stop: threading.Event, seconds: float) -> None:
     """Wait until the client hangs up, the session stops, or ``seconds`` pass."""
     sock: socket.socket | None = environ.get("werkzeug.socket")
-    waited = 0.0
-    while waited < seconds and not stop.is_set():
-        if sock is not None:
-            try:
-                readable, _, _ = select.select([sock], [], [], _POLL_S)
-                if readable and not sock.recv(1, socket.MSG_PEEK):
-                    return  # the client closed the connection
-            except (OSError, ValueError):
-                return
-        else:
+    try:  # the request's body: then the socket is readable only when the client hangs up
+        environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    except (OSError, ValueError, KeyError):
+        pass
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not stop.is_set():
+        if sock is None:
             stop.wait(_POLL_S)
-        waited += _POLL_S
+            continue
+        try:
+            readable, _, _ = select.select([sock], [], [], _POLL_S)
+            if readable:
+                if not sock.recv(1, socket.MSG_PEEK):
+                    return  # the client closed the connection
+                stop.wait(_POLL_S)  # unread request bytes: readable at once
+        except (OSError, ValueError):
+            return
 
 
 def guard(app: Callable[..., Any], session: Any) -> Callable[..., Any]:
@@ -280,14 +315,25 @@ def guard(app: Callable[..., Any], session: Any) -> Callable[..., Any]:
             vpc = version.config.vpc
             service = _service(environ)
             if vpc is not None and vpc.attached and service:
-                answer = reach(vpc, service, topology(platform.account_id, platform.region))
-                if not answer.ok:
+                answer = _safe_reach(platform, version, service)
+                if answer is not None and not answer.ok:
                     _hold(environ, stop, version.config.timeout + 1.0)
                     start_response("504 Gateway Timeout", [("Content-Type", "text/plain")])
                     return [b""]
         return app(environ, start_response)
 
     return wsgi
+
+
+def _safe_reach(platform: Platform, version: Version, to: str | Destination
+                ) -> Reachability | None:
+    """reach() for the guard: a failure of the emulator lets the call through (logged)."""
+    try:
+        return reach(version.config.vpc, to, topology(platform.account_id, platform.region))
+    except Exception:  # a moto shape we do not know must not break every handler's calls
+        logging.getLogger(__name__).exception("VPC reachability check failed for %s",
+                                              version.function_name)
+        return None
 
 
 def _answer_reach(environ: dict[str, Any], start_response: Callable[..., Any],
@@ -299,9 +345,9 @@ def _answer_reach(environ: dict[str, Any], start_response: Callable[..., Any],
         body = {"ok": True, "reason": "not a VPC function's request"}
     else:
         platform, version = found
-        answer = reach(version.config.vpc, destination(host, port),
-                       topology(platform.account_id, platform.region))
-        body = {"ok": answer.ok, "reason": answer.reason}
+        answer = _safe_reach(platform, version, destination(host, port))
+        body = ({"ok": True, "reason": "check failed"} if answer is None
+                else {"ok": answer.ok, "reason": answer.reason})
     start_response("200 OK", [("Content-Type", "application/json")])
     return [json.dumps(body).encode()]
 

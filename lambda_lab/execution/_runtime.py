@@ -323,6 +323,8 @@ def _prepare(spec, log_fd):
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     os.environ.clear()
     os.environ.update(spec["env"])
+    if os.environ.get("_LAMBDA_LAB_NETGUARD"):  # a VPC function's sockets (netguard.py)
+        __import__("runpy").run_path(os.path.join(os.path.dirname(__file__), "netguard.py"))["install_from_environment"]()  # noqa: E501
     time.tzset()
     os.chdir(spec.get("cwd") or spec["task_root"])
     sys.path[0:0] = spec["sys_path"]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 __all__ = ["AclEntry", "Destination", "Endpoint", "Hop", "NatGateway", "Reachability", "Route",
@@ -175,8 +175,20 @@ class Destination:
         return self.service or f"{self.host}:{self.port}"
 
 
-_SERVICE_HOST = re.compile(r"(?:.*\.)?([a-z0-9-]+)(?:[.-]fips)?(?:\.[a-z]{2}(?:-[a-z]+)+-\d)?"
-                           r"\.amazonaws\.com(?:\.cn)?$")
+_REGION = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d")
+_NOT_SERVICE = {"dualstack", "fips", "vpce", "s3-accesspoint", "api"}
+
+
+def _service_of(host: str) -> str:
+    """The service an ``*.amazonaws.com`` host names ("" for another host)."""
+    for suffix in (".amazonaws.com", ".amazonaws.com.cn"):
+        if host.endswith(suffix):
+            labels = [x for x in host[:-len(suffix)].split(".")
+                      if x and not _REGION.fullmatch(x) and x not in _NOT_SERVICE]
+            if "s3" in labels or any(x.startswith("s3-") for x in labels):
+                return "s3"
+            return labels[-1] if labels else ""
+    return ""
 
 
 def destination(value: str | Destination, port: int | None = None) -> Destination:
@@ -198,14 +210,7 @@ def destination(value: str | Destination, port: int | None = None) -> Destinatio
     if re.fullmatch(r"[a-z0-9-]+", host) and not host.replace("-", "").isdigit() \
             and host not in ("localhost",):
         return Destination(f"{host}.amazonaws.com", port, host)
-    m = _SERVICE_HOST.match(host)
-    if m:
-        service = m.group(1)
-        labels = host.split(".")
-        if "s3" in labels:
-            service = "s3"
-        return Destination(host, port, service)
-    return Destination(host, port)
+    return Destination(host, port, _service_of(host))
 
 
 @dataclass(frozen=True)
@@ -222,7 +227,7 @@ class Hop:
 class Reachability:
     """``ok``; the path the call takes (or takes until it stops, the last hop being where);
     ``reason`` in words; ``via``: ``lambda``, ``nat``, ``gateway-endpoint``,
-    ``interface-endpoint`` or ``""`` (no path)."""
+    ``interface-endpoint``, ``local`` (an address inside the VPC) or ``""`` (no path)."""
 
     ok: bool
     path: tuple[Hop, ...]
@@ -333,18 +338,25 @@ class _Walk:
         subnet = topo.subnets.get(subnet_id)
         if subnet is None:
             return self.fail([fn], f"subnet {subnet_id} no longer exists")
-        eni = next((i for i, (s, _) in topo.enis.items() if s == subnet_id), "")
+        groups = tuple(sorted(self.vpc.security_group_ids))
+        eni = next((i for i, key in topo.enis.items() if key == (subnet_id, groups)), "")
         path = [fn, Hop("eni", eni or subnet_id, f"ENI in {subnet_id}"),
                 Hop("subnet", subnet.id, subnet.cidr)]
+        note = ""
         if dest.service:
             found = self.interface_endpoint(subnet, path)
-            if found is not None and found.ok:
-                return found
+            if found is not None and found.via != "private-dns-off":
+                return found  # private DNS: the service's name resolves to the endpoint
+            if found is not None:
+                note = f" ({found.reason})"
             table = topo.route_tables.get(subnet.route_table_id)
             gw = self.gateway_endpoint(subnet, table, path)
             if gw is not None:
                 return gw
-        return self.internet(subnet, path)
+        answer = self.internet(subnet, path)
+        if note and not answer.ok:
+            return replace(answer, reason=answer.reason + note)
+        return answer
 
     def interface_endpoint(self, subnet: Subnet, path: list[Hop]) -> Reachability | None:
         topo, dest = self.topo, self.dest
@@ -356,9 +368,9 @@ class _Walk:
         ep = eps[0]
         hop = Hop("endpoint", ep.id, f"interface endpoint {dest.service}")
         if not ep.private_dns:
-            return self.fail(path + [hop], f"interface endpoint {ep.id} has private DNS off: "
-                                           f"the SDK's {dest.service} host name still resolves "
-                                           "to the public endpoint")
+            return Reachability(False, tuple(path), f"interface endpoint {ep.id} has private "
+                                f"DNS off: the SDK's {dest.service} host name still resolves to "
+                                "the public endpoint", "private-dns-off", dest)
         ep_subnet = topo.subnets.get(ep.subnet_ids[0]) if ep.subnet_ids else None
         ip = (ipaddress.ip_network(ep_subnet.cidr, strict=False).network_address + 4
               if ep_subnet else None)
@@ -424,8 +436,11 @@ class _Walk:
             either = " or VPC endpoint" if dest.service else ""
             return self.fail(hops, f"route table {table.id} of {subnet.id} has no route to "
                                    f"{where}: no NAT gateway{either}")
-        if target == "local":
-            return self.fail(hops, f"{dest} is inside the VPC, not an emulated host")
+        if target == "local":  # a private address of the VPC (a database, a cache, …)
+            return Reachability(True, tuple(hops + [Hop("local", dest.host,
+                                                         f"{dest.host}:{dest.port}")]),
+                                f"{dest.host} is inside the VPC ({route.destination} → local)",
+                                "local", dest)
         if target.startswith("igw-"):
             return self.fail(hops + [Hop("igw", target, "internet gateway")],
                              f"route table {table.id} sends {route.destination} straight to "

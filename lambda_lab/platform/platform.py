@@ -221,6 +221,7 @@ class Platform:
             previous, latest.previous = latest.previous, None
         if previous is not None:
             previous.close()
+            self._vpc_changed(previous.config)  # its ENIs may be unused now
 
     def update_code(self, ref: str, code: Code, *, publish: bool = False,
                     revision_id: str | None = None) -> Version:
@@ -262,6 +263,8 @@ class Platform:
                 for version in _versions_to_close(fn):
                     version.close()
                 self._vpc_changed(*(v.config for v in fn.all_versions()))
+                self.identities = {k: v for k, v in self.identities.items()
+                                   if v.function_name != name}
                 return
             if qualifier == LATEST or qualifier in fn.aliases:
                 raise InvalidParameterValueException(
@@ -275,7 +278,9 @@ class Platform:
                 raise ResourceConflictException(
                     "Unable to delete version because the following aliases reference it: "
                     f"[{', '.join(users)}]")
-            fn.versions.pop(qualifier).close()
+            removed = fn.versions.pop(qualifier)
+            removed.close()
+            self._vpc_changed(removed.config)
 
     def publish_version(self, ref: str, description: str | None = None, *,
                         revision_id: str | None = None, code_sha256: str | None = None
