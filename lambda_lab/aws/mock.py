@@ -24,7 +24,7 @@ from ..clock import RealTimeClock, VirtualClock
 from ..platform import AsyncEvent, Platform, asyncq
 from ..platform.concurrency import SCALING_RULES
 from ..sources import hooks as sources_hooks
-from . import backend, cloudwatch, codedeploy, iam_enforce, services
+from . import backend, cloudwatch, codedeploy, iam_enforce, services, stepfunctions
 from .responses import action_names
 
 __all__ = ["MockAWS", "mock_aws"]
@@ -111,7 +111,8 @@ class MockAWS:
             cloudwatch.install(self)  # AWS/Lambda metrics; alarms evaluated on the clock
             if self.enforce_iam:
                 iam_enforce.install(self)  # execution roles' policies (before moto starts)
-            self._moto = moto.mock_aws()
+            stepfunctions.install(self)  # state machines run, on the platform clock
+            self._moto = moto.mock_aws(config=stepfunctions.CONFIG)
             self._moto.start()
             if self._with_server:
                 self._start_server()
@@ -143,6 +144,7 @@ class MockAWS:
         """End every environment and background thread, stop the server, restore moto."""
         global _active
         try:
+            stepfunctions.uninstall(self)  # running executions stop before the platforms
             sources_hooks.uninstall(self)  # pollers and schedules stop before the platforms
             cloudwatch.uninstall(self)  # its alarm and flush timers stop
             codedeploy.uninstall(self)
@@ -214,8 +216,8 @@ class MockAWS:
         if self.clock is None:
             raise RuntimeError("mock_aws() is not active")
         # waits for async attempts in flight first, and for those the timers start (asyncq)
-        return asyncq.advance(self.clock, lambda: [p.async_queue for p in self.platforms()],
-                              seconds)
+        return asyncq.advance(self.clock, lambda: [p.async_queue for p in self.platforms()]
+                              + stepfunctions.executions(), seconds)
 
     def seed(self, value: int | None) -> None:
         """Re-seed alias routing (weighted version choice)."""

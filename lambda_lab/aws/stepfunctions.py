@@ -1,0 +1,363 @@
+"""Step Functions: moto runs state machines; Lambda tasks run on the platform, time on its clock.
+
+moto runs state machines when its ``stepfunctions.execute_state_machine`` config is on
+(:data:`CONFIG`, passed to ``moto.mock_aws`` by :class:`~lambda_lab.aws.mock.MockAWS`); its
+interpreter calls Lambda through boto3, which lands on our Lambda backend, so a task really runs
+the handler (permissions, logs and metrics as for any synchronous invoke). The patches here, all
+for this service, make the rest behave as AWS documents:
+
+- an ``arn:aws:states:::lambda:invoke`` task's output is the whole Invoke response
+  (``ExecutedVersion``, ``Payload``, ``SdkHttpMetadata``, ``SdkResponseMetadata``, ``StatusCode``);
+  the legacy ``Resource: <function ARN>`` form passes on just the payload (moto already does);
+- a function error fails the task with the payload's ``errorType`` as the error name (timeouts
+  and out-of-memory: ``Lambda.Unknown``), the payload as ``Cause``; Lambda's API errors are
+  ``Lambda.<Code>`` in both forms;
+- ``Wait`` states and ``Retry`` intervals wait on the platform clock (``aws.advance`` ends them),
+  history and execution dates are platform time; :class:`Executions` lets ``advance`` wait for
+  running executions to reach their next wait first;
+- ``StartExecution`` without a name gets a UUID, as on AWS (moto would name it ``None``), and
+  works after a failed execution (moto deep-copies past executions and fails on their locks).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import threading
+import types
+import uuid
+from collections.abc import Callable
+from email.utils import formatdate
+from typing import Any
+from unittest import mock
+
+from ..clock import VirtualClock
+
+__all__ = ["CONFIG", "Executions", "executions", "install", "uninstall"]
+
+#: moto's config that makes it run state machines (``moto.mock_aws(config=CONFIG)``).
+CONFIG: dict[str, Any] = {"stepfunctions": {"execute_state_machine": True}}
+
+#: Function errors Step Functions reports as ``Lambda.Unknown`` (SFN DG, "Handle Lambda service
+#: exceptions": "out-of-memory errors and function timeouts").
+_UNKNOWN_ERROR_TYPES = frozenset({"Sandbox.Timedout", "Runtime.OutOfMemory"})
+_POLL_S = 0.05  # how often a clock wait checks whether its execution was stopped
+
+
+class Executions:
+    """The executions running in one session, and waits on the platform clock.
+
+    ``settle``/``busy`` have the async queue's meaning, so ``aws.advance`` treats running
+    executions like queued events: it moves time only once each is done or waiting on the clock.
+    """
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self.clock = clock
+        self._cond = threading.Condition()
+        self._running = 0
+        self._waiting = 0
+        self._workers: set[Any] = set()
+        self.closed = False
+
+    def begin(self, worker: Any) -> None:
+        """An execution starts (counted before its thread starts, so ``settle`` sees it)."""
+        with self._cond:
+            self._running += 1
+            self._workers.add(worker)
+
+    def end(self, worker: Any) -> None:
+        """An execution finished, whatever its outcome."""
+        with self._cond:
+            self._running -= 1
+            self._workers.discard(worker)
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        """Stop every running execution (the session ends): waits return, programs stop."""
+        with self._cond:
+            self.closed = True
+            workers = list(self._workers)
+        for worker in workers:
+            env = worker.env
+            if env is not None and env.is_running():
+                env.set_stop(stop_date=_dt.datetime.now(_dt.timezone.utc), cause=None, error=None)
+
+    def busy(self) -> bool:
+        """True while some execution runs (not counting those waiting on the clock)."""
+        with self._cond:
+            return self._running > self._waiting
+
+    def settle(self, timeout: float | None = None) -> bool:
+        """Wait until every execution is done or waits on the clock; False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._running <= self._waiting, timeout)
+
+    def wait(self, seconds: float, *, cancelled: Callable[[], bool] = lambda: False) -> None:
+        """Block until ``seconds`` of platform time have passed, or ``cancelled()`` is true.
+
+        The waiter counts as running again the moment its timer fires (in the clock's thread),
+        so an ``advance`` that fired it waits for what the execution does next."""
+        done = threading.Event()
+
+        def wake() -> None:
+            with self._cond:
+                if not done.is_set():
+                    self._waiting -= 1
+                    done.set()
+
+        with self._cond:
+            self._waiting += 1
+            self._cond.notify_all()
+        timer = self.clock.call_later(max(0.0, float(seconds)), wake)
+        while not done.wait(_POLL_S):
+            if cancelled() or self.closed:
+                timer.cancel()
+                wake()
+                return
+
+    def sleep(self, seconds: float) -> None:
+        """``time.sleep`` on the platform clock (for Retry intervals)."""
+        self.wait(seconds)
+
+
+_current: Executions | None = None
+
+
+def executions() -> list[Executions]:
+    """The active session's executions (a list, for ``asyncq.advance``'s queues)."""
+    return [] if _current is None else [_current]
+
+
+def install(session: Any) -> None:
+    """Patch moto's interpreter for ``session`` (a :class:`MockAWS` with its clock set)."""
+    global _current
+    from moto.stepfunctions.parser import models as parser_models
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state import state
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import (
+        lambda_eval_utils,
+        state_task_lambda,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_lambda,
+    )
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import (
+        timestamp,
+        wait_function,
+    )
+    from moto.stepfunctions.parser.asl.eval.event import event_manager
+    from moto.stepfunctions.parser.backend import execution, execution_worker
+
+    tracker = _current = Executions(session.clock)
+    dates = _clock_datetime_module(session.clock)
+    patches = [mock.patch.object(m, "datetime", dates)
+               for m in (event_manager, execution, parser_models, state, timestamp)]
+    patches += [
+        mock.patch.object(retrier_decl, "time", types.SimpleNamespace(sleep=tracker.sleep)),
+        mock.patch.object(wait_function.WaitFunction, "_wait_interval", _wait_interval),
+        mock.patch.object(execution_worker.ExecutionWorker, "start",
+                          _tracked_start(execution_worker.ExecutionWorker.start)),
+        mock.patch.object(execution.BaseExecutionWorkerCommunication, "terminated",
+                          _json_output(execution.BaseExecutionWorkerCommunication.terminated)),
+        mock.patch.object(lambda_eval_utils, "execute_lambda_function_integration",
+                          _execute_lambda_function_integration),
+        mock.patch.object(state_task_lambda.StateTaskLambda, "_from_error",
+                          _from_error(state_task_lambda.StateTaskLambda._from_error)),
+        mock.patch.object(state_task_service_lambda.StateTaskServiceLambda, "_from_error",
+                          _from_error(state_task_service_lambda.StateTaskServiceLambda._from_error)),
+        # StartExecution deep-copies the state machine, and with it (through .backend) every
+        # past execution, whose threads' locks cannot be copied: share those instead.
+        mock.patch.object(execution.Execution, "__deepcopy__", _shared, create=True),
+        mock.patch.object(parser_models.StepFunctionsParserBackend, "start_execution",
+                          _named_start(parser_models.StepFunctionsParserBackend.start_execution)),
+    ]
+    for p in patches:
+        p.start()
+    session._sfn_patches = patches
+
+
+def uninstall(session: Any) -> None:
+    """Undo :func:`install` (idempotent)."""
+    global _current
+    if _current is not None:
+        _current.close()
+    for p in reversed(getattr(session, "_sfn_patches", [])):
+        p.stop()
+    session._sfn_patches = []
+    _current = None
+
+
+# ----------------------------------------------------------------------- time
+
+
+def _clock_datetime_module(clock: VirtualClock) -> types.SimpleNamespace:
+    """A stand-in for the ``datetime`` module whose ``datetime.now()`` reads ``clock``
+    (a naive ``now()`` is UTC, which is what the interpreter compares it with)."""
+
+    class ClockDatetime(_dt.datetime):
+        @classmethod
+        def now(cls, tz: _dt.tzinfo | None = None) -> _dt.datetime:  # type: ignore[override]
+            moment = _dt.datetime.fromtimestamp(clock.now(), tz or _dt.timezone.utc)
+            return moment if tz is not None else moment.replace(tzinfo=None)
+
+    names = {k: getattr(_dt, k) for k in dir(_dt) if not k.startswith("__")}
+    return types.SimpleNamespace(**{**names, "datetime": ClockDatetime})
+
+
+def _wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
+    """WaitFunction._wait_interval on the platform clock; a stopped execution stops waiting."""
+    if _current is None or wait_seconds <= 0:
+        return
+    _current.wait(wait_seconds, cancelled=lambda: not env.is_running())
+
+
+def _tracked_start(original: Callable[[Any], None]) -> Callable[[Any], None]:
+    def start(worker: Any) -> None:
+        tracker = _current
+        if tracker is None:
+            return original(worker)
+        logic = worker._execution_logic
+
+        def run() -> None:
+            try:
+                logic()
+            finally:
+                tracker.end(worker)
+
+        worker._execution_logic = run  # the thread's target, read by the original start
+        tracker.begin(worker)
+        try:
+            original(worker)
+        except BaseException:
+            tracker.end(worker)
+            raise
+
+    return start
+
+
+def _json_output(original: Callable[[Any], None]) -> Callable[[Any], None]:
+    """An execution's output is JSON text (compact, as AWS returns it); moto's DescribeExecution
+    would pass a string output through unquoted and indent the rest."""
+
+    def terminated(comm: Any) -> None:
+        original(comm)
+        if comm.execution.output is not None:
+            comm.execution.output = json.dumps(comm.execution.output, separators=(",", ":"))
+
+    return terminated
+
+
+def _shared(self: Any, memo: dict) -> Any:
+    return self
+
+
+def _named_start(original: Callable[..., Any]) -> Callable[..., Any]:
+    def start_execution(self: Any, state_machine_arn: str, name: str | None = None,
+                        *args: Any, **kwargs: Any) -> Any:
+        return original(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
+
+    return start_execution
+
+
+# ----------------------------------------------------------------------- Lambda tasks
+
+
+def _execute_lambda_function_integration(env: Any, parameters: dict, region: str,
+                                         state_credentials: Any) -> None:
+    """Invoke through boto3 (our backend) and push the Invoke response as Step Functions
+    shows it (SFN DG "Invoke Lambda with Step Functions"): ``ExecutedVersion``, ``Payload``
+    (parsed JSON), ``SdkHttpMetadata``, ``SdkResponseMetadata``, ``StatusCode``. A
+    ``FunctionError`` raises for the task to fail with."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
+
+    if env.is_mocked_mode():  # moto's mocked-response test mode: unchanged
+        response = lambda_eval_utils._mocked_invoke_lambda_function(env=env)
+        if response.get("FunctionError"):
+            raise lambda_eval_utils.LambdaFunctionErrorException(
+                response["FunctionError"],
+                json.dumps(response["Payload"], separators=(",", ":")))
+        env.stack.append(response)
+        return
+    client = boto_client_for(service="lambda", region=region, state_credentials=state_credentials)
+    response = client.invoke(**parameters)
+    raw = response["Payload"].read()
+    try:
+        payload: Any = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        payload = raw.decode("utf-8", "replace")
+    if response.get("FunctionError"):
+        raise lambda_eval_utils.LambdaFunctionErrorException(
+            response["FunctionError"], json.dumps(payload, separators=(",", ":")))
+    env.stack.append(_invoke_output(response, payload, raw))
+
+
+def _invoke_output(response: dict, payload: Any, raw: bytes) -> dict:
+    meta = response.get("ResponseMetadata", {})
+    request_id = meta.get("RequestId", "")
+    received = {k.lower(): v for k, v in meta.get("HTTPHeaders", {}).items()}
+    headers = {"Connection": "keep-alive", "Content-Length": str(len(raw)),
+               "Content-Type": "application/json",
+               "Date": received.get("date") or formatdate(usegmt=True)}
+    if response.get("ExecutedVersion"):
+        headers["X-Amz-Executed-Version"] = response["ExecutedVersion"]
+    headers["x-amzn-Remapped-Content-Length"] = "0"
+    headers["x-amzn-RequestId"] = request_id
+    if received.get("x-amzn-trace-id"):
+        headers["X-Amzn-Trace-Id"] = received["x-amzn-trace-id"]
+    status = response.get("StatusCode", meta.get("HTTPStatusCode", 200))
+    out: dict[str, Any] = {}
+    if response.get("ExecutedVersion"):
+        out["ExecutedVersion"] = response["ExecutedVersion"]
+    if response.get("LogResult"):
+        out["LogResult"] = response["LogResult"]
+    out["Payload"] = payload
+    out["SdkHttpMetadata"] = {"AllHttpHeaders": {k: [v] for k, v in headers.items()},
+                              "HttpHeaders": headers, "HttpStatusCode": status}
+    out["SdkResponseMetadata"] = {"RequestId": request_id}
+    out["StatusCode"] = status
+    return out
+
+
+def _function_error_name(cause: str) -> str | None:
+    """``Lambda.Unknown`` for an unhandled function error (no errorType, timeout, OOM)."""
+    try:
+        error_type = json.loads(cause).get("errorType")
+    except (ValueError, AttributeError):
+        error_type = None
+    if not isinstance(error_type, str) or error_type in _UNKNOWN_ERROR_TYPES:
+        return "Lambda.Unknown"
+    return None
+
+
+def _from_error(original: Callable[[Any, Any, Exception], Any]) -> Callable[..., Any]:
+    """A Lambda task's failure as Step Functions names it: ``Lambda.<Code>`` for Lambda API
+    errors in both task forms (moto's legacy form says ``Exception``), ``Lambda.Unknown`` for
+    unhandled function errors (timeouts, out of memory), else the payload's ``errorType``."""
+
+    def _from_error(self: Any, env: Any, ex: Exception) -> Any:
+        from botocore.exceptions import ClientError
+        from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
+            CustomErrorName,
+        )
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task import (
+            lambda_eval_utils,
+        )
+
+        if isinstance(ex, ClientError):  # lambda_lab's error answers carry no request id
+            ex.response.setdefault("ResponseMetadata", {}).setdefault("RequestId",
+                                                                      str(uuid.uuid4()))
+        event = original(self, env, ex)
+        name = None
+        if isinstance(ex, ClientError):
+            name = f"Lambda.{ex.response['Error']['Code']}"
+        elif isinstance(ex, lambda_eval_utils.LambdaFunctionErrorException):
+            name = _function_error_name(ex.payload)
+        if name:
+            event.error_name = CustomErrorName(name)
+            for value in (event.event_details or {}).values():
+                if isinstance(value, dict) and "error" in value:
+                    value["error"] = name
+        return event
+
+    return _from_error
