@@ -24,7 +24,7 @@ from ..clock import RealTimeClock, VirtualClock
 from ..platform import AsyncEvent, Platform, asyncq
 from ..platform.concurrency import SCALING_RULES
 from ..sources import hooks as sources_hooks
-from . import backend, cloudwatch, codedeploy, iam_enforce, services, stepfunctions
+from . import backend, cloudwatch, codedeploy, cognito, iam_enforce, services, stepfunctions
 from .responses import action_names
 
 __all__ = ["MockAWS", "mock_aws"]
@@ -112,6 +112,7 @@ class MockAWS:
             if self.enforce_iam:
                 iam_enforce.install(self)  # execution roles' policies (before moto starts)
             stepfunctions.install(self)  # state machines run, on the platform clock
+            cognito.install(self)  # user pool Lambda triggers
             self._moto = moto.mock_aws(config=stepfunctions.CONFIG)
             self._moto.start()
             if self._with_server:
@@ -145,6 +146,7 @@ class MockAWS:
         global _active
         try:
             stepfunctions.uninstall(self)  # running executions stop before the platforms
+            cognito.uninstall(self)
             sources_hooks.uninstall(self)  # pollers and schedules stop before the platforms
             cloudwatch.uninstall(self)  # its alarm and flush timers stop
             codedeploy.uninstall(self)
