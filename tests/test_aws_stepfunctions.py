@@ -281,3 +281,42 @@ def test_stop_of_the_session_ends_a_waiting_execution():
         thread = TMP_THREADS[-1]
         assert thread.is_alive()
     poll(lambda: not thread.is_alive(), timeout=5)
+
+
+def test_parallel_branches_each_keep_their_own_time(aws, sfn, lam, create, role):
+    """Parallel: one branch waits 60 s while the other runs a task, waits 30 s and runs
+    another; advance(30) finishes the second branch, advance(30) more the execution."""
+    name = create(ECHO)
+    arn = machine(sfn, role, {"Both": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "Long", "States": {"Long": {"Type": "Wait", "Seconds": 60, "End": True}}},
+        {"StartAt": "First", "States": {
+            "First": invoke_task(name, OutputPath="$.Payload.echo", Next="Short"),
+            "Short": {"Type": "Wait", "Seconds": 30, "Next": "Second"},
+            "Second": invoke_task(name, OutputPath="$.Payload.echo", End=True)}}]}})
+    started = run(aws, sfn, arn, {"k": 1})
+    execution_arn = started["executionArn"]
+
+    def tasks_done() -> int:
+        return [e["type"] for e in history(sfn, execution_arn)].count("TaskSucceeded")
+
+    assert started["status"] == "RUNNING" and tasks_done() == 1
+    aws.advance(30)
+    assert tasks_done() == 2
+    assert sfn.describe_execution(executionArn=execution_arn)["status"] == "RUNNING"
+    aws.advance(30)
+    done = sfn.describe_execution(executionArn=execution_arn)
+    assert done["status"] == "SUCCEEDED"
+    assert json.loads(done["output"]) == [{"k": 1}, {"k": 1}]
+
+
+def test_map_runs_a_task_per_item(aws, sfn, lam, create, role):
+    """Map: the iterator's Lambda task runs once per item; the output is the list."""
+    name = create(ECHO)
+    arn = machine(sfn, role, {"Each": {
+        "Type": "Map", "ItemsPath": "$.items", "End": True,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "Call",
+                          "States": {"Call": invoke_task(name, OutputPath="$.Payload.echo",
+                                                         End=True)}}}})
+    done = run(aws, sfn, arn, {"items": [1, 2, 3]})
+    assert done["status"] == "SUCCEEDED"
+    assert json.loads(done["output"]) == [1, 2, 3]

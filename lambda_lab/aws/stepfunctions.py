@@ -49,6 +49,8 @@ class Executions:
 
     ``settle``/``busy`` have the async queue's meaning, so ``aws.advance`` treats running
     executions like queued events: it moves time only once each is done or waiting on the clock.
+    Counted are lines of work: an execution, and each Parallel branch and Map worker while
+    the state that started them hands its own line over to them (:meth:`hand_off`).
     """
 
     def __init__(self, clock: VirtualClock) -> None:
@@ -57,6 +59,8 @@ class Executions:
         self._running = 0
         self._waiting = 0
         self._workers: set[Any] = set()
+        self._children: dict[int, int] = {}  # id(pool) -> its branches or workers still running
+        self._handed: set[int] = set()  # pools whose parent waits for them
         self.closed = False
 
     def begin(self, worker: Any) -> None:
@@ -71,6 +75,41 @@ class Executions:
             self._running -= 1
             self._workers.discard(worker)
             self._cond.notify_all()
+
+    def spawn(self, pool: Any) -> None:
+        """A Parallel branch or Map worker of ``pool`` is about to start (parent's thread)."""
+        with self._cond:
+            self._running += 1
+            self._children[id(pool)] = self._children.get(id(pool), 0) + 1
+
+    def child_done(self, pool: Any) -> None:
+        """That branch or worker ended; the last one gives its parent its line back first."""
+        with self._cond:
+            left = self._children.get(id(pool), 1) - 1
+            if left > 0:
+                self._children[id(pool)] = left
+            else:
+                self._children.pop(id(pool), None)
+                if id(pool) in self._handed:
+                    self._handed.discard(id(pool))
+                    self._running += 1
+            self._running -= 1
+            self._cond.notify_all()
+
+    def hand_off(self, pool: Any) -> None:
+        """The parent waits for ``pool``'s branches or workers: its line is theirs meanwhile."""
+        with self._cond:
+            if self._children.get(id(pool)):
+                self._handed.add(id(pool))
+                self._running -= 1
+                self._cond.notify_all()
+
+    def take_back(self, pool: Any) -> None:
+        """The parent's wait ended (if no child gave the line back, e.g. a branch failed)."""
+        with self._cond:
+            if id(pool) in self._handed:
+                self._handed.discard(id(pool))
+                self._running += 1
 
     def close(self) -> None:
         """Stop every running execution (the session ends): waits return, programs stop."""
@@ -134,6 +173,14 @@ def install(session: Any) -> None:
     from moto.stepfunctions.parser import models as parser_models
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.asl.component.state import state
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+        inline_iteration_component,
+        job,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import (
+        branch_worker,
+        branches_decl,
+    )
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import (
         lambda_eval_utils,
         state_task_lambda,
@@ -157,6 +204,13 @@ def install(session: Any) -> None:
         mock.patch.object(wait_function.WaitFunction, "_wait_interval", _wait_interval),
         mock.patch.object(execution_worker.ExecutionWorker, "start",
                           _tracked_start(execution_worker.ExecutionWorker.start)),
+        mock.patch.object(branch_worker.BranchWorker, "start",
+                          _branch_start(branch_worker.BranchWorker.start)),
+        mock.patch.object(inline_iteration_component.InlineIterationComponent, "_launch_worker",
+                          _launch_map_worker),
+        mock.patch.object(branches_decl.BranchWorkerPool, "wait",
+                          _handing_off(branches_decl.BranchWorkerPool.wait)),
+        mock.patch.object(job.JobPool, "await_jobs", _handing_off(job.JobPool.await_jobs)),
         mock.patch.object(execution.BaseExecutionWorkerCommunication, "terminated",
                           _json_output(execution.BaseExecutionWorkerCommunication.terminated)),
         mock.patch.object(lambda_eval_utils, "execute_lambda_function_integration",
@@ -233,6 +287,66 @@ def _tracked_start(original: Callable[[Any], None]) -> Callable[[Any], None]:
             raise
 
     return start
+
+
+def _branch_start(original: Callable[[Any], None]) -> Callable[[Any], None]:
+    """BranchWorker.start: the branch counts as a line of work until its routine ends."""
+
+    def start(worker: Any) -> None:
+        tracker, pool = _current, worker._branch_worker_comm
+        if tracker is None:
+            return original(worker)
+        routine = worker._thread_routine
+
+        def run() -> None:
+            try:
+                routine()
+            finally:
+                tracker.child_done(pool)
+
+        worker._thread_routine = run  # the thread's target, read by the original start
+        tracker.spawn(pool)
+        original(worker)
+
+    return start
+
+
+def _launch_map_worker(self: Any, env: Any, eval_input: Any, job_pool: Any) -> Any:
+    """InlineIterationComponent._launch_worker, with the worker counted as a line of work."""
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    worker = self._create_worker(env=env, eval_input=eval_input, job_pool=job_pool)
+    tracker = _current
+
+    def run() -> None:
+        try:
+            worker.eval()
+        finally:
+            if tracker is not None:
+                tracker.child_done(job_pool)
+
+    if tracker is not None:
+        tracker.spawn(job_pool)
+    thread = threading.Thread(target=run, daemon=True)
+    TMP_THREADS.append(thread)
+    thread.start()
+    return worker
+
+
+def _handing_off(original: Callable[[Any], None]) -> Callable[[Any], None]:
+    """A pool's wait for its branches or workers: the waiting parent is not a line of work."""
+
+    def wait(pool: Any) -> None:
+        tracker = _current
+        if tracker is None:
+            return original(pool)
+        tracker.hand_off(pool)
+        try:
+            original(pool)
+        finally:
+            tracker.take_back(pool)
+
+    return wait
 
 
 def _json_output(original: Callable[[Any], None]) -> Callable[[Any], None]:
