@@ -281,3 +281,14 @@ def test_a_trigger_must_return_the_event(idp, lam, create):
         sign_up(idp, client_id)
     assert error(excinfo)[:2] == ("InvalidLambdaResponseException",
                                   "Unrecognizable lambda output")
+
+
+def test_through_the_http_endpoint(aws, idp, lam, create):
+    """Triggers also run for calls over HTTP (what ``serve`` and the AWS CLI use)."""
+    _, client_id = pool(idp, lam, {"PreSignUp": trigger(lam, create, REFUSES)})
+    http = boto3.client("cognito-idp", region_name=REGION, endpoint_url=aws.endpoint_url,
+                        aws_access_key_id="test", aws_secret_access_key="test")
+    with pytest.raises(ClientError) as excinfo:
+        sign_up(http, client_id)
+    assert error(excinfo)[:2] == ("UserLambdaValidationException",
+                                  "PreSignUp failed with error gmail addresses are not allowed.")

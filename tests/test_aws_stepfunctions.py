@@ -320,3 +320,14 @@ def test_map_runs_a_task_per_item(aws, sfn, lam, create, role):
     done = run(aws, sfn, arn, {"items": [1, 2, 3]})
     assert done["status"] == "SUCCEEDED"
     assert json.loads(done["output"]) == [1, 2, 3]
+
+
+def test_through_the_http_endpoint(aws, lam, create, role):
+    """The same state machines over HTTP (what ``serve`` and the AWS CLI use)."""
+    name = create(ECHO)
+    http = boto3.client("stepfunctions", region_name=REGION, endpoint_url=aws.endpoint_url,
+                        aws_access_key_id="test", aws_secret_access_key="test")
+    arn = machine(http, role, {"Call": invoke_task(name, OutputPath="$.Payload.echo",
+                                                   End=True)})
+    done = run(aws, http, arn, {"via": "http"})
+    assert (done["status"], json.loads(done["output"])) == ("SUCCEEDED", {"via": "http"})
