@@ -331,3 +331,18 @@ def test_through_the_http_endpoint(aws, lam, create, role):
                                                    End=True)})
     done = run(aws, http, arn, {"via": "http"})
     assert (done["status"], json.loads(done["output"])) == ("SUCCEEDED", {"via": "http"})
+
+
+def test_invocation_type_event_invokes_asynchronously(aws, sfn, lam, create, role):
+    """connect-lambda: "InvocationType": "Event" calls Lambda asynchronously (StatusCode 202);
+    the handler runs on the async queue."""
+    name = create(ECHO)
+    arn = machine(sfn, role, {"Fire": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True,
+        "Parameters": {"FunctionName": name, "InvocationType": "Event", "Payload.$": "$"}}})
+    done = run(aws, sfn, arn, {"async": True})
+    assert done["status"] == "SUCCEEDED"
+    assert json.loads(done["output"])["StatusCode"] == 202
+    assert aws.wait_async(15)
+    [event] = [e for e in aws.async_events if e.function_name == name]
+    assert event.result is not None and event.result.ok

@@ -211,6 +211,11 @@ def install(session: Any) -> None:
         mock.patch.object(branches_decl.BranchWorkerPool, "wait",
                           _handing_off(branches_decl.BranchWorkerPool.wait)),
         mock.patch.object(job.JobPool, "await_jobs", _handing_off(job.JobPool.await_jobs)),
+        # InvocationType (Event: the task ends with StatusCode 202) is an Invoke parameter the
+        # optimized integration passes on (connect-lambda); moto would drop it silently.
+        mock.patch.dict(state_task_service_lambda._SUPPORTED_API_PARAM_BINDINGS, {
+            "invoke": state_task_service_lambda._SUPPORTED_API_PARAM_BINDINGS["invoke"]
+            | {"InvocationType"}}),
         mock.patch.object(execution.BaseExecutionWorkerCommunication, "terminated",
                           _json_output(execution.BaseExecutionWorkerCommunication.terminated)),
         mock.patch.object(lambda_eval_utils, "execute_lambda_function_integration",
