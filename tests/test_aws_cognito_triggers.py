@@ -11,10 +11,12 @@ sources ``PreSignUp_SignUp``, ``PreSignUp_AdminCreateUser``; request ``userAttri
 generation" (V1_0): ``TokenGeneration_Authentication`` / ``_RefreshTokens``, request
 ``groupConfiguration``, response ``claimsOverrideDetails`` {``claimsToAddOrOverride``,
 ``claimsToSuppress``}; ``sub`` and other listed claims cannot be modified. Errors as clients
-see them (aws-amplify/amplify-flutter#1051, furaiev/amazon-cognito-identity-dart-2#204, re:Post
-"cognito-lambda-trigger-errors", Stack Overflow 42706896): ``UserLambdaValidationException``
-"PreSignUp failed with error <message>."; ``UnexpectedLambdaException`` "PreSignUp invocation
-failed due to error AccessDeniedException" without the resource policy for
+see them (aws-amplify/amplify-flutter#1051, furaiev/amazon-cognito-identity-dart-2#204,
+awslabs/service-workbench-on-aws#1136, aws/serverless-application-model#1253 "The Function is
+never invoked", re:Post "cognito-lambda-trigger-errors", Stack Overflow 42706896):
+``UserLambdaValidationException`` "PreSignUp failed with error <message>.";
+``UnexpectedLambdaException`` "PreSignUp invocation failed due to error AccessDeniedException."
+without the resource policy for
 ``cognito-idp.amazonaws.com``, and "... Socket timeout while invoking Lambda function." on
 timeout; ``InvalidLambdaResponseException`` "Unrecognizable lambda output".
 """
