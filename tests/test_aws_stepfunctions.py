@@ -346,3 +346,26 @@ def test_invocation_type_event_invokes_asynchronously(aws, sfn, lam, create, rol
     assert aws.wait_async(15)
     [event] = [e for e in aws.async_events if e.function_name == name]
     assert event.result is not None and event.result.ok
+
+
+def test_wait_for_task_token_waits_for_send_task_success(aws, sfn, lam, create, role):
+    """connect-lambda: ``lambda:invoke.waitForTaskToken`` passes ``$$.Task.Token`` to the
+    function and waits for SendTaskSuccess; advance(0) does not wait for that caller."""
+    name = create("""
+def handler(event, context):
+    print("TOKEN " + event["token"])
+""")
+    arn = machine(sfn, role, {"Review": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {"FunctionName": name, "Payload": {"token.$": "$$.Task.Token"}},
+        "End": True}})
+    started = run(aws, sfn, arn)
+    assert started["status"] == "RUNNING"
+    logs = boto3.client("logs", region_name=REGION)
+    lines = poll(lambda: [e["message"] for e in logs.filter_log_events(
+        logGroupName=f"/aws/lambda/{name}")["events"] if e["message"].startswith("TOKEN ")])
+    sfn.send_task_success(taskToken=lines[0].split()[1].strip(),
+                          output=json.dumps({"approved": True}))
+    aws.advance(0)
+    done = sfn.describe_execution(executionArn=started["executionArn"])
+    assert (done["status"], json.loads(done["output"])) == ("SUCCEEDED", {"approved": True})

@@ -28,12 +28,14 @@ import types
 import uuid
 from collections.abc import Callable
 from email.utils import formatdate
-from typing import Any
+from typing import Any, TypeVar
 from unittest import mock
 
 from ..clock import VirtualClock
 
 __all__ = ["CONFIG", "Executions", "executions", "install", "uninstall"]
+
+T = TypeVar("T")
 
 #: moto's config that makes it run state machines (``moto.mock_aws(config=CONFIG)``).
 CONFIG: dict[str, Any] = {"stepfunctions": {"execute_state_machine": True}}
@@ -61,6 +63,7 @@ class Executions:
         self._workers: set[Any] = set()
         self._children: dict[int, int] = {}  # id(pool) -> its branches or workers still running
         self._handed: set[int] = set()  # pools whose parent waits for them
+        self._outside: dict[int, int] = {}  # id(endpoint) -> lines waiting for a caller on it
         self.closed = False
 
     def begin(self, worker: Any) -> None:
@@ -110,6 +113,32 @@ class Executions:
             if id(pool) in self._handed:
                 self._handed.discard(id(pool))
                 self._running += 1
+
+    def await_outside(self, endpoint: Any, wait: Callable[[], T]) -> T:
+        """``wait()`` for a caller outside (SendTaskSuccess, an activity worker): a line of work
+        that waits, like a wait on the clock, until :meth:`woken` or ``wait`` returns."""
+        key = id(endpoint)
+        with self._cond:
+            self._waiting += 1
+            self._outside[key] = self._outside.get(key, 0) + 1
+            self._cond.notify_all()
+        try:
+            return wait()
+        finally:
+            with self._cond:
+                left = self._outside.get(key, 0)
+                if left:  # not woken by a caller: the wait timed out or was interrupted
+                    self._waiting -= 1
+                    if left > 1:
+                        self._outside[key] = left - 1
+                    else:
+                        del self._outside[key]
+
+    def woken(self, endpoint: Any) -> None:
+        """A caller answers on ``endpoint`` (in the caller's thread, so that ``advance`` after
+        the call waits for what the execution does next)."""
+        with self._cond:
+            self._waiting -= self._outside.pop(id(endpoint), 0)
 
     def close(self) -> None:
         """Stop every running execution (the session ends): waits return, programs stop."""
@@ -192,6 +221,7 @@ def install(session: Any) -> None:
         timestamp,
         wait_function,
     )
+    from moto.stepfunctions.parser.asl.eval.callback import callback
     from moto.stepfunctions.parser.asl.eval.event import event_manager
     from moto.stepfunctions.parser.backend import execution, execution_worker
 
@@ -204,6 +234,7 @@ def install(session: Any) -> None:
         mock.patch.object(wait_function.WaitFunction, "_wait_interval", _wait_interval),
         mock.patch.object(execution_worker.ExecutionWorker, "start",
                           _tracked_start(execution_worker.ExecutionWorker.start)),
+        *_outside_waits(callback),
         mock.patch.object(branch_worker.BranchWorker, "start",
                           _branch_start(branch_worker.BranchWorker.start)),
         mock.patch.object(inline_iteration_component.InlineIterationComponent, "_launch_worker",
@@ -292,6 +323,39 @@ def _tracked_start(original: Callable[[Any], None]) -> Callable[[Any], None]:
             raise
 
     return start
+
+
+def _outside_waits(callback: Any) -> list[Any]:
+    """Task tokens (``.waitForTaskToken``), activity workers and heartbeats: the waiting line
+    counts as waiting; the caller's notify wakes it."""
+
+    def waiting(original: Callable[..., T]) -> Callable[..., T]:
+        def wait(endpoint: Any, *args: Any, **kwargs: Any) -> T:
+            tracker = _current
+            if tracker is None:
+                return original(endpoint, *args, **kwargs)
+            return tracker.await_outside(endpoint, lambda: original(endpoint, *args, **kwargs))
+
+        return wait
+
+    def waking(original: Callable[..., None]) -> Callable[..., None]:
+        def notify(endpoint: Any, *args: Any, **kwargs: Any) -> None:
+            tracker = _current
+            if tracker is not None:
+                tracker.woken(endpoint)  # (a CallbackEndpoint notifies its heartbeat's too)
+            original(endpoint, *args, **kwargs)
+
+        return notify
+
+    patches = []
+    for cls, wait_name, wake_names in (
+            (callback.CallbackEndpoint, "wait", ("notify", "interrupt_all")),
+            (callback.HeartbeatEndpoint, "clear_and_wait", ("notify",)),
+            (callback.ActivityTaskStartEndpoint, "wait", ("notify",))):
+        patches.append(mock.patch.object(cls, wait_name, waiting(getattr(cls, wait_name))))
+        patches += [mock.patch.object(cls, name, waking(getattr(cls, name)))
+                    for name in wake_names]
+    return patches
 
 
 def _branch_start(original: Callable[[Any], None]) -> Callable[[Any], None]:
