@@ -14,7 +14,9 @@ for this service, make the rest behave as AWS documents:
   ``Lambda.<Code>`` in both forms;
 - ``Wait`` states and ``Retry`` intervals wait on the platform clock (``aws.advance`` ends them),
   history and execution dates are platform time; :class:`Executions` lets ``advance`` wait for
-  running executions to reach their next wait first;
+  running executions (and their Parallel branches and Map workers) to reach their next wait
+  first — a wait for a task token or an activity worker counts as a wait;
+- ``InvocationType`` reaches Lambda (moto drops it); an execution's output is compact JSON text;
 - ``StartExecution`` without a name gets a UUID, as on AWS (moto would name it ``None``), and
   works after a failed execution (moto deep-copies past executions and fails on their locks).
 """
