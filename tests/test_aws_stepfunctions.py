@@ -369,3 +369,37 @@ def handler(event, context):
     aws.advance(0)
     done = sfn.describe_execution(executionArn=started["executionArn"])
     assert (done["status"], json.loads(done["output"])) == ("SUCCEEDED", {"approved": True})
+
+
+def test_retry_on_a_lambda_service_error(pending_session):
+    """Retry on ``Lambda.<ErrorName>`` (bp-lambda-serviceexception): a function still
+    ``Pending`` refuses the invoke with ResourceConflictException; the retry 2 s later (platform
+    time) finds it Active."""
+    aws, sfn, lam, role = pending_session
+    fn = lam.create_function(FunctionName="fresh", Runtime="python3.12", Role=role,
+                             Handler="lambda_function.handler",
+                             Code={"ZipFile": make_zip(ECHO)})["FunctionArn"]
+    arn = machine(sfn, role, {"Call": invoke_task(fn, OutputPath="$.Payload.echo", End=True,
+                                                  Retry=[{
+        "ErrorEquals": ["Lambda.ResourceConflictException"], "IntervalSeconds": 2,
+        "MaxAttempts": 3}])})
+    started = run(aws, sfn, arn, {"n": 5})
+    assert started["status"] == "RUNNING"  # the first attempt failed: Pending
+    failed = [e for e in history(sfn, started["executionArn"]) if e["type"] == "TaskFailed"]
+    assert failed[0]["taskFailedEventDetails"]["error"] == "Lambda.ResourceConflictException"
+    aws.advance(2)
+    done = sfn.describe_execution(executionArn=started["executionArn"])
+    assert (done["status"], json.loads(done["output"])) == ("SUCCEEDED", {"n": 5})
+
+
+@pytest.fixture
+def pending_session():
+    """A session with function states on (a new function is Pending for 1 s) and a role."""
+    import lambda_lab
+    from lambda_lab.clock import VirtualClock
+
+    with lambda_lab.mock_aws(clock=VirtualClock(), function_states=True) as aws:
+        iam = boto3.client("iam", region_name=REGION)
+        role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+        yield (aws, boto3.client("stepfunctions", region_name=REGION),
+               boto3.client("lambda", region_name=REGION), role)
