@@ -294,3 +294,22 @@ def test_through_the_http_endpoint(aws, idp, lam, create):
         sign_up(http, client_id)
     assert error(excinfo)[:2] == ("UserLambdaValidationException",
                                   "PreSignUp failed with error gmail addresses are not allowed.")
+
+
+def test_new_password_challenge_token_source(idp, lam, create):
+    """A user an admin created signs in with the temporary password, then sets a new one: the
+    tokens come from TokenGeneration_NewPasswordChallenge."""
+    name, arn = trigger(lam, create, RECORDS)
+    pool_id, client_id = pool(idp, lam, {"PreTokenGeneration": (name, arn)})
+    idp.admin_create_user(UserPoolId=pool_id, Username="grace", TemporaryPassword="Temp0rary!x")
+    challenge = idp.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+                                  AuthParameters={"USERNAME": "grace",
+                                                  "PASSWORD": "Temp0rary!x"})
+    assert challenge["ChallengeName"] == "NEW_PASSWORD_REQUIRED" and events(name) == []
+    tokens = idp.respond_to_auth_challenge(
+        ClientId=client_id, ChallengeName="NEW_PASSWORD_REQUIRED", Session=challenge["Session"],
+        ChallengeResponses={"USERNAME": "grace", "NEW_PASSWORD": PASSWORD})
+    assert tokens["AuthenticationResult"]["IdToken"]
+    [event] = events(name)
+    assert event["triggerSource"] == "TokenGeneration_NewPasswordChallenge"
+    assert event["userName"] == "grace"

@@ -316,7 +316,7 @@ def _token_source() -> str:
     """The triggerSource of a token issued by the call in progress."""
     if _param("AuthFlow") in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
         return "TokenGeneration_RefreshTokens"
-    if _action().endswith("respond_to_auth_challenge") and \
+    if _action().replace("_", "").lower().endswith("respondtoauthchallenge") and \
             _param("ChallengeName") == "NEW_PASSWORD_REQUIRED":
         return "TokenGeneration_NewPasswordChallenge"
     return "TokenGeneration_Authentication"
