@@ -162,12 +162,18 @@ def test_pre_sign_up_event_has_the_documented_shape(idp, lam, create):
 
 
 def test_auto_confirm_and_auto_verify(idp, lam, create):
-    """autoConfirmUser: the user can sign in at once; autoVerifyEmail: email_verified."""
-    pool_id, client_id = pool(idp, lam, {"PreSignUp": trigger(lam, create, AUTO_CONFIRM)})
-    assert sign_up(idp, client_id)["UserConfirmed"] is True
+    """autoConfirmUser: the user can sign in at once (and PostConfirmation runs, with the
+    SignUp's ClientMetadata); autoVerifyEmail: email_verified."""
+    post, post_arn = trigger(lam, create, RECORDS)
+    pool_id, client_id = pool(idp, lam, {"PreSignUp": trigger(lam, create, AUTO_CONFIRM),
+                                         "PostConfirmation": (post, post_arn)})
+    assert sign_up(idp, client_id, ClientMetadata={"from": "signup"})["UserConfirmed"] is True
     user = idp.admin_get_user(UserPoolId=pool_id, Username="ada")
     attrs = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
     assert user["UserStatus"] == "CONFIRMED" and attrs["email_verified"] == "true"
+    [event] = events(post)
+    assert event["triggerSource"] == "PostConfirmation_ConfirmSignUp"
+    assert event["request"]["clientMetadata"] == {"from": "signup"}
     auth = idp.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
                              AuthParameters={"USERNAME": "ada", "PASSWORD": PASSWORD})
     assert auth["AuthenticationResult"]["IdToken"]
@@ -210,6 +216,19 @@ def test_post_confirmation_runs_after_confirm_sign_up(idp, lam, create):
     sign_up(idp, client_id, user="bob")
     idp.admin_confirm_sign_up(UserPoolId=pool_id, Username="bob")
     assert events(name)[-1]["callerContext"]["clientId"] == "CLIENT_ID_NOT_APPLICABLE"
+
+
+def test_post_confirmation_after_a_forgotten_password(idp, lam, create):
+    """DG: the post confirmation trigger also runs on ConfirmForgotPassword."""
+    name, arn = trigger(lam, create, RECORDS)
+    pool_id, client_id = pool(idp, lam, {"PostConfirmation": (name, arn)})
+    sign_up(idp, client_id)
+    idp.admin_confirm_sign_up(UserPoolId=pool_id, Username="ada")
+    idp.forgot_password(ClientId=client_id, Username="ada")
+    idp.confirm_forgot_password(ClientId=client_id, Username="ada", ConfirmationCode="123456",
+                                Password="An0ther!password")
+    assert [e["triggerSource"] for e in events(name)] == [
+        "PostConfirmation_ConfirmSignUp", "PostConfirmation_ConfirmForgotPassword"]
 
 
 def test_failing_post_confirmation_fails_the_call_but_the_user_stays_confirmed(idp, lam,

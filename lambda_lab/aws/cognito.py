@@ -8,8 +8,9 @@ shapes of the Cognito DG ("Customizing user pool workflows with Lambda triggers"
 
 - ``PreSignUp`` from SignUp (``PreSignUp_SignUp``) and AdminCreateUser
   (``PreSignUp_AdminCreateUser``): ``autoConfirmUser``, ``autoVerifyEmail``, ``autoVerifyPhone``;
-- ``PostConfirmation`` from ConfirmSignUp and AdminConfirmSignUp
-  (``PostConfirmation_ConfirmSignUp``; the confirmation stands if the trigger fails);
+- ``PostConfirmation`` from ConfirmSignUp, AdminConfirmSignUp and a PreSignUp auto-confirmation
+  (``PostConfirmation_ConfirmSignUp``), and ConfirmForgotPassword
+  (``PostConfirmation_ConfirmForgotPassword``); what was confirmed stands if the trigger fails;
 - ``PreTokenGeneration`` (event version 1) whenever an ID token is issued (InitiateAuth,
   AdminInitiateAuth, RespondToAuthChallenge, refresh): ``claimsToAddOrOverride``,
   ``claimsToSuppress`` and ``groupOverrideDetails.groupsToOverride`` change the ID token.
@@ -94,6 +95,8 @@ def install(session: Any) -> None:
                           _post_confirmation_on_confirm(backend.confirm_sign_up)),
         mock.patch.object(backend, "admin_confirm_sign_up",
                           _post_confirmation_on_admin_confirm(backend.admin_confirm_sign_up)),
+        mock.patch.object(backend, "confirm_forgot_password",
+                          _post_confirmation_on_forgot_password(backend.confirm_forgot_password)),
         mock.patch.object(pool, "create_id_token", _pre_token_generation(pool.create_id_token)),
     ]
     for p in patches:
@@ -262,6 +265,7 @@ def _pre_sign_up_on_sign_up(original: Callable[..., Any]) -> Callable[..., Any]:
         if answer.get("autoConfirmUser") is True:
             user.status = UserStatus.CONFIRMED  # no confirmation code is sent
             details = None
+            _post_confirmation(pool, user, client_id)  # DG: its clientMetadata may come from SignUp
         return user, details
 
     return sign_up
@@ -283,10 +287,10 @@ def _pre_sign_up_on_admin_create(original: Callable[..., Any]) -> Callable[..., 
 # ----------------------------------------------------------------------- confirmation
 
 
-def _post_confirmation(pool: Any, user: Any, client_id: str) -> None:
+def _post_confirmation(pool: Any, user: Any, client_id: str,
+                       source: str = "PostConfirmation_ConfirmSignUp") -> None:
     request = _client_metadata({"userAttributes": _user_attributes(user)})
-    _trigger(pool, "PostConfirmation", "PostConfirmation_ConfirmSignUp", user.username,
-             client_id, request, {})
+    _trigger(pool, "PostConfirmation", source, user.username, client_id, request, {})
 
 
 def _post_confirmation_on_confirm(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -307,6 +311,17 @@ def _post_confirmation_on_admin_confirm(original: Callable[..., Any]) -> Callabl
         return result
 
     return admin_confirm_sign_up
+
+
+def _post_confirmation_on_forgot_password(original: Callable[..., Any]) -> Callable[..., Any]:
+    def confirm_forgot_password(self: Any, client_id: str, username: str, password: str,
+                                confirmation_code: str) -> None:
+        original(self, client_id, username, password, confirmation_code)
+        pool = _pool_of_client(self, client_id)
+        _post_confirmation(pool, pool._get_user(username), client_id,
+                           "PostConfirmation_ConfirmForgotPassword")
+
+    return confirm_forgot_password
 
 
 # ----------------------------------------------------------------------- tokens
