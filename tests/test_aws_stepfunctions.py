@@ -150,8 +150,11 @@ def test_handler_exception_fails_with_its_error_type(aws, sfn, lam, create, role
     done = run(aws, sfn, machine(sfn, role, {"Call": task}))
     assert done["status"] == "FAILED"
     assert done["error"] == "ValueError"
+    # the error payload as compact JSON, as in a recorded AWS Cause
+    assert done["cause"].startswith(
+        '{"errorMessage":"bad input","errorType":"ValueError","requestId":"')
     cause = json.loads(done["cause"])
-    assert cause["errorType"] == "ValueError" and cause["errorMessage"] == "bad input"
+    assert list(cause) == ["errorMessage", "errorType", "requestId", "stackTrace"]
     assert cause["stackTrace"] and cause["requestId"]
     failed = [e for e in history(sfn, done["executionArn"])
               if e["type"] in ("TaskFailed", "LambdaFunctionFailed")]
