@@ -17,6 +17,7 @@ for this service, make the rest behave as AWS documents:
   running executions (and their Parallel branches and Map workers) to reach their next wait
   first — a wait for a task token or an activity worker counts as a wait;
 - ``InvocationType`` reaches Lambda (moto drops it); an execution's output is compact JSON text;
+- moto's interpreter is imported (about a second) and patched on first use of Step Functions.
 - ``StartExecution`` without a name gets a UUID, as on AWS (moto would name it ``None``), and
   works after a failed execution (moto deep-copies past executions and fails on their locks).
 """
@@ -199,8 +200,28 @@ def executions() -> list[Executions]:
 
 
 def install(session: Any) -> None:
-    """Patch moto's interpreter for ``session`` (a :class:`MockAWS` with its clock set)."""
+    """Prepare ``session`` (a :class:`MockAWS` with its clock set): moto's interpreter (about a
+    second to import) is patched when Step Functions is first used, not before."""
     global _current
+    from moto.stepfunctions import responses
+
+    _current = tracker = Executions(session.clock)
+    lock = threading.Lock()
+    original = responses.get_backend
+
+    def get_backend(account: str, region: str) -> Any:
+        with lock:
+            if not session._sfn_patches[1:]:
+                session._sfn_patches += _interpreter_patches(session.clock, tracker)
+        return original(account, region)
+
+    first = mock.patch.object(responses, "get_backend", get_backend)
+    first.start()
+    session._sfn_patches = [first]
+
+
+def _interpreter_patches(clock: VirtualClock, tracker: Executions) -> list[Any]:
+    """Patch moto's interpreter (started patches, to stop at uninstall)."""
     from moto.stepfunctions.parser import models as parser_models
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.asl.component.state import state
@@ -227,8 +248,7 @@ def install(session: Any) -> None:
     from moto.stepfunctions.parser.asl.eval.event import event_manager
     from moto.stepfunctions.parser.backend import execution, execution_worker
 
-    tracker = _current = Executions(session.clock)
-    dates = _clock_datetime_module(session.clock)
+    dates = _clock_datetime_module(clock)
     patches = [mock.patch.object(m, "datetime", dates)
                for m in (event_manager, execution, parser_models, state, timestamp)]
     patches += [
@@ -265,7 +285,7 @@ def install(session: Any) -> None:
     ]
     for p in patches:
         p.start()
-    session._sfn_patches = patches
+    return patches
 
 
 def uninstall(session: Any) -> None:
