@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from email.utils import formatdate
 
 import boto3
 import pytest
@@ -112,6 +113,7 @@ def test_lambda_invoke_task_output_is_the_invoke_response(aws, sfn, lam, create,
     assert http["HttpHeaders"]["X-Amz-Executed-Version"] == "$LATEST"
     assert http["HttpHeaders"]["x-amzn-RequestId"] == request_id
     assert http["HttpHeaders"]["Content-Type"] == "application/json"
+    assert http["HttpHeaders"]["Date"] == formatdate(aws.clock.now(), usegmt=True)  # platform
     assert http["AllHttpHeaders"]["x-amzn-RequestId"] == [request_id]
     # it really ran on the platform: the invocation is in the function's CloudWatch logs
     logs = boto3.client("logs", region_name=REGION)

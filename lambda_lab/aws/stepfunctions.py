@@ -503,7 +503,7 @@ def _invoke_output(response: dict, payload: Any, raw: bytes) -> dict:
     received = {k.lower(): v for k, v in meta.get("HTTPHeaders", {}).items()}
     headers = {"Connection": "keep-alive", "Content-Length": str(len(raw)),
                "Content-Type": "application/json",
-               "Date": received.get("date") or formatdate(usegmt=True)}
+               "Date": formatdate(_current.clock.now() if _current else None, usegmt=True)}
     if response.get("ExecutedVersion"):
         headers["X-Amz-Executed-Version"] = response["ExecutedVersion"]
     headers["x-amzn-Remapped-Content-Length"] = "0"
