@@ -29,9 +29,11 @@ from . import (
     backend,
     cloudwatch,
     codedeploy,
+    cognito,
     ecr,
     iam_enforce,
     services,
+    stepfunctions,
     vpc_config,
     vpc_network,
     xray,
@@ -125,7 +127,9 @@ class MockAWS:
             if self.enforce_iam:
                 iam_enforce.install(self)  # execution roles' policies (before moto starts)
             vpc_config.install(self)  # the AWSLambda* managed policies exist in IAM
-            self._moto = moto.mock_aws()
+            stepfunctions.install(self)  # state machines run, on the platform clock
+            cognito.install(self)  # user pool Lambda triggers
+            self._moto = moto.mock_aws(config=stepfunctions.CONFIG)
             self._moto.start()
             fronts.install()  # requests/urllib to API Gateway, function URL and ALB hosts
             if self._with_server:
@@ -163,6 +167,8 @@ class MockAWS:
         global _active
         try:
             vpc_network.stop(self)  # requests held for a missing route are let go
+            stepfunctions.uninstall(self)  # running executions stop before the platforms
+            cognito.uninstall(self)
             sources_hooks.uninstall(self)  # pollers and schedules stop before the platforms
             cloudwatch.uninstall(self)  # its alarm and flush timers stop
             codedeploy.uninstall(self)
@@ -239,8 +245,8 @@ class MockAWS:
         if self.clock is None:
             raise RuntimeError("mock_aws() is not active")
         # waits for async attempts in flight first, and for those the timers start (asyncq)
-        return asyncq.advance(self.clock, lambda: [p.async_queue for p in self.platforms()],
-                              seconds)
+        return asyncq.advance(self.clock, lambda: [p.async_queue for p in self.platforms()]
+                              + stepfunctions.executions(), seconds)
 
     def reach(self, function: str, to: str, *, qualifier: str | None = None,
               region: str = "us-east-1", account_id: str = "123456789012") -> Any:
