@@ -287,3 +287,16 @@ def test_non_proxy_lambda_integration_passes_the_body(aws, lam, create, apigw):
     allow(lam, name, api_id)
     r = requests.post(base(api_id) + "/x", json={"a": 1})
     assert r.status_code == 200 and r.json() == {"got": {"a": 1}}
+
+
+def test_mock_integration_is_a_clear_500(aws, apigw):
+    """Integrations other than Lambda go to moto's own parsers as before (HTTP, DynamoDB);
+    what moto cannot answer (MOCK) is a clear 500, not a hang or a wrong answer."""
+    api_id = apigw.create_rest_api(name="mock")["id"]
+    root = apigw.get_resources(restApiId=api_id)["items"][0]["id"]
+    apigw.put_method(restApiId=api_id, resourceId=root, httpMethod="GET",
+                     authorizationType="NONE")
+    apigw.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="MOCK")
+    apigw.create_deployment(restApiId=api_id, stageName="test")
+    r = requests.get(base(api_id))
+    assert r.status_code == 500 and "MOCK" in r.json()["message"]
