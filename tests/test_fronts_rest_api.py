@@ -300,3 +300,28 @@ def test_mock_integration_is_a_clear_500(aws, apigw):
     apigw.create_deployment(restApiId=api_id, stageName="test")
     r = requests.get(base(api_id))
     assert r.status_code == 500 and "MOCK" in r.json()["message"]
+
+
+def test_api_key_required_needs_a_key_of_a_usage_plan(aws, lam, create, apigw):
+    """DG "Usage plans and API keys": a method with apiKeyRequired answers 403
+    {"message": "Forbidden"} unless x-api-key is an enabled key in a usage plan that includes
+    the API's stage."""
+    name = create(ECHO)
+    api_id = apigw.create_rest_api(name="keys")["id"]
+    root = apigw.get_resources(restApiId=api_id)["items"][0]["id"]
+    apigw.put_method(restApiId=api_id, resourceId=root, httpMethod="GET",
+                     authorizationType="NONE", apiKeyRequired=True)
+    apigw.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET",
+                          type="AWS_PROXY", integrationHttpMethod="POST", uri=uri(fn_arn(name)))
+    apigw.create_deployment(restApiId=api_id, stageName="test")
+    allow(lam, name, api_id)
+    key = apigw.create_api_key(name="k", enabled=True)
+    plan = apigw.create_usage_plan(name="p", apiStages=[{"apiId": api_id, "stage": "test"}])
+    forbidden = {"message": "Forbidden"}
+    r = requests.get(base(api_id), headers={"x-api-key": key["value"]})
+    assert r.status_code == 403 and r.json() == forbidden  # not in a plan yet
+    apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    assert requests.get(base(api_id)).status_code == 403
+    assert requests.get(base(api_id), headers={"x-api-key": "wrong"}).json() == forbidden
+    r = requests.get(base(api_id), headers={"x-api-key": key["value"]})
+    assert r.status_code == 200 and json.loads(r.text)["path"] == "/"

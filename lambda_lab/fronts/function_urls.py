@@ -243,6 +243,6 @@ def handle(url_id: str, request: HttpRequest) -> HttpResponse:
     except (ValueError, TypeError):
         return HttpResponse(502, [("Content-Type", "text/plain"), *cors],
                             b"Internal Server Error")
-    response.headers += [("x-amzn-RequestId", outcome.result.request_id), *cors] \
-        if outcome.result is not None else cors
+    assert outcome.result is not None
+    response.headers += [("x-amzn-RequestId", outcome.result.request_id), *cors]
     return response

@@ -144,6 +144,9 @@ def handle(api: Any, request: HttpRequest) -> HttpResponse:
         if isinstance(outcome, HttpResponse):
             return outcome
         auth_context = outcome
+    if method.api_key_required and not _api_key_ok(api, stage_name, request):
+        return json_response(403, {"message": "Forbidden"},
+                             [("x-amzn-ErrorType", "ForbiddenException")])
     arn = function_arn(integration.uri, variables)
     platform = platform_for(arn) if arn else None
     if integration.integration_type not in ("AWS_PROXY", "AWS") or platform is None:
@@ -171,6 +174,26 @@ def handle(api: Any, request: HttpRequest) -> HttpResponse:
     if integration.integration_type == "AWS":
         return _non_proxy(integration, outcome)
     return _proxy_response(api, request, outcome)
+
+
+def _api_key_ok(api: Any, stage: str, request: HttpRequest) -> bool:
+    """Does ``x-api-key`` name an enabled API key of a usage plan that covers this stage?
+    (DG "Usage plans and API keys"; throttling and quotas are not applied.)"""
+    from moto.apigateway.models import apigateway_backends
+
+    value = request.header("x-api-key")
+    if not value:
+        return False
+    backend = apigateway_backends[api.account_id][api.region_name]
+    key = next((k for k in backend.keys.values() if k.value == value and k.enabled), None)
+    if key is None:
+        return False
+    for plan_id, keys in backend.usage_plan_keys.items():
+        plan = backend.usage_plans.get(plan_id)
+        if key.id in keys and plan is not None and any(
+                s.get("apiId") == api.id and s.get("stage") == stage for s in plan.api_stages):
+            return True
+    return False
 
 
 def _moto_integration(resource: Any, integration: Any, request: HttpRequest) -> HttpResponse:
