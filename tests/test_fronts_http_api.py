@@ -151,7 +151,8 @@ def test_payload_format_1_0(aws, lam, create, apigw):
 def test_errors_500_and_timeout_503(aws, lam, create, apigw):
     """HTTP APIs answer a handler error, a malformed result and a missing permission with 500
     {"message": "Internal Server Error"}, and an integration past its timeout (at most 30 s)
-    with 503 {"message": "Service Unavailable"}."""
+    with 503 {"message": "Service Unavailable"} (an HTTP API's answer as users recorded it:
+    cortexlabs/cortex#1225 with its apigw-requestid header, serverless/serverless#11222)."""
     name = create("""
 import time
 def handler(event, context):

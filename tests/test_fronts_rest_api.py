@@ -239,7 +239,7 @@ def test_stage_variable_selects_the_alias(aws, lam, create, apigw):
 def test_integration_timeout_is_504_while_the_function_runs_on(aws, lam, create, apigw):
     """API Gateway's integration timeout (50 ms-29 s, ``timeoutInMillis``) -> 504
     {"message": "Endpoint request timed out"}; the invocation itself goes on to the function's
-    own timeout (front-doors.md §1)."""
+    own timeout (front-doors.md §1; the body as users report it, serverless/serverless#3171)."""
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket="marks")
     name = create("""
