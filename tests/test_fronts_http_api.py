@@ -176,3 +176,38 @@ def handler(event, context):
     r = requests.get(host(api_id) + "/slow")
     assert r.status_code == 503 and r.json() == {"message": "Service Unavailable"}
     assert time.monotonic() - started < 1.4
+
+
+def test_lambda_authorizer_simple_responses(aws, lam, create, apigw):
+    """DG "Working with AWS Lambda authorizers for HTTP APIs": a REQUEST authorizer (payload
+    2.0, simple responses) gets identitySource and routeArn; isAuthorized true -> the route
+    runs with requestContext.authorizer.lambda = the context; false -> 403
+    {"message": "Forbidden"}; a missing identity source -> 401 {"message": "Unauthorized"}."""
+    backend = create(ECHO)
+    authorizer = create("""
+def handler(event, context):
+    ok = event["identitySource"] == ["let-me-in"] and event["routeArn"].endswith("/GET/doors")
+    return {"isAuthorized": ok, "context": {"user": "dana"}}
+""")
+    api_id = apigw.create_api(Name="guarded", ProtocolType="HTTP", Target=fn_arn(backend))[
+        "ApiId"]
+    auth_id = apigw.create_authorizer(
+        ApiId=api_id, Name="a", AuthorizerType="REQUEST",
+        AuthorizerUri=(f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
+                       f"{fn_arn(authorizer)}/invocations"),
+        IdentitySource=["$request.header.Authorization"], AuthorizerPayloadFormatVersion="2.0",
+        EnableSimpleResponses=True)["AuthorizerId"]
+    route = apigw.get_routes(ApiId=api_id)["Items"][0]["RouteId"]
+    apigw.update_route(ApiId=api_id, RouteId=route, AuthorizationType="CUSTOM",
+                       AuthorizerId=auth_id)
+    allow(lam, backend, api_id)
+    lam.add_permission(FunctionName=authorizer, StatementId="auth",
+                       Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
+                       SourceArn=f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api_id}/*")
+    r = requests.get(host(api_id) + "/doors", headers={"Authorization": "let-me-in"})
+    assert r.status_code == 200, r.text
+    assert r.json()["requestContext"]["authorizer"] == {"lambda": {"user": "dana"}}
+    r = requests.get(host(api_id) + "/doors", headers={"Authorization": "nope"})
+    assert r.status_code == 403 and r.json() == {"message": "Forbidden"}
+    r = requests.get(host(api_id) + "/doors")
+    assert r.status_code == 401 and r.json() == {"message": "Unauthorized"}

@@ -7,14 +7,15 @@ routes for HTTP APIs"; front-doors.md §2).
 ``{param}``, then a greedy ``{proxy+}``; a method over ``ANY``; ``$default`` last); no route:
 404 ``{"message":"Not Found"}``. Payload 2.0 or 1.0 as the integration says; a handler error,
 a malformed result or a missing permission: 500 ``{"message":"Internal Server Error"}``; past
-the integration timeout (30 s at most): 503 ``{"message":"Service Unavailable"}``.
+the integration timeout (30 s at most): 503 ``{"message":"Service Unavailable"}``. A route with
+``AuthorizationType CUSTOM`` runs its Lambda authorizer first (:mod:`.authorizers`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import payload_v2, proxy_v1
+from . import authorizers, payload_v2, proxy_v1
 from .http import HttpRequest, HttpResponse, json_response
 from .invoke import call, platform_for
 from .rest_api import function_arn
@@ -132,6 +133,15 @@ def handle(api: Any, region: str, account: str, request: HttpRequest) -> HttpRes
             request, api_id=api.api_id, domain=domain, account_id=account,
             now=platform.clock.now(), route_key=route.route_key, stage=stage_name,
             path_parameters=params, stage_variables=variables)
+    if (route.authorization_type or "NONE") == "CUSTOM":
+        v2 = event if version == "2.0" else payload_v2.event(
+            request, api_id=api.api_id, domain=domain, account_id=account,
+            now=platform.clock.now(), route_key=route.route_key, stage=stage_name,
+            path_parameters=params, stage_variables=variables)
+        verdict = authorizers.authorize_http(api, route, request, region, account, v2)
+        if isinstance(verdict, HttpResponse):
+            return verdict
+        event["requestContext"]["authorizer"] = verdict
     source = (f"arn:aws:execute-api:{region}:{account}:{api.api_id}/{stage_name}/"
               f"{request.method}{route_path}")
     timeout = min(int(integration.timeout_in_millis or DEFAULT_TIMEOUT_MS), 30_000) / 1000
