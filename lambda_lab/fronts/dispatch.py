@@ -6,8 +6,10 @@ request gets here.
   {region}.amazonaws.com``, ``{url-id}.lambda-url.{region}.on.aws``, ``*.elb.amazonaws.com``).
 - ``urllib.request.urlopen`` inside ``mock_aws()``: a handler in the installed opener answers
   the same host names (other URLs go on to the network as before).
-- ``serve`` (and the in-process server): :class:`Middleware` claims ``/_aws/…`` paths and
-  requests whose ``Host`` is one of those names; the rest goes to moto.
+- ``serve`` (and the in-process server handlers reach): :class:`KeepAlive`, mixed into the
+  server's request handler, answers ``/_aws/…`` paths and requests whose ``Host`` is one of
+  those names with keep-alive; :class:`Middleware` does the same as a WSGI app in front of moto's
+  (for chunked request bodies, or another server); the rest goes to moto.
 
 Path style (``serve``): ``/_aws/execute-api/{api-id}/{stage}/{path}``,
 ``/_aws/lambda-url/{url-id}/{path}``, ``/_aws/elb/{load-balancer-name}/{path}``.
