@@ -325,3 +325,20 @@ def test_api_key_required_needs_a_key_of_a_usage_plan(aws, lam, create, apigw):
     assert requests.get(base(api_id), headers={"x-api-key": "wrong"}).json() == forbidden
     r = requests.get(base(api_id), headers={"x-api-key": key["value"]})
     assert r.status_code == 200 and json.loads(r.text)["path"] == "/"
+
+
+def test_a_handler_reaches_an_api_through_the_endpoint_path_style(aws, lam, create, apigw):
+    """Inside a handler (a worker process) the session's server answers the path-style form
+    ``$AWS_ENDPOINT_URL/_aws/execute-api/{api-id}/{stage}/{path}`` (the README's advice)."""
+    backend = create(ECHO)
+    api_id = proxy_api(apigw, uri(fn_arn(backend)))
+    allow(lam, backend, api_id)
+    caller = create("""
+import json, os, urllib.request
+def handler(event, context):
+    url = os.environ["AWS_ENDPOINT_URL"] + "/_aws/execute-api/" + event["api"] + "/test/hi"
+    with urllib.request.urlopen(url) as resp:
+        return json.loads(resp.read())["path"]
+""")
+    out = lam.invoke(FunctionName=caller, Payload=json.dumps({"api": api_id}))
+    assert json.loads(out["Payload"].read()) == "/hi"
