@@ -136,7 +136,6 @@ def handle(api: Any, request: HttpRequest) -> HttpResponse:
         return missing_token()
     variables = dict(stage.variables or {})
     path = "/" + "/".join(segments)
-    path = path if segments or not request.decoded_path.endswith("/") else "/"
     auth_context: dict[str, Any] | None = None
     if (method.authorization_type or "NONE") == "CUSTOM":
         outcome = authorizers.authorize_rest(api, method, request, stage_name, variables,
