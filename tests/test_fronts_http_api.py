@@ -211,3 +211,27 @@ def handler(event, context):
     assert r.status_code == 403 and r.json() == {"message": "Forbidden"}
     r = requests.get(host(api_id) + "/doors")
     assert r.status_code == 401 and r.json() == {"message": "Unauthorized"}
+
+
+def test_cors_configuration_answers_preflight(aws, lam, create, apigw):
+    """DG "Configuring CORS for an HTTP API": with a CORS configuration API Gateway answers a
+    preflight OPTIONS itself (no OPTIONS route needed) and adds the CORS headers to the
+    integration's response for an allowed origin."""
+    name = create(ECHO)
+    api_id = apigw.create_api(Name="cors", ProtocolType="HTTP", Target=fn_arn(name),
+                              CorsConfiguration={"AllowOrigins": ["https://app.example"],
+                                                 "AllowMethods": ["GET", "PUT"],
+                                                 "AllowHeaders": ["x-token"], "MaxAge": 60})[
+        "ApiId"]
+    allow(lam, name, api_id)
+    r = requests.options(host(api_id) + "/things", headers={
+        "Origin": "https://app.example", "Access-Control-Request-Method": "PUT"})
+    assert r.status_code == 204
+    assert r.headers["Access-Control-Allow-Origin"] == "https://app.example"
+    assert r.headers["Access-Control-Allow-Methods"] == "GET,PUT"
+    assert r.headers["Access-Control-Max-Age"] == "60"
+    r = requests.get(host(api_id) + "/things", headers={"Origin": "https://app.example"})
+    assert r.status_code == 200
+    assert r.headers["Access-Control-Allow-Origin"] == "https://app.example"
+    r = requests.get(host(api_id) + "/things", headers={"Origin": "https://other.example"})
+    assert "Access-Control-Allow-Origin" not in r.headers

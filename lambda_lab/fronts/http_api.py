@@ -8,7 +8,9 @@ routes for HTTP APIs"; front-doors.md §2).
 404 ``{"message":"Not Found"}``. Payload 2.0 or 1.0 as the integration says; a handler error,
 a malformed result or a missing permission: 500 ``{"message":"Internal Server Error"}``; past
 the integration timeout (30 s at most): 503 ``{"message":"Service Unavailable"}``. A route with
-``AuthorizationType CUSTOM`` runs its Lambda authorizer first (:mod:`.authorizers`).
+``AuthorizationType CUSTOM`` runs its Lambda authorizer first (:mod:`.authorizers`). With a
+``CorsConfiguration`` a preflight ``OPTIONS`` is answered (204) without a route, and responses
+carry the CORS headers for an allowed ``Origin``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import authorizers, payload_v2, proxy_v1
+from .function_urls import cors_headers
 from .http import HttpRequest, HttpResponse, json_response
 from .invoke import call, platform_for
 from .rest_api import function_arn
@@ -93,6 +96,16 @@ def _match_path(parts: list[str], segments: list[str]) \
 
 def handle(api: Any, region: str, account: str, request: HttpRequest) -> HttpResponse:
     """Answer ``request`` with the HTTP API ``api``."""
+    cors = api.cors_configuration or None
+    origin = request.header("origin")
+    if request.method == "OPTIONS" and cors and request.header("access-control-request-method"):
+        return HttpResponse(204, cors_headers(cors, origin, preflight=True))  # no route needed
+    response = _handle(api, region, account, request)
+    response.headers += cors_headers(cors, origin)
+    return response
+
+
+def _handle(api: Any, region: str, account: str, request: HttpRequest) -> HttpResponse:
     segments = [p for p in request.decoded_path.split("/") if p]
     if segments and segments[0] in api.stages and segments[0] != "$default":
         stage_name, route_segments = segments[0], segments[1:]
