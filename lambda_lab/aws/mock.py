@@ -145,7 +145,7 @@ class MockAWS:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
         from werkzeug.serving import WSGIRequestHandler, make_server
 
-        class _Quiet(WSGIRequestHandler):
+        class _Quiet(fronts.KeepAlive, WSGIRequestHandler):  # keep-alive for front doors
             def log(self, *args: Any) -> None:
                 pass
 
