@@ -188,3 +188,16 @@ def test_an_operation_lambda_lab_lacks_is_a_json_501(url, fn):
     assert_error(answer, 501, "NotEmulatedException")
     assert json.loads(answer.text)["message"] == (
         "lambda_lab does not emulate GetRuntimeManagementConfig.")
+
+
+def test_error_bodies_have_aws_members(url):
+    """AWS-recorded bodies (LocalStack's Lambda snapshots): ResourceNotFoundException
+    {"Type": "User", "Message": ...}; Coral's ValidationException no Type."""
+    missing = send(url, "GET", "/2015-03-31/functions/nope")
+    assert_error(missing, 404, "ResourceNotFoundException")
+    assert missing.json["Message"] == (
+        "Function not found: arn:aws:lambda:us-east-1:123456789012:function:nope")
+    assert missing.json["Type"] == "User"
+    invalid = send(url, "GET", "/2015-03-31/functions/a%20b")
+    assert_error(invalid, 400, "ValidationException")
+    assert "Type" not in invalid.json
