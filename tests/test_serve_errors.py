@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import boto3
 import pytest
@@ -123,6 +124,14 @@ def test_malformed_create_function_bodies_get_400(url, body, code, start):
                   headers={"Content-Type": "application/json"})
     assert_error(answer, 400, code)
     assert answer.json["message"].startswith(start)
+
+
+def test_a_required_query_member_missing_is_a_validation_error(url, fn):
+    """UntagResource requires TagKeys (botocore model): Coral's "Member must not be null"."""
+    arn = quote(f"arn:aws:lambda:us-east-1:123456789012:function:{fn}", safe="")
+    assert_error(send(url, "DELETE", f"/2017-03-31/tags/{arn}"), 400, "ValidationException",
+                 "1 validation error detected: Value null at 'tagKeys' failed to satisfy "
+                 "constraint: Member must not be null")
 
 
 def test_create_function_without_required_members_lists_each(url):
