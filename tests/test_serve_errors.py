@@ -210,3 +210,12 @@ def test_error_bodies_have_aws_members(url):
     invalid = send(url, "GET", "/2015-03-31/functions/a%20b")
     assert_error(invalid, 400, "ValidationException")
     assert "Type" not in invalid.json
+
+
+def test_cors_preflight_is_not_judged_as_an_unsigned_request(url):
+    """A browser's preflight is never signed; it is left to moto's server (with its CORS
+    headers), not answered MissingAuthenticationToken."""
+    answer = send(url, "OPTIONS", "/2015-03-31/functions", sign=False,
+                  headers={"Origin": "http://localhost", "Access-Control-Request-Method": "GET"})
+    assert answer.error_type != "MissingAuthenticationTokenException"
+    assert answer.headers["Access-Control-Allow-Origin"] == "http://localhost"
