@@ -233,6 +233,27 @@ def install(mock_session: Any = None) -> None:
         cloudfront_cache.invalidate(dist_id, paths)
         return result
 
+    from ..errors import InvalidParameterValueException
+    from ..platform.arns import parse_function_ref
+    from ..platform.platform import Platform
+
+    delete_function = Platform.delete_function
+
+    def delete_replicated(self: Any, ref: str, qualifier: str | None = None) -> None:
+        name, qual = parse_function_ref(ref)
+        qual = qualifier or qual
+        for fn_name, number in sorted(associated_versions()):
+            if self.region == EDGE_REGION and fn_name == name and qual in (None, number):
+                raise InvalidParameterValueException(
+                    f"Lambda was unable to delete arn:aws:lambda:{EDGE_REGION}:"
+                    f"{self.account_id}:function:{name}:{number} because it is a replicated "
+                    "function. Please see our documentation for Deleting Lambda@Edge "
+                    "Functions and Replicas.")
+        delete_function(self, ref, qualifier)
+
+    p = mock.patch.object(Platform, "delete_function", delete_replicated)
+    p.start()
+    _patches.append(p)
     for name, fn in (("create_distribution_with_tags", create_with_tags),
                      ("update_distribution", update_distribution),
                      ("delete_distribution", delete_distribution),
