@@ -1,4 +1,5 @@
-"""Lambda@Edge on moto's CloudFront: the distribution configs as sent (moto drops the
+"""Lambda@Edge (and, through :mod:`.cloudfront_functions`, CloudFront Functions) on moto's
+CloudFront: the distribution configs as sent (moto drops the
 ``LambdaFunctionAssociations``), checked at association time as CloudFront checks them
 (CloudFront DG "Restrictions on Lambda@Edge", "Quotas on Lambda@Edge"; AWS's messages as seen
 in recorded ``InvalidLambdaFunctionAssociation`` errors), and invalidations that empty the
@@ -79,9 +80,12 @@ def _error(message: str) -> Exception:
 def check(config: dict[str, Any], account_id: str) -> None:
     """Raise ``InvalidLambdaFunctionAssociation`` for the first association CloudFront would
     refuse."""
+    from . import cloudfront_functions
+
     for assoc in associations(config):
         _check_one(str(assoc.get("LambdaFunctionARN") or ""),
                    str(assoc.get("EventType") or ""), account_id)
+    cloudfront_functions.check_associations(config, account_id)
 
 
 def _check_one(arn: str, event_type: str, account_id: str) -> None:
@@ -194,6 +198,9 @@ def install(mock_session: Any = None) -> None:
     from moto.cloudfront.models import CloudFrontBackend
 
     from ..fronts import cloudfront_cache
+    from . import cloudfront_functions
+
+    cloudfront_functions.install()
 
     create, update = CloudFrontBackend.create_distribution_with_tags, \
         CloudFrontBackend.update_distribution
@@ -266,7 +273,9 @@ def install(mock_session: Any = None) -> None:
 def uninstall(mock_session: Any = None) -> None:
     """Undo :func:`install`; forget the session's configs and cache."""
     from ..fronts import cloudfront_cache
+    from . import cloudfront_functions
 
+    cloudfront_functions.uninstall()
     while _patches:
         _patches.pop().stop()
     with _lock:

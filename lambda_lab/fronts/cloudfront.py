@@ -107,7 +107,7 @@ def _serve(dist: Any, config: dict[str, Any], request: HttpRequest) -> HttpRespo
             body = body if new_body is None else new_body
         return _finish(ctx, status, out_headers, body, state)
     except EdgeError as e:
-        return _error_page(502, str(e), e.kind, request_id)
+        return _error_page(e.status, str(e), e.kind, request_id)
 
 
 def _through_cache(ctx: _Context, config: dict[str, Any], behaviour: dict[str, Any],

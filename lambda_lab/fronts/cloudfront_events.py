@@ -47,12 +47,15 @@ STATUS_MSG = "The Lambda function result failed validation: The status code is i
 
 
 class EdgeError(Exception):
-    """A trigger's result CloudFront refuses: the viewer gets a 502 saying ``message``;
-    ``kind`` names the X-Cache value (LambdaValidationError, LambdaExecutionError, …)."""
+    """A trigger's result CloudFront refuses: the viewer gets ``status`` (502 for Lambda@Edge,
+    503 for CloudFront Functions) saying ``message``; ``kind`` names the X-Cache value
+    (LambdaValidationError, LambdaExecutionError, FunctionExecutionError, …)."""
 
-    def __init__(self, message: str, kind: str = "LambdaValidationError") -> None:
+    def __init__(self, message: str, kind: str = "LambdaValidationError",
+                 status: int = 502) -> None:
         super().__init__(message)
         self.kind = kind
+        self.status = status
 
 
 def disallowed(name: str) -> bool:
