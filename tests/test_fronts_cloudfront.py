@@ -11,6 +11,7 @@ import base64
 import http.client
 import json
 import threading
+import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -103,6 +104,8 @@ def test_s3_origin_cache_hit_age_ttl_and_invalidation(aws, clients):
     assert after.text == "<h1>v3</h1>" and after.headers["X-Cache"] == "Miss from cloudfront"
     missing = requests.get(f"https://{domain}/nope.html")
     assert missing.status_code == 404 and b"NoSuchKey" in missing.content
+    with urllib.request.urlopen(url) as r:  # urllib goes through the distribution too
+        assert r.read() == b"<h1>v3</h1>" and r.headers["X-Cache"] == "Hit from cloudfront"
 
 
 def test_cache_control_max_age_clamped_by_min_and_max_ttl(aws, clients):
@@ -285,7 +288,8 @@ def handler(event, context):
 
 def test_viewer_response_adds_a_cookie_but_cannot_change_status(aws, clients):
     """Restrictions on Lambda@Edge, HTTP status codes: a viewer-response trigger cannot
-    change the status; its headers reach the viewer (also on a cache hit)."""
+    change the status; its headers reach the viewer (also on a cache hit). Restrictions on
+    all edge functions: no viewer-response run when the origin answers 400 or higher."""
     lam, s3, cf, role = clients
     arn = edge_version(lam, role, """
 def handler(event, context):
@@ -298,6 +302,9 @@ def handler(event, context):
     for _ in range(2):
         r = requests.get(f"https://{domain}/index.html")
         assert r.status_code == 200 and r.headers["Set-Cookie"] == "seen=1"
+    assert starts("cookie") == 2
+    missing = requests.get(f"https://{domain}/missing.html")  # no viewer-response for >= 400
+    assert missing.status_code == 404 and "Set-Cookie" not in missing.headers
     assert starts("cookie") == 2
 
 
