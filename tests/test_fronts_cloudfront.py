@@ -230,6 +230,13 @@ class _Origin(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+        data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def log_message(self, *args: Any) -> None:
         pass
 
@@ -265,6 +272,27 @@ def handler(event, context):
     assert mobile.json() == {"path": "/mobile/index.html", "device": "mobile"}
     desktop = requests.get(f"https://{domain}/index.html", headers={"X-Device": "desktop"})
     assert desktop.text == "<h1>hello</h1>"
+
+
+def test_origin_request_replaces_the_body(aws, clients, local_origin):
+    """Event structure doc, request body: with IncludeBody a request trigger may set
+    ``body.action`` to "replace" (``encoding`` text or base64); the origin gets the new body."""
+    lam, s3, cf, role = clients
+    arn = edge_version(lam, role, """
+def handler(event, context):
+    request = event["Records"][0]["cf"]["request"]
+    request["body"]["action"] = "replace"
+    request["body"]["encoding"] = "text"
+    request["body"]["data"] = "replaced at the edge"
+    return request
+""", "replace-body")
+    config = dist_config(custom_origin("127.0.0.1", local_origin),
+                         lambdas={"origin-request": arn}, include_body=True)
+    config["DefaultCacheBehavior"]["AllowedMethods"] = {
+        "Quantity": 7, "Items": ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]}
+    _, domain = distribution(cf, config)
+    r = requests.post(f"https://{domain}/echo", data=b"original")
+    assert r.status_code == 200 and r.text == "replaced at the edge"
 
 
 def test_custom_origin_is_another_front_door(aws, clients):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import fnmatch
+import hashlib
 import http.client
 import json
 import re
@@ -67,7 +68,8 @@ def _serve(dist: Any, config: dict[str, Any], request: HttpRequest) -> HttpRespo
                 (behaviour.get("LambdaFunctionAssociations") or {}).get("Items") or []}
     cf_functions = {a.get("EventType"): a.get("FunctionARN") for a in
                     (behaviour.get("FunctionAssociations") or {}).get("Items") or []}
-    ctx = _Context(dist, request_id)
+    ctx = _Context(dist, request_id, request.method)
+    body = request.body
     headers = [(k, v) for k, v in request.headers if k.lower() != "host"]
     req: dict[str, Any] = {"clientIp": request.source_ip,
                            "headers": ev.to_headers([("Host", dist.domain_name), *headers]),
@@ -85,13 +87,15 @@ def _serve(dist: Any, config: dict[str, Any], request: HttpRequest) -> HttpRespo
                 return _finish(ctx, *cloudfront_js.to_http(out), "FunctionGeneratedResponse")
             req = out
         elif ev.VIEWER_REQUEST in triggers:
-            out = ctx.run(triggers[ev.VIEWER_REQUEST], ev.VIEWER_REQUEST, req, request.body)
+            out = ctx.run(triggers[ev.VIEWER_REQUEST], ev.VIEWER_REQUEST, req, body)
             if isinstance(out, dict) and "status" in out:
                 return _finish(ctx, *ev.generated(out, ev.VIEWER_REQUEST),
                                "LambdaGeneratedResponse")
+            body = ev.replaced_body(out, body, ev.VIEWER_REQUEST)
             req = {**req, **ev.check_request(out, req, ev.VIEWER_REQUEST)}
+            req.pop("body", None)
         status, out_headers, body, state = _through_cache(ctx, config, behaviour, triggers,
-                                                          req, request.body)
+                                                          req, body)
         if ev.VIEWER_RESPONSE in cf_functions and status < 400:
             from . import cloudfront_js
 
@@ -138,7 +142,9 @@ def _through_cache(ctx: _Context, config: dict[str, Any], behaviour: dict[str, A
                 cache.put(ctx.distribution_id, b_id, key, req["uri"], response, now,
                           cache.ttl_for(response, min_ttl, default_ttl, max_ttl, now))
             return status, headers, data, "LambdaGeneratedResponse"
+        body = ev.replaced_body(out, body, ev.ORIGIN_REQUEST)
         origin_req = {**origin_req, **ev.check_request(out, origin_req, ev.ORIGIN_REQUEST)}
+        origin_req.pop("body", None)
     status, headers, data = _fetch(origin_req, body)
     if ev.ORIGIN_RESPONSE in triggers:
         before = ev.response_object(status, headers)
@@ -156,7 +162,8 @@ def _through_cache(ctx: _Context, config: dict[str, Any], behaviour: dict[str, A
 class _Context:
     """One viewer request: its distribution, request id and the triggers' runs."""
 
-    def __init__(self, dist: Any, request_id: str) -> None:
+    def __init__(self, dist: Any, request_id: str, method: str = "GET") -> None:
+        self.method = method
         self.distribution_id = dist.distribution_id
         self.domain = dist.domain_name
         self.request_id = request_id
@@ -201,7 +208,8 @@ def _edge_logs(arn: str, lines: list[str]) -> None:
 
     parts = arn.split(":")
     now = _now()
-    stream = time.strftime("%Y/%m/%d/", time.gmtime(now)) + f"[{parts[7]}]edge"
+    stream = time.strftime("%Y/%m/%d/", time.gmtime(now)) + \
+        f"[{parts[7]}]{hashlib.md5(arn.encode()).hexdigest()}"  # noqa: S324 - a name
     log_group_writer(parts[4], cloudfront_edge.EDGE_REGION)(
         f"/aws/lambda/us-east-1.{parts[6]}", stream, list(lines), now)
 
@@ -209,6 +217,8 @@ def _edge_logs(arn: str, lines: list[str]) -> None:
 def _finish(ctx: _Context, status: int, headers: list[tuple[str, str]], body: bytes,
             state: str) -> HttpResponse:
     out = [(k, v) for k, v in headers if k.lower() not in ("content-length", "x-cache", "via")]
+    if ctx.method == "HEAD":
+        body = b""
     out += [("X-Cache", f"{state} from cloudfront"),
             ("Via", f"1.1 {secrets.token_hex(16)}.cloudfront.net (CloudFront)"),
             ("X-Amz-Cf-Pop", _POP), ("X-Amz-Cf-Id", ctx.request_id)]
@@ -300,7 +310,10 @@ def _origin_headers(req: dict[str, Any], forwarded: list[str] | None, origin: di
 
 def _fetch(req: dict[str, Any], body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
     origin = req["origin"]
-    headers = ev.from_headers(req["headers"])
+    headers = [(k, v) for k, v in ev.from_headers(req["headers"])
+               if k.lower() not in ("content-length", "transfer-encoding")]
+    if body:
+        headers.append(("Content-Length", str(len(body))))
     if "s3" in origin:
         return _from_s3(origin["s3"], req)
     c = origin["custom"]

@@ -13,7 +13,7 @@ from http.client import responses as reasons
 from typing import Any
 
 __all__ = ["EdgeError", "body_object", "check_request", "check_response", "config",
-           "from_headers", "generated", "to_headers"]
+           "from_headers", "generated", "replaced_body", "to_headers"]
 
 VIEWER_REQUEST, ORIGIN_REQUEST = "viewer-request", "origin-request"
 ORIGIN_RESPONSE, VIEWER_RESPONSE = "origin-response", "viewer-response"
@@ -123,6 +123,25 @@ def check_request(result: Any, before: dict[str, Any], event_type: str) -> dict[
         raise EdgeError(INVALID)
     _check_headers(result.get("headers", before["headers"]), before["headers"], event_type)
     return result
+
+
+def replaced_body(result: Any, body: bytes, event_type: str) -> bytes:
+    """The body after a request trigger: ``body.action`` "replace" sets it (``encoding``
+    text or base64, at most the IncludeBody size), anything else keeps it."""
+    b = result.get("body") if isinstance(result, dict) else None
+    if not isinstance(b, dict) or b.get("action") != "replace":
+        return body
+    data = b.get("data", "")
+    if not isinstance(data, str):
+        raise EdgeError(BODY_MSG)
+    try:
+        new = base64.b64decode(data, validate=True) if b.get("encoding") == "base64" \
+            else data.encode()
+    except ValueError:
+        raise EdgeError(BODY_MSG) from None
+    if len(new) > BODY_LIMIT[event_type]:
+        raise EdgeError(BODY_MSG)
+    return new
 
 
 def generated(result: Any, event_type: str) -> tuple[int, list[tuple[str, str]], bytes]:
