@@ -195,3 +195,16 @@ def test_function_association_rules(aws, cf):
         assert error_of(info) == ("InvalidFunctionAssociation", 400)
     cf.create_distribution(DistributionConfig=dist_config(
         s3_origin("site"), functions={"viewer-request": live}, lambdas={"origin-request": edge}))
+
+
+def test_the_api_through_serve(aws):
+    """The same operations through the emulator's HTTP endpoint (SDKs and the AWS CLI with
+    ``--endpoint-url``)."""
+    cf = boto3.client("cloudfront", region_name=REGION, endpoint_url=aws.endpoint_url)
+    made = cf.create_function(Name="served", FunctionConfig={"Comment": "", "Runtime":
+                                                             "cloudfront-js-2.0"},
+                              FunctionCode=ADD_HEADER)
+    result = cf.test_function(Name="served", IfMatch=made["ETag"],
+                              EventObject=viewer_event("/s"))["TestResult"]
+    assert json.loads(result["FunctionOutput"])["request"]["headers"]["x-device"] == \
+        {"value": "mobile"}
