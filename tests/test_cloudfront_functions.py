@@ -208,3 +208,15 @@ def test_the_api_through_serve(aws):
                               EventObject=viewer_event("/s"))["TestResult"]
     assert json.loads(result["FunctionOutput"])["request"]["headers"]["x-device"] == \
         {"value": "mobile"}
+
+
+def test_a_failing_function_is_a_503(aws, cf):
+    """CloudFront DG "HTTP 503 status code (function execution error)": a CloudFront Function
+    that throws gives the viewer a 503 (``X-Cache: FunctionExecutionError``)."""
+    boto3.client("s3", region_name=REGION).create_bucket(Bucket="site")
+    arn = make(cf, "throws", b"function handler(event) { throw new Error('nope'); }")
+    dist = cf.create_distribution(DistributionConfig=dist_config(
+        s3_origin("site"), functions={"viewer-request": arn}))["Distribution"]
+    r = requests.get(f"https://{dist['DomainName']}/x")
+    assert r.status_code == 503
+    assert r.headers["X-Cache"] == "FunctionExecutionError from cloudfront"

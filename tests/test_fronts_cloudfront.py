@@ -383,26 +383,29 @@ def handler(event, context):
     "raises": ("""
 def handler(event, context):
     raise RuntimeError("boom")
-""", "LambdaExecutionError", "returned an error or timed out"),
+""", "LambdaExecutionError", "execution error"),
     "timeout": ("""
 import time
 def handler(event, context):
     time.sleep(3)
-""", "LambdaExecutionError", "returned an error or timed out"),
+""", "LambdaLimitExceeded", "exceeded its timeout"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(VIOLATIONS))
-def test_violations_answer_502(aws, clients, case):
-    """Restrictions on all edge functions / Quotas on Lambda@Edge / HTTP 502 troubleshooting
-    (Lambda validation and execution errors): CloudFront answers the viewer 502 with its
-    error page and ``X-Cache: LambdaValidationError`` / ``LambdaExecutionError``."""
+def test_violations_answer_502_or_503(aws, clients, case):
+    """Restrictions on all edge functions / Quotas on Lambda@Edge; CloudFront DG "HTTP 502
+    status code (Lambda validation error)": an invalid result is a 502 with ``X-Cache:
+    LambdaValidationError``; "HTTP 503 status code (function execution error)": an unhandled
+    exception is a 503; "HTTP 503 status code (Lambda limit exceeded)": a function past its
+    timeout is a 503 too. Each with CloudFront's error page."""
     lam, s3, cf, role = clients
     source, kind, text = VIOLATIONS[case]
     arn = edge_version(lam, role, source, f"bad-{case}", Timeout=1)
     _, domain = distribution(cf, dist_config(s3_origin("site"), lambdas={"viewer-request": arn}))
     r = requests.get(f"https://{domain}/index.html")
-    assert r.status_code == 502 and r.headers["X-Cache"] == f"{kind} from cloudfront"
+    assert r.status_code == (502 if kind == "LambdaValidationError" else 503)
+    assert r.headers["X-Cache"] == f"{kind} from cloudfront"
     assert "The request could not be satisfied" in r.text and text in r.text
 
 

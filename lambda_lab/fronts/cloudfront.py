@@ -8,7 +8,10 @@ event structure", "Manage how long content stays in the cache"; front-doors.md).
   HTTP server on 127.0.0.1/localhost.
 - The cache is per distribution and cache behaviour, on the platform clock; a hit skips the
   origin triggers; ``X-Cache: Hit from cloudfront`` / ``Miss from cloudfront`` and ``Age``.
-- A trigger's bad result, error or timeout is a 502 with CloudFront's error page.
+- A trigger's invalid result is a 502 (LambdaValidationError); its exception a 503
+  (LambdaExecutionError); a timeout or throttle a 503 (LambdaLimitExceeded) — CloudFront DG
+  "HTTP 502 status code (Lambda validation error)", "HTTP 503 status code (function execution
+  error)", "HTTP 503 status code (Lambda limit exceeded)".
 """
 
 from __future__ import annotations
@@ -39,6 +42,11 @@ _LOCAL = ("127.0.0.1", "localhost")
 _MANAGED = {"4135ea2d-6df8-44a3-9df3-4b5a84be39ad": (0, 0, 0),  # CachingDisabled
             "658327ea-f89d-4fab-a63d-7e88639e58f6": (1, 86400, 31536000)}  # CachingOptimized
 _POP = "IAD89-C1"
+#: CloudFront DG "HTTP 503 status code (function execution error)" / "(Lambda limit exceeded)"
+EXECUTION_MSG = ("The Lambda function associated with the CloudFront distribution returned an "
+                 "execution error (an unhandled exception).")
+LIMIT_MSG = ("The Lambda function associated with the CloudFront distribution was throttled "
+             "or exceeded its timeout (Lambda limit exceeded).")
 
 
 def handle_host(host: str, request: HttpRequest) -> HttpResponse:
@@ -189,16 +197,17 @@ class _Context:
         if platform is None:
             raise EdgeError("The Lambda function associated with the CloudFront distribution "
                             "is invalid or doesn't have the required permissions.",
-                            "LambdaExecutionError")
+                            "LambdaExecutionError", 503)
         outcome = invoke.call(platform, arn, {"Records": [{"cf": cf}]}, principal=None,
                               timeout_s=60.0)
         if outcome.result is not None:
             _edge_logs(arn, outcome.result.logs)
-        if outcome.kind != "ok" or outcome.function_error:
-            raise EdgeError("The Lambda function associated with the CloudFront distribution "
-                            "returned an error or timed out.",
-                            "LambdaLimitExceeded" if outcome.kind == "failed"
-                            else "LambdaExecutionError")
+        payload = outcome.payload if outcome.function_error else None
+        timed_out = isinstance(payload, dict) and payload.get("errorType") == "Sandbox.Timedout"
+        if outcome.kind != "ok" or timed_out:  # throttled, or past the function's timeout
+            raise EdgeError(LIMIT_MSG, "LambdaLimitExceeded", 503)
+        if outcome.function_error:
+            raise EdgeError(EXECUTION_MSG, "LambdaExecutionError", 503)
         return outcome.payload
 
 

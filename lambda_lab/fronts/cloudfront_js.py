@@ -153,12 +153,12 @@ def _set_cookies(values: list[str]) -> dict[str, Any]:
 def _flatten(obj: Any, what: str) -> list[tuple[str, str]]:
     if not isinstance(obj, dict):
         raise EdgeError(f"The function returned an invalid {what} object.",
-                        "FunctionValidationError", 503)
+                        "FunctionValidationError", 502)
     pairs = []
     for name, entry in obj.items():
         if not isinstance(entry, dict) or not isinstance(entry.get("value", ""), str):
             raise EdgeError(f"The function returned an invalid {what} object.",
-                            "FunctionValidationError", 503)
+                            "FunctionValidationError", 502)
         values = entry.get("multiValue") or [entry]
         pairs += [(name, str(v.get("value", ""))) for v in values]
     return pairs
@@ -176,7 +176,7 @@ def edge_request(out: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
                      for k, v in _flatten(out.get("querystring", {}), "querystring"))
     uri = out.get("uri", before["uri"])
     if not isinstance(uri, str) or not uri.startswith("/"):
-        raise EdgeError("The function returned an invalid uri.", "FunctionValidationError", 503)
+        raise EdgeError("The function returned an invalid uri.", "FunctionValidationError", 502)
     host = before["headers"].get("host")
     merged = to_headers([(k, v) for k, v in headers if k.lower() != "host"])
     if host:
@@ -204,7 +204,7 @@ def response_back(out: dict[str, Any], status: int | None) -> tuple[int, list[tu
     code = out.get("statusCode", status)
     if not isinstance(code, int) or not 100 <= code <= 599:
         raise EdgeError("The function returned an invalid statusCode.",
-                        "FunctionValidationError", 503)
+                        "FunctionValidationError", 502)
     headers = _flatten(out.get("headers", {}), "headers")
     for name, cookie in (out.get("cookies") or {}).items():
         attributes = cookie.get("attributes") if isinstance(cookie, dict) else None
@@ -218,7 +218,8 @@ def run_viewer(function_arn: str, event_type: str, request: dict[str, Any],
                response: dict[str, Any] | None, config: dict[str, str]) -> dict[str, Any]:
     """Run the LIVE stage of the CloudFront Function ``function_arn`` on a viewer event: its
     output as the pipeline carries it (a request in the Lambda@Edge shape, or the function's
-    response object). A failure is a 503 (EdgeError)."""
+    response object). An exception is a 503 (FunctionExecutionError), an invalid result a 502
+    (FunctionValidationError)."""
     from ..aws import cloudfront_functions
 
     fn = cloudfront_functions.live_code(function_arn)
@@ -232,7 +233,7 @@ def run_viewer(function_arn: str, event_type: str, request: dict[str, Any],
     out = result.output
     if not isinstance(out, dict):
         raise EdgeError("The function returned an invalid object.", "FunctionValidationError",
-                        503)
+                        502)
     if event_type == "viewer-request" and "statusCode" not in out:
         return edge_request(out, request)
     return out
