@@ -423,3 +423,42 @@ def test_serve_path_style_and_host_header(aws, clients):
         assert r.status == 200 and r.read() == b"<h1>hello</h1>"
         assert r.getheader("X-Cache") in ("Miss from cloudfront", "Hit from cloudfront")
         conn.close()
+
+
+def test_query_string_in_the_cache_key_only_when_forwarded(aws, clients):
+    """Cache key doc (legacy ForwardedValues): with QueryString false the query string is
+    neither forwarded nor part of the cache key; with true it is both. HEAD shares GET's
+    cached object and answers without a body."""
+    lam, s3, cf, role = clients
+    _, plain = distribution(cf, dist_config(s3_origin("site")))
+    assert requests.get(f"https://{plain}/index.html?v=1").headers["X-Cache"].startswith("Miss")
+    assert requests.get(f"https://{plain}/index.html?v=2").headers["X-Cache"].startswith("Hit")
+    head = requests.head(f"https://{plain}/index.html")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["X-Cache"].startswith("Hit")
+    config = dist_config(s3_origin("site"))
+    config["DefaultCacheBehavior"]["ForwardedValues"]["QueryString"] = True
+    _, keyed = distribution(cf, config)
+    assert requests.get(f"https://{keyed}/index.html?v=1").headers["X-Cache"].startswith("Miss")
+    assert requests.get(f"https://{keyed}/index.html?v=2").headers["X-Cache"].startswith("Miss")
+    assert requests.get(f"https://{keyed}/index.html?v=1").headers["X-Cache"].startswith("Hit")
+
+
+def test_ttl_rules():
+    """Expiration doc, the table of MinTTL/DefaultTTL/MaxTTL against the origin's headers:
+    ``s-maxage`` wins over ``max-age``, both clamped to [MinTTL, MaxTTL]; ``Expires`` gives the
+    time left; ``no-cache``/``no-store``/``private`` give MinTTL; nothing gives DefaultTTL."""
+    from lambda_lab.fronts.cloudfront_cache import ttl_for
+    from lambda_lab.fronts.http import HttpResponse
+
+    def ttl(*headers: tuple[str, str]) -> float:
+        return ttl_for(HttpResponse(200, list(headers)), 10, 100, 1000, now=0.0)
+
+    assert ttl() == 100
+    assert ttl(("Cache-Control", "max-age=50")) == 50
+    assert ttl(("Cache-Control", "max-age=5")) == 10
+    assert ttl(("Cache-Control", "max-age=5000")) == 1000
+    assert ttl(("Cache-Control", "public, max-age=50, s-maxage=500")) == 500
+    assert ttl(("Cache-Control", "no-store")) == 10
+    assert ttl(("Cache-Control", "private, max-age=50")) == 10
+    assert ttl(("Expires", "Thu, 01 Jan 1970 00:03:20 GMT")) == 200
