@@ -139,7 +139,7 @@ def _through_cache(ctx: _Context, config: dict[str, Any], behaviour: dict[str, A
             r = entry.response
             return r.status, [*r.headers, ("Age", str(int(now - entry.stored)))], r.body, "Hit"
     origin = _origin_of(config, behaviour)
-    origin_req = {**req, "headers": _origin_headers(req, fwd_headers, origin, ctx)}
+    origin_req = {**req, "headers": _origin_headers(req, fwd_headers, origin)}
     origin_req["origin"] = origin
     if ev.ORIGIN_REQUEST in triggers:
         out = ctx.run(triggers[ev.ORIGIN_REQUEST], ev.ORIGIN_REQUEST, origin_req, body)
@@ -296,20 +296,17 @@ def _origin_of(config: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
                    "region": (m[2] if m and m[2] else "us-east-1")}}
 
 
-def _origin_headers(req: dict[str, Any], forwarded: list[str] | None, origin: dict[str, Any],
-                    ctx: _Context) -> dict[str, Any]:
-    """The headers CloudFront sends on to the origin: the forwarded ones (all with an origin
-    request policy), Host set to the origin, its own User-Agent, Via and X-Forwarded-For."""
-    viewer = req["headers"]
-    keep = {k: v for k, v in viewer.items()
+def _origin_headers(req: dict[str, Any], forwarded: list[str] | None,
+                    origin: dict[str, Any]) -> dict[str, Any]:
+    """The headers CloudFront sends on to the origin: the forwarded ones (``None``: all, as
+    with a cache policy), Host set to the origin, its own User-Agent, Via and X-Forwarded-For
+    (as in the event structure doc's origin-request example)."""
+    keep = {k: v for k, v in req["headers"].items()
             if k != "host" and (forwarded is None or k in forwarded or "*" in forwarded)}
-    if forwarded is not None and "*" not in forwarded:
-        keep = {k: v for k, v in keep.items() if k in forwarded}
     domain = (origin.get("custom") or origin.get("s3"))["domainName"]
-    out = {"host": [{"key": "Host", "value": domain}]}
-    out.update(keep)
+    out = {"host": [{"key": "Host", "value": domain}], **keep}
     out.setdefault("user-agent", [{"key": "User-Agent", "value": "Amazon CloudFront"}])
-    out["via"] = [{"key": "Via", "value": f"1.1 {secrets.token_hex(16)}.cloudfront.net "
+    out["via"] = [{"key": "Via", "value": f"2.0 {secrets.token_hex(16)}.cloudfront.net "
                                           "(CloudFront)"}]
     out["x-forwarded-for"] = [{"key": "X-Forwarded-For", "value": req["clientIp"]}]
     return out
