@@ -12,7 +12,8 @@ request gets here.
   (for chunked request bodies, or another server); the rest goes to moto.
 
 Path style (``serve``): ``/_aws/execute-api/{api-id}/{stage}/{path}``,
-``/_aws/lambda-url/{url-id}/{path}``, ``/_aws/elb/{load-balancer-name}/{path}``.
+``/_aws/lambda-url/{url-id}/{path}``, ``/_aws/elb/{load-balancer-name}/{path}``,
+``/_aws/cloudfront/{distribution-id}/{path}`` (CloudFront: ``d….cloudfront.net`` hosts).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from http.client import responses as reasons
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import authorizers, function_urls, moto_fixes
+from . import authorizers, cloudfront, function_urls, moto_fixes
 from .http import HttpRequest, HttpResponse, json_response
 
 __all__ = ["KeepAlive", "Middleware", "claims_host", "install", "route", "uninstall"]
@@ -37,7 +38,8 @@ _LAMBDA_URL = re.compile(r"^([a-z0-9]+)\.lambda-url\.([a-z0-9-]+)\.on\.aws$")
 _ELB = re.compile(r"^[a-z0-9-]+\.[a-z0-9-]+\.elb\.amazonaws\.com$")
 _URL = re.compile(r"https?://([a-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com|"
                   r"[a-z0-9]+\.lambda-url\.[a-z0-9-]+\.on\.aws|"
-                  r"[a-z0-9-]+\.[a-z0-9-]+\.elb\.amazonaws\.com)(:\d+)?([/?#].*)?$",
+                  r"[a-z0-9-]+\.[a-z0-9-]+\.elb\.amazonaws\.com|"
+                  r"d[a-z0-9]{13}\.cloudfront\.net)(:\d+)?([/?#].*)?$",
                   re.IGNORECASE)
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
@@ -45,7 +47,8 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 def claims_host(host: str) -> bool:
     """Is ``host`` (without port) a front door's host name?"""
     host = host.lower()
-    return bool(_EXECUTE_API.match(host) or _LAMBDA_URL.match(host) or _ELB.match(host))
+    return bool(_EXECUTE_API.match(host) or _LAMBDA_URL.match(host) or _ELB.match(host)
+                or cloudfront.HOST.match(host))
 
 
 def route(request: HttpRequest) -> HttpResponse | None:
@@ -59,6 +62,8 @@ def route(request: HttpRequest) -> HttpResponse | None:
         return function_urls.handle(m[1], request)
     if _ELB.match(host):
         return alb.handle_host(host, request)
+    if cloudfront.HOST.match(host):
+        return cloudfront.handle_host(host, request)
     if request.path.startswith("/_aws/"):
         return _path_style(request)
     return None
@@ -87,6 +92,8 @@ def _path_style(request: HttpRequest) -> HttpResponse:
         return function_urls.handle(ident, request)
     if kind == "elb":
         return alb.handle_name(ident, request)
+    if kind == "cloudfront":
+        return cloudfront.handle_id(ident, request)
     return json_response(404, {"message": f"lambda_lab: unknown front door {kind!r}"})
 
 
