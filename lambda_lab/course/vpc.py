@@ -66,16 +66,16 @@ def routes(ec2: Any, route_table_id: str) -> Text:
 
 def enis(ec2: Any) -> Text:
     """Lambda's Hyperplane ENIs (``InterfaceType`` ``lambda``): id, subnet, groups, status and
-    the description Lambda gives them."""
+    the description Lambda gives them (not the private IP address: it differs on every run)."""
     found = ec2.describe_network_interfaces(
         Filters=[{"Name": "interface-type", "Values": ["lambda"]}])["NetworkInterfaces"]
     if not found:
         return Text("no Lambda ENIs")
     lines = []
-    for n in sorted(found, key=lambda n: n["Description"]):
+    for n in found:  # in the order EC2 made them
         groups = ",".join(g["GroupId"] for g in n["Groups"])
         lines.append(f"{n['NetworkInterfaceId']}  {n['SubnetId']}  {groups}  {n['Status']}  "
-                     f"{n['PrivateIpAddress']}  {n['Description']!r}")
+                     f"{n['Description']!r}")
     return Text("\n".join(lines))
 
 
