@@ -357,8 +357,8 @@ S3_BLOCKED = register(
             Check("the batch subnet keeps its access to S3", check_batch_kept),
         ],
         hints=[
-            "Ask first: reach_line(reach_from(net, 's3')) says where the call stops. Fix that, "
-            "ask again.",
+            "Ask first: print(reach_line(reach_from(broken, 's3'))) says where the call "
+            "stops. Remove that cause (try it on broken with the ec2 client), then ask again.",
             "A gateway endpoint works only for the route tables it is associated with: "
             "ec2.modify_vpc_endpoint(VpcEndpointId=..., AddRouteTableIds=[net['route_table']]).",
             "Network ACLs are stateless rule lists checked in rule-number order: "
