@@ -30,6 +30,33 @@ def _close_the_shared_clock():
 
 
 #: A wrong answer for every registered exercise, and the hint it must get.
+
+def _sqs_endpoint(ec2, net):
+    sg = ec2.create_security_group(GroupName="ep", Description="ep", VpcId=net["vpc"])["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+        "IpRanges": [{"CidrIp": net["cidr"]}]}])
+    ec2.create_vpc_endpoint(VpcId=net["vpc"], VpcEndpointType="Interface",
+                            ServiceName="com.amazonaws.us-east-1.sqs", SubnetIds=[net["subnet"]],
+                            SecurityGroupIds=[sg], PrivateDnsEnabled=True)
+
+
+def _fix_s3(ec2, net):
+    ep = ec2.describe_vpc_endpoints(Filters=[
+        {"Name": "vpc-id", "Values": [net["vpc"]]}])["VpcEndpoints"][0]["VpcEndpointId"]
+    ec2.modify_vpc_endpoint(VpcEndpointId=ep, AddRouteTableIds=[net["route_table"]])
+    acl = ec2.describe_network_acls(Filters=[
+        {"Name": "association.subnet-id", "Values": [net["subnet"]]}])["NetworkAcls"][0]
+    ec2.delete_network_acl_entry(NetworkAclId=acl["NetworkAclId"], RuleNumber=90, Egress=True)
+
+
+def _with_nat(ec2, net, fix):
+    """A VPC exercise's fix, plus a NAT gateway (paid by the hour and the GB) in the VPC."""
+    fix(ec2, net)
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    ec2.create_nat_gateway(SubnetId=net["subnet"], AllocationId=eip)
+
+
 WRONG = {
     "gb-seconds": (
         102_400_000,
@@ -146,6 +173,16 @@ WRONG = {
         "❌ 3 of 4 checks pass — hint: the order id is a dimension: every order would be a metric "
         "of its own (and a custom metric to pay for); keep it in the document with "
         "metrics.add_metadata(key=\"order_id\", value=order[\"id\"])",
+    ),
+    "sqs-endpoint": (  # the endpoint, and a NAT gateway besides
+        lambda ec2, net: _with_nat(ec2, net, _sqs_endpoint),
+        "❌ 4 of 5 checks pass — hint: a NAT gateway costs by the hour and by the GB: the "
+        "exercise asks for none",
+    ),
+    "s3-blocked": (  # both causes removed, and a NAT gateway besides
+        lambda ec2, net: _with_nat(ec2, net, _fix_s3),
+        "❌ 3 of 4 checks pass — hint: a NAT gateway charges for every GB to S3: use the "
+        "gateway endpoint, it is free",
     ),
 }
 
