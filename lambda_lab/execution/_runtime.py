@@ -27,11 +27,12 @@ import time
 import traceback
 
 if __package__:
-    from . import _sandbox, handler_clock
+    from . import _sandbox, handler_clock, import_policy
 else:  # run as the zygote's script: its folder is not on sys.path (-I)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import _sandbox
     import handler_clock
+    import import_policy
 
     del sys.path[0]
 
@@ -375,6 +376,7 @@ def worker_main(sock, log_fd, spec):
             sys.stdout.write(f"exec {path}: {e}\n")
             os._exit(127)
     handler_clock.install(spec.get("clock_offset", 0.0))  # wall clock = platform time
+    import_policy.install(spec.get("imports"))  # strict imports: what Lambda's runtime has
     try:
         handler = _load_handler(spec["handler"])
         init_error = None

@@ -29,6 +29,7 @@ from ..billing import billed_duration_ms
 from . import _sandbox, procfs
 from ._runtime import FrameReader
 from .handler_clock import clock_offset
+from .import_policy import worker_policy
 from .result import InvocationResult, end_line, report_line, start_line
 from .runtime_api import RuntimeAPIChannel
 from .spec import EnvironmentSpec
@@ -323,6 +324,7 @@ class ExecutionEnvironment:
             "address_space_limit": limit + 2048 * 1024 * 1024,
             "exec": bootstrap,
             "clock_offset": clock_offset(self.clock),
+            "imports": None if bootstrap else worker_policy(spec),
         }
         try:
             self.pid = self._zygote.spawn(worker_spec, child.fileno(), self._log_fd)
