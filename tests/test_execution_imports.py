@@ -41,7 +41,15 @@ def handler(event, context):
 
 @pytest.fixture
 def strict():
+    """Strict imports are the default (unless LAMBDA_LAB_STRICT_IMPORTS=0): made explicit."""
     import_policy.set_strict_imports(True)
+    yield
+    import_policy.set_strict_imports(None)
+
+
+@pytest.fixture
+def lenient():
+    import_policy.set_strict_imports(False)
     yield
     import_policy.set_strict_imports(None)
 
@@ -104,9 +112,15 @@ def test_code_in_the_package_and_a_layer_built_from_installed_packages_import(
     assert body["errorMessage"].endswith("No module named 'aws_xray_sdk'")
 
 
-def test_without_strict_imports_the_host_packages_stay_visible(lam, create):
-    """Off by default (LAMBDA_LAB_STRICT_IMPORTS unset): the course's chapters that import
-    the X-Ray SDK or Powertools without a layer keep working."""
+def test_strict_imports_are_the_default(monkeypatch):
+    monkeypatch.delenv(import_policy.ENV_FLAG, raising=False)
+    assert import_policy.strict_imports_enabled()
+    monkeypatch.setenv(import_policy.ENV_FLAG, "0")
+    assert not import_policy.strict_imports_enabled()
+
+
+def test_with_strict_imports_off_the_host_packages_stay_visible(lenient, lam, create):
+    """The way out (LAMBDA_LAB_STRICT_IMPORTS=0): the host's packages, as before."""
     name = create(IMPORTS, MemorySize=1769, Timeout=30)
     _, body = invoke_json(lam, name, {"modules": ["pydantic"]})
     assert body == {"pydantic": "ok"}
@@ -116,7 +130,7 @@ def test_a_runtime_other_than_the_hosts_python_is_noted_once(caplog):
     import_policy._warned.clear()
     with caplog.at_level(logging.INFO, logger="lambda_lab.runtime"):
         for _ in range(3):
-            import_policy.python_version_notice("python3.9", strict=True)
+            import_policy.python_version_notice("python3.9")
     notes = [r for r in caplog.records if r.name == "lambda_lab.runtime"]
     assert len(notes) == 1 and notes[0].levelno == logging.WARNING
     assert "python3.9" in notes[0].getMessage()

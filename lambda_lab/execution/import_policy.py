@@ -1,4 +1,4 @@
-"""What a Python handler may import: what Lambda's Python runtime has, nothing more (opt-in).
+"""What a Python handler may import: what Lambda's Python runtime has, nothing more.
 
 On Lambda a handler imports from its package (``LAMBDA_TASK_ROOT``, first on ``sys.path``), its
 layers (``/opt/python/lib/pythonX.Y/site-packages`` then ``/opt/python``), the standard library
@@ -6,9 +6,10 @@ and the packages the runtime ships (boto3, botocore and their dependencies); any
 the init with ``Runtime.ImportModuleError`` "Unable to import module 'lambda_function': No module
 named 'pydantic'" (DG "Building Lambda functions with Python", "Working with layers for Python
 Lambda functions"). Here the host's whole environment is installed beside the handler (moto,
-pytest, pydantic, lambda_lab …); with strict imports on, a meta-path finder installed in the
-worker just before the handler's import refuses every top-level module that is not in the
+pytest, pydantic, lambda_lab …); with strict imports (the default) a meta-path finder installed
+in the worker just before the handler's import refuses every top-level module that is not in the
 standard library, not one of the runtime's distributions and not found in the code or a layer.
+``LAMBDA_LAB_STRICT_IMPORTS=0`` (or :func:`set_strict_imports`) turns it off.
 
 Host side: :func:`worker_policy` (the allowlist, resolved from ``importlib.metadata``) and the
 Python-version notice; worker side: :func:`install`. Standard library only (the worker imports
@@ -29,11 +30,12 @@ ENV_FLAG = "LAMBDA_LAB_STRICT_IMPORTS"
 _strict_default = None
 _warned = set()
 log = logging.getLogger("lambda_lab.runtime")
+log.addHandler(logging.NullHandler())  # a library's log: shown where the application logs
 
 
 def set_strict_imports(flag) -> None:
     """Turn strict handler imports on or off for environments started from now on (None: back
-    to the ``LAMBDA_LAB_STRICT_IMPORTS`` environment variable, default off)."""
+    to the ``LAMBDA_LAB_STRICT_IMPORTS`` environment variable, default on)."""
     global _strict_default
     _strict_default = None if flag is None else bool(flag)
 
@@ -44,7 +46,7 @@ def strict_imports_enabled(spec_flag=None) -> bool:
         return bool(spec_flag)
     if _strict_default is not None:
         return _strict_default
-    return os.environ.get(ENV_FLAG, "").strip().lower() in ("1", "true", "yes", "on")
+    return os.environ.get(ENV_FLAG, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 def _top_level(dist) -> set:
@@ -74,24 +76,22 @@ def runtime_modules() -> tuple:
     return tuple(sorted(names))
 
 
-def python_version_notice(runtime: str, strict: bool) -> None:
-    """Say once per declared runtime that handlers run on the host's Python: a warning with
-    strict imports (fidelity asked for), else at INFO level."""
+def python_version_notice(runtime: str) -> None:
+    """Warn once per declared runtime (logger ``lambda_lab.runtime``) when handlers run on a host
+    Python of another version."""
     if not runtime.startswith("python") or runtime in _warned:
         return
     _warned.add(runtime)
     host = f"python{sys.version_info[0]}.{sys.version_info[1]}"
     if runtime != host:
-        log.log(logging.WARNING if strict else logging.INFO,
-                "functions declared %s run on the host's Python %s.%s", runtime,
-                sys.version_info[0], sys.version_info[1])
+        log.warning("functions declared %s run on the host's Python %s.%s", runtime,
+                    sys.version_info[0], sys.version_info[1])
 
 
 def worker_policy(spec):
     """The import rules sent to the worker for ``spec`` (an EnvironmentSpec), or None."""
-    strict = strict_imports_enabled(getattr(spec, "strict_imports", None))
-    python_version_notice(spec.runtime, strict)
-    if not strict:
+    python_version_notice(spec.runtime)
+    if not strict_imports_enabled(getattr(spec, "strict_imports", None)):
         return None
     return {"allow": list(runtime_modules()), "paths": [spec.task_root, *spec.layer_paths]}
 
