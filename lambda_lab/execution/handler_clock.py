@@ -119,9 +119,10 @@ def install(offset=0.0) -> None:
     _datetime_module.datetime = PlatformDatetime
     # Modules already loaded that hold the original class (``from datetime import datetime``).
     for module in list(sys.modules.values()):
-        for name, value in list(getattr(module, "__dict__", {}).items()):
-            if value is _RealDatetime and module.__name__ not in _KEEP:
-                setattr(module, name, PlatformDatetime)
+        space = getattr(module, "__dict__", None)
+        if space is not None and space.get("datetime") is _RealDatetime \
+                and space.get("__name__") not in _KEEP:
+            space["datetime"] = PlatformDatetime
 
 
 def clock_offset(clock) -> float:
