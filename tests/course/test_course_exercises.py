@@ -146,6 +146,23 @@ WRONG = {
         "put the orderId with ConditionExpression='attribute_not_exists(orderId)' before "
         "shipping, and skip shipping when the put fails",
     ),
+    "alb-multi-value": (  # single-value headers: the ALB drops them when multi-value is on
+        lambda event, context: {"statusCode": 200, "headers": {"Content-Type": "text/plain"},
+                                "body": "hello"},
+        "❌ 2 of 5 checks pass — hint: the ALB dropped your 'headers': with multi-value on it "
+        "reads only multiValueHeaders, e.g. {'Content-Type': ['text/plain']}",
+    ),
+    "token-authorizer": (  # a Deny policy for the others: 403 instead of 401
+        "import json\n\n\ndef handler(event, context):\n"
+        "    effect = 'Allow' if event['authorizationToken'].endswith('alice-secret') else 'Deny'\n"
+        "    return {'principalId': 'alice', 'context': {'user': 'alice'},\n"
+        "            'policyDocument': {'Version': '2012-10-17', 'Statement': [\n"
+        "                {'Action': 'execute-api:Invoke', 'Effect': effect,\n"
+        "                 'Resource': event['methodArn']}]}}\n",
+        "❌ 3 of 4 checks pass — hint: token 'Bearer bob-secret' got 403 {\"Message\": \"User is "
+        "not authorized to access this resource with an explicit deny\"}: raise "
+        "Exception('Unauthorized') for every other token",
+    ),
     "least-privilege": (  # the right ARNs, but every DynamoDB action on the table
         {"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": "s3:GetObject",
