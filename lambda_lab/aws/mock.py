@@ -27,6 +27,7 @@ from ..platform.concurrency import SCALING_RULES
 from ..sources import hooks as sources_hooks
 from . import (
     backend,
+    cloudformation,
     cloudwatch,
     codedeploy,
     cognito,
@@ -129,6 +130,7 @@ class MockAWS:
             vpc_config.install(self)  # the AWSLambda* managed policies exist in IAM
             stepfunctions.install(self)  # state machines run, on the platform clock
             cognito.install(self)  # user pool Lambda triggers
+            cloudformation.install(self)  # stacks' Lambda resources on the platform; SAM
             self._moto = moto.mock_aws(config=stepfunctions.CONFIG)
             self._moto.start()
             fronts.install()  # requests/urllib to API Gateway, function URL and ALB hosts
@@ -169,6 +171,7 @@ class MockAWS:
             vpc_network.stop(self)  # requests held for a missing route are let go
             stepfunctions.uninstall(self)  # running executions stop before the platforms
             cognito.uninstall(self)
+            cloudformation.uninstall(self)
             sources_hooks.uninstall(self)  # pollers and schedules stop before the platforms
             cloudwatch.uninstall(self)  # its alarm and flush timers stop
             codedeploy.uninstall(self)

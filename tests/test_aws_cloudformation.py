@@ -1,0 +1,263 @@
+"""CloudFormation stacks whose ``AWS::Lambda::*`` resources deploy into the platform and run.
+
+From the CloudFormation template reference (AWS::Lambda::Function "Code.ZipFile": "the source code
+of your Lambda function ... written to a file named index"; "Ref returns the resource name";
+"Fn::GetAtt Arn: The Amazon Resource Name (ARN) of the function"; AWS::Lambda::Version "Ref
+returns the ARN of the version", GetAtt "Version: The version number"; AWS::Lambda::Alias "Ref
+returns the resource ARN", RoutingConfig AdditionalVersionWeights; AWS::Lambda::LayerVersion "Ref
+returns the ARN of the layer version"; AWS::Lambda::EventSourceMapping "Ref returns the mapping's
+ID"; AWS::Lambda::Url GetAtt "FunctionUrl"), and the CloudFormation User Guide ("Stack failure
+options": on a failed creation the stack rolls back to ROLLBACK_COMPLETE, deleting the resources
+created; on a failed update to UPDATE_ROLLBACK_COMPLETE, the stack's previous state; stack events
+show each resource's CREATE_IN_PROGRESS / CREATE_COMPLETE / CREATE_FAILED with its reason).
+"""
+# ruff: noqa: F811 -- pytest fixtures are imported from aws_helpers and used as arguments
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from aws_helpers import REGION, lam, make_zip, session  # noqa: F401
+
+TRUST = {"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+    "Action": "sts:AssumeRole"}]}
+ROLE = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": TRUST}}
+
+
+def function(code: str, **props) -> dict:
+    return {"Type": "AWS::Lambda::Function", "Properties": {
+        "Runtime": "python3.12", "Handler": "index.handler",
+        "Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Code": {"ZipFile": code}, **props}}
+
+
+def template(resources: dict, outputs: dict | None = None) -> str:
+    body = {"Resources": {"Role": ROLE, **resources}}
+    if outputs:
+        body["Outputs"] = {k: {"Value": v} for k, v in outputs.items()}
+    return json.dumps(body)
+
+
+GREET = "def handler(event, context):\n    return {'hello': event.get('name'), 'v': 1}\n"
+GREET2 = "def handler(event, context):\n    return {'hello': event.get('name'), 'v': 2}\n"
+
+
+@pytest.fixture
+def aws():
+    yield from session()
+
+
+@pytest.fixture
+def cfn(aws):
+    return boto3.client("cloudformation", region_name=REGION)
+
+
+def outputs(cfn, stack: str) -> dict:
+    described = cfn.describe_stacks(StackName=stack)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+
+
+def invoke(lam, name: str, event: dict) -> dict:
+    out = lam.invoke(FunctionName=name, Payload=json.dumps(event))
+    assert "FunctionError" not in out, out["Payload"].read()
+    return json.loads(out["Payload"].read())
+
+
+def events(cfn, stack: str) -> list[tuple[str, str, str | None]]:
+    """(logical id, status, reason), oldest first."""
+    found = cfn.describe_stack_events(StackName=stack)["StackEvents"][::-1]
+    return [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason"))
+            for e in found]
+
+
+def test_inline_function_runs_and_ref_getatt_resolve(cfn, lam):
+    cfn.create_stack(StackName="s", TemplateBody=template(
+        {"Fn": function(GREET, FunctionName="greeter")},
+        {"Name": {"Ref": "Fn"}, "Arn": {"Fn::GetAtt": ["Fn", "Arn"]}}))
+    stack = cfn.describe_stacks(StackName="s")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    out = outputs(cfn, "s")
+    assert out["Name"] == "greeter"
+    assert out["Arn"] == "arn:aws:lambda:us-east-1:123456789012:function:greeter"
+    assert invoke(lam, "greeter", {"name": "cfn"}) == {"hello": "cfn", "v": 1}
+    assert ("Fn", "CREATE_COMPLETE", None) in events(cfn, "s")
+    resources = {r["LogicalResourceId"]: r["PhysicalResourceId"]
+                 for r in cfn.list_stack_resources(StackName="s")["StackResourceSummaries"]}
+    assert resources["Fn"] == "greeter"
+
+
+def test_a_function_without_a_name_gets_one_from_the_stack(cfn, lam):
+    """Template reference: "If you don't specify a name, AWS CloudFormation generates a
+    unique physical ID" (stack name, logical id, random suffix)."""
+    cfn.create_stack(StackName="app", TemplateBody=template(
+        {"Fn": function(GREET)}, {"Name": {"Ref": "Fn"}}))
+    name = outputs(cfn, "app")["Name"]
+    assert name.startswith("app-Fn-") and len(name) <= 64
+    assert invoke(lam, name, {"name": "x"})["hello"] == "x"
+
+
+def test_version_and_weighted_alias(cfn, lam):
+    def body(code: str, weighted: bool) -> str:
+        extra = {"V2": {"Type": "AWS::Lambda::Version", "DependsOn": "V1",
+                        "Properties": {"FunctionName": {"Ref": "Fn"}}}} if weighted else {}
+        routing = {"RoutingConfig": {"AdditionalVersionWeights": [
+            {"FunctionVersion": {"Fn::GetAtt": ["V2", "Version"]}, "FunctionWeight": 0.25}]}
+        } if weighted else {}
+        return template({
+            "Fn": function(code, FunctionName="f"),
+            "V1": {"Type": "AWS::Lambda::Version", "Properties": {"FunctionName": {"Ref": "Fn"}}},
+            **extra,
+            "Live": {"Type": "AWS::Lambda::Alias", "Properties": {
+                "FunctionName": {"Ref": "Fn"}, "Name": "live",
+                "FunctionVersion": {"Fn::GetAtt": ["V1", "Version"]}, **routing}},
+        }, {"VersionArn": {"Ref": "V1"}, "Version": {"Fn::GetAtt": ["V1", "Version"]},
+            "AliasArn": {"Ref": "Live"}})
+
+    cfn.create_stack(StackName="s", TemplateBody=body(GREET, weighted=False))
+    out = outputs(cfn, "s")
+    assert out["Version"] == "1"
+    assert out["VersionArn"] == "arn:aws:lambda:us-east-1:123456789012:function:f:1"
+    assert out["AliasArn"] == "arn:aws:lambda:us-east-1:123456789012:function:f:live"
+    assert lam.get_alias(FunctionName="f", Name="live")["FunctionVersion"] == "1"
+    assert invoke(lam, "f:live", {"name": "a"}) == {"hello": "a", "v": 1}
+    cfn.update_stack(StackName="s", TemplateBody=body(GREET2, weighted=True))
+    alias = lam.get_alias(FunctionName="f", Name="live")
+    assert alias["FunctionVersion"] == "1"
+    assert alias["RoutingConfig"] == {"AdditionalVersionWeights": {"2": 0.25}}
+    seen = {invoke(lam, "f:live", {"name": "a"})["v"] for _ in range(30)}
+    assert seen == {1, 2}
+
+
+def test_a_lambda_refusal_rolls_the_creation_back_with_lambdas_text(cfn, lam):
+    sqs = boto3.client("sqs", region_name=REGION)
+    cfn.create_stack(StackName="bad", TemplateBody=template({
+        "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "q1"}},
+        "Fn": {**function(GREET, FunctionName="small", MemorySize=64),
+               "DependsOn": "Queue"}}))
+    stack = cfn.describe_stacks(StackName="bad")["Stacks"][0]
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    failed = [e for e in events(cfn, "bad") if e[1] == "CREATE_FAILED"]
+    assert failed and failed[0][0] == "Fn"
+    assert "Member must have value greater than or equal to 128" in failed[0][2]
+    assert "(Service: Lambda, Status Code: 400" in failed[0][2]
+    statuses = [(lid, st) for lid, st, _ in events(cfn, "bad")]
+    assert statuses.index(("bad", "ROLLBACK_IN_PROGRESS")) < statuses.index(
+        ("Queue", "DELETE_COMPLETE")) < statuses.index(("bad", "ROLLBACK_COMPLETE"))
+    assert "q1" not in json.dumps(sqs.list_queues())
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_function(FunctionName="small")
+
+
+def test_update_changes_the_code_and_publishes_the_new_version(cfn, lam):
+    def body(code: str, version_id: str) -> str:
+        return template({
+            "Fn": function(code, FunctionName="f"),
+            version_id: {"Type": "AWS::Lambda::Version", "DeletionPolicy": "Retain",
+                         "Properties": {"FunctionName": {"Ref": "Fn"}}},
+            "Live": {"Type": "AWS::Lambda::Alias", "Properties": {
+                "FunctionName": {"Ref": "Fn"}, "Name": "live",
+                "FunctionVersion": {"Fn::GetAtt": [version_id, "Version"]}}}})
+
+    cfn.create_stack(StackName="s", TemplateBody=body(GREET, "VersionA"))
+    cfn.update_stack(StackName="s", TemplateBody=body(GREET2, "VersionB"))
+    assert cfn.describe_stacks(StackName="s")["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+    assert invoke(lam, "f", {"name": "n"})["v"] == 2
+    assert lam.get_alias(FunctionName="f", Name="live")["FunctionVersion"] == "2"
+    assert invoke(lam, "f:live", {"name": "n"})["v"] == 2
+    assert invoke(lam, "f:1", {"name": "n"})["v"] == 1  # retained
+    statuses = [(lid, st) for lid, st, _ in events(cfn, "s")]
+    assert statuses.index(("Fn", "UPDATE_COMPLETE")) < statuses.index(
+        ("VersionB", "CREATE_COMPLETE")) < statuses.index(("Live", "UPDATE_COMPLETE"))
+
+
+def test_a_failed_update_rolls_back_to_the_previous_code(cfn, lam):
+    cfn.create_stack(StackName="s", TemplateBody=template(
+        {"Fn": function(GREET, FunctionName="f")}))
+    cfn.update_stack(StackName="s", TemplateBody=template({
+        "Fn": function(GREET2, FunctionName="f"),
+        "Url": {"Type": "AWS::Lambda::Url", "DependsOn": "Fn", "Properties": {
+            "TargetFunctionArn": {"Fn::GetAtt": ["Fn", "Arn"]}, "AuthType": "SOMETIMES"}}}))
+    stack = cfn.describe_stacks(StackName="s")["Stacks"][0]
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    failed = [e for e in events(cfn, "s") if e[1] == "CREATE_FAILED"]
+    assert failed[0][0] == "Url" and "authType" in failed[0][2]
+    assert invoke(lam, "f", {"name": "n"})["v"] == 1
+
+
+def test_delete_stack_deletes_the_function(cfn, lam):
+    """A deleted stack is found by its id only (UG "Deleting a stack")."""
+    stack_id = cfn.create_stack(StackName="s", TemplateBody=template(
+        {"Fn": function(GREET, FunctionName="f")}))["StackId"]
+    cfn.delete_stack(StackName="s")
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_function(FunctionName="f")
+    assert ("Fn", "DELETE_COMPLETE", None) in events(cfn, stack_id)
+
+
+def test_change_set_creates_the_stack(cfn, lam):
+    cfn.create_change_set(StackName="cs", ChangeSetName="one", ChangeSetType="CREATE",
+                          TemplateBody=template({"Fn": function(GREET, FunctionName="f")},
+                                                {"Arn": {"Fn::GetAtt": ["Fn", "Arn"]}}))
+    changes = cfn.describe_change_set(StackName="cs", ChangeSetName="one")["Changes"]
+    assert {c["ResourceChange"]["LogicalResourceId"] for c in changes} == {"Role", "Fn"}
+    cfn.execute_change_set(StackName="cs", ChangeSetName="one")
+    assert cfn.describe_stacks(StackName="cs")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    assert outputs(cfn, "cs")["Arn"].endswith(":function:f")
+    assert invoke(lam, "f", {"name": "c"})["hello"] == "c"
+
+
+def test_permission_layer_url_and_event_invoke_config(cfn, lam):
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="code")
+    s3.put_object(Bucket="code", Key="layer.zip",
+                  Body=make_zip("WORD = 'from-layer'\n", module="python/shared"))
+    uses_layer = "import shared\ndef handler(event, context):\n    return shared.WORD\n"
+    cfn.create_stack(StackName="s", TemplateBody=template({
+        "Layer": {"Type": "AWS::Lambda::LayerVersion", "Properties": {
+            "LayerName": "shared", "Content": {"S3Bucket": "code", "S3Key": "layer.zip"},
+            "CompatibleRuntimes": ["python3.12"]}},
+        "Fn": function(uses_layer, FunctionName="f", Layers=[{"Ref": "Layer"}]),
+        "Perm": {"Type": "AWS::Lambda::Permission", "Properties": {
+            "FunctionName": {"Ref": "Fn"}, "Action": "lambda:InvokeFunction",
+            "Principal": "s3.amazonaws.com"}},
+        "Url": {"Type": "AWS::Lambda::Url", "Properties": {
+            "TargetFunctionArn": {"Fn::GetAtt": ["Fn", "Arn"]}, "AuthType": "NONE"}},
+        "Async": {"Type": "AWS::Lambda::EventInvokeConfig", "Properties": {
+            "FunctionName": {"Ref": "Fn"}, "Qualifier": "$LATEST", "MaximumRetryAttempts": 0}},
+    }, {"LayerArn": {"Ref": "Layer"}, "Url": {"Fn::GetAtt": ["Url", "FunctionUrl"]}}))
+    assert cfn.describe_stacks(StackName="s")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    out = outputs(cfn, "s")
+    assert out["LayerArn"] == "arn:aws:lambda:us-east-1:123456789012:layer:shared:1"
+    assert invoke(lam, "f", {}) == "from-layer"
+    policy = json.loads(lam.get_policy(FunctionName="f")["Policy"])
+    assert policy["Statement"][0]["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert lam.get_function_url_config(FunctionName="f")["FunctionUrl"] == out["Url"]
+    assert lam.get_function_event_invoke_config(FunctionName="f")["MaximumRetryAttempts"] == 0
+    cfn.delete_stack(StackName="s")
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_layer_version(LayerName="shared", VersionNumber=1)
+
+
+def test_event_source_mapping_delivers_a_queues_messages(cfn, lam):
+    fn = ("import boto3\ndef handler(event, context):\n"
+          "    boto3.client('s3').put_object(Bucket='out', Key='got',"
+          " Body=event['Records'][0]['body'])\n")
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="out")
+    cfn.create_stack(StackName="s", TemplateBody=template({
+        "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "in"}},
+        "Fn": function(fn, FunctionName="f"),
+        "Map": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {
+            "FunctionName": {"Ref": "Fn"}, "BatchSize": 1,
+            "EventSourceArn": {"Fn::GetAtt": ["Queue", "Arn"]}}},
+    }, {"Id": {"Ref": "Map"}}))
+    uuid = outputs(cfn, "s")["Id"]
+    assert lam.get_event_source_mapping(UUID=uuid)["FunctionArn"].endswith(":function:f")
+    sqs = boto3.client("sqs", region_name=REGION)
+    sqs.send_message(QueueUrl=sqs.get_queue_url(QueueName="in")["QueueUrl"], MessageBody="hi")
+    from aws_helpers import poll
+
+    assert poll(lambda: s3.get_object(Bucket="out", Key="got")["Body"].read()
+                if "Contents" in s3.list_objects_v2(Bucket="out") else None) == b"hi"
