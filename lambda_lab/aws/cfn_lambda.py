@@ -16,17 +16,33 @@ layer version ARN, of an EventSourceMapping its UUID; ``GetAtt Function.Arn``,
 
 from __future__ import annotations
 
+import contextlib
 import io
+import threading
 import uuid
 import zipfile
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 
-__all__ = ["RESOURCE_TYPES", "ResourceFailed", "forget_clients", "lambda_client"]
+__all__ = ["RESOURCE_TYPES", "ResourceFailed", "forget_clients", "handler_code", "lambda_client",
+           "rolling_back"]
 
 _clients: dict[tuple[str, str], Any] = {}
+_local = threading.local()
+
+
+@contextlib.contextmanager
+def rolling_back() -> Iterator[None]:
+    """While a stack update is rolled back: an alias goes straight back to its version (no
+    CodeDeploy deployment)."""
+    _local.rolling_back = True
+    try:
+        yield
+    finally:
+        _local.rolling_back = False
 
 
 class ResourceFailed(Exception):
@@ -125,6 +141,9 @@ class _Resource:
         self.cf_resource_type = self.TYPE
         self.retain = retain
         self.ref = ""
+        self.update_policy: dict[str, Any] = {}
+        #: the CodeDeploy deployment this resource's update waits for (CodeDeployLambdaAliasUpdate)
+        self.pending_deployment: str | None = None
 
     @staticmethod
     def cloudformation_type() -> str:
@@ -166,6 +185,7 @@ class _Resource:
         new = cls(account_id, region_name, dict(cloudformation_json.get("Properties") or {}),
                   original_resource.logical_resource_id,
                   cloudformation_json.get("DeletionPolicy") == "Retain")
+        new.update_policy = dict(cloudformation_json.get("UpdatePolicy") or {})
         if new.replaces(original_resource):
             new.create(new_resource_name)
             original_resource.delete(account_id, region_name)
@@ -322,6 +342,15 @@ class Alias(_Resource):
 
     def update(self, old: _Resource) -> None:
         self.ref = old.ref
+        policy = self.update_policy.get("CodeDeployLambdaAliasUpdate")
+        current, target = old.props.get("FunctionVersion"), self.props.get("FunctionVersion")
+        if policy and current != target and not getattr(_local, "rolling_back", False):
+            from .cfn_codedeploy import start_alias_deployment
+
+            self.pending_deployment = start_alias_deployment(
+                self.region, policy, self._function(), self.props["Name"], str(current),
+                str(target))
+            return
         self.call("update_alias", FunctionName=self._function(), Name=self.props["Name"],
                   FunctionVersion=self.props.get("FunctionVersion"),
                   Description=self.props.get("Description", ""),

@@ -29,14 +29,17 @@ from unittest import mock
 
 from moto.cloudformation import models, parsing
 
-from . import cfn_lambda, sam
-from .cfn_lambda import ResourceFailed
+from . import cfn_codedeploy, cfn_lambda, sam
+from .cfn_lambda import ResourceFailed, rolling_back
 
 __all__ = ["StackFailure", "install", "uninstall"]
 
 _installed: dict[int, list[Any]] = {}
 _lock = threading.Lock()
 _deleting: dict[str, Any] = {}
+#: stack id -> the CodeDeploy deployments its running operation waits for
+_pending: dict[str, list[tuple[str, str, str, str]]] = {}
+_RESOURCE_TYPES = {**cfn_lambda.RESOURCE_TYPES, **cfn_codedeploy.RESOURCE_TYPES}
 
 
 class StackFailure(Exception):
@@ -104,8 +107,13 @@ def _tracked(action: str, original: Any) -> Any:
         except ResourceFailed as e:
             _event(stack, logical_id, _physical(before), rtype, f"{action}_FAILED", e.reason)
             raise StackFailure(logical_id, e.reason) from None
-        _event(stack, logical_id, _physical(resource if resource is not None else before),
-               rtype, f"{action}_COMPLETE")
+        physical = _physical(resource if resource is not None else before)
+        deployment = getattr(resource, "pending_deployment", None)
+        if deployment and stack is not None:  # UPDATE_COMPLETE when the deployment ends
+            _pending.setdefault(stack.stack_id, []).append(
+                (logical_id, physical, rtype, deployment))
+        else:
+            _event(stack, logical_id, physical, rtype, f"{action}_COMPLETE")
         return resource
 
     return run
@@ -191,10 +199,39 @@ def _update(self: Any, template: dict[str, Any], parameters: dict[str, Any] | No
             region_name=self._region_name)
         if changed is not None:
             self._parsed_resources[name] = changed
-    for name in reversed(_in_dependency_order(changes["Remove"], old_resources)):
-        resource = self._parsed_resources.pop(name, None)
-        if resource is not None and old_resources[name].get("DeletionPolicy") != "Retain":
-            self._delete_resource(resource, old_resources[name])
+    # the cleanup phase comes once the update is complete (a rollback keeps them): _cleanup
+    self.lab_cleanup = [(name, old_resources[name]) for name in
+                        reversed(_in_dependency_order(changes["Remove"], old_resources))]
+
+
+def _cleanup(resource_map: Any) -> None:
+    """Delete the resources an update removed (``DeletionPolicy: Retain`` ones kept)."""
+    removed, resource_map.lab_cleanup = getattr(resource_map, "lab_cleanup", []), []
+    for name, resource_json in removed:
+        if name in resource_map._resource_json_map:
+            continue  # back in the template (a rollback)
+        resource = resource_map._parsed_resources.pop(name, None)
+        if resource is not None and resource_json.get("DeletionPolicy") != "Retain":
+            resource_map._delete_resource(resource, resource_json)
+
+
+def _create(self: Any, template: dict[str, Any]) -> bool:
+    """moto's ``ResourceMap.create``, each resource after those it refers to (moto: after its
+    DependsOn only, the others created on first reference), so events come in AWS's order."""
+    self._template = template
+    self._resource_json_map = template["Resources"]
+    self.tags.update({"aws:cloudformation:stack-name": self["AWS::StackName"],
+                      "aws:cloudformation:stack-id": self["AWS::StackId"]})
+    ready = True
+    for name in _in_dependency_order(list(self._resource_json_map), self._resource_json_map):
+        instance = self[name]
+        if isinstance(instance, parsing.TaggedEC2Resource):
+            self.tags["aws:cloudformation:logical-id"] = name
+            parsing.ec2_models.ec2_backends[self._account_id][self._region_name].create_tags(
+                [instance.physical_resource_id], self.tags)
+        if instance and not instance.is_created():
+            ready = False
+    return ready
 
 
 def _delete(self: Any) -> None:
@@ -234,12 +271,55 @@ def _roll_back_update(stack: Any, failure: StackFailure, template: Any,
         f"The following resource(s) failed to update: [{failure.logical_id}]. "))
     stack.template = template
     stack._parse_template()
-    with sam.rolling_back():
+    with rolling_back():
         stack.resource_map.update(stack.template_dict, parameters)
+        _cleanup(stack.resource_map)
     stack.output_map = stack._create_output_map()
     stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
     stack.status = "UPDATE_ROLLBACK_COMPLETE"
     stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+
+
+def _complete_update(stack: Any, template: Any, parameters: dict[str, Any]) -> None:
+    """After a stack update's resources: its cleanup now, or (CodeDeploy deployments
+    pending) the update stays in progress until they end: then the cleanup and
+    UPDATE_COMPLETE, or (one failed) the update is rolled back."""
+    pending = _pending.pop(stack.stack_id, [])
+    if not pending:
+        _cleanup(stack.resource_map)
+        return
+    if stack.events and stack.events[-1].resource_status == "UPDATE_COMPLETE":
+        stack.events.pop()  # moto's: the update is not complete yet
+    stack.status = "UPDATE_IN_PROGRESS"
+    state = {"left": len(pending), "failed": False}
+    lock = threading.Lock()
+
+    def ended(logical_id: str, physical: str, rtype: str, deployment_id: str,
+              status: str, error: dict[str, str] | None) -> None:
+        with lock:
+            state["left"] -= 1
+            if status != "Succeeded":
+                # emulator wording: the deployment's own error message
+                reason = (f"CodeDeploy deployment {deployment_id} {status.lower()}: "
+                          f"{(error or {}).get('message', '')}")
+                _event(stack, logical_id, physical, rtype, "UPDATE_FAILED", reason)
+                if not state["failed"]:
+                    state["failed"] = True
+                    _roll_back_update(stack, StackFailure(logical_id, reason), template,
+                                      parameters)
+                return
+            _event(stack, logical_id, physical, rtype, "UPDATE_COMPLETE")
+            if state["left"] == 0 and not state["failed"]:
+                stack._add_stack_event("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+                _cleanup(stack.resource_map)
+                stack.status = "UPDATE_COMPLETE"
+                stack._add_stack_event("UPDATE_COMPLETE")
+
+    for logical_id, physical, rtype, deployment_id in pending:
+        cfn_codedeploy.when_done(
+            stack.account_id, stack.region_name, deployment_id,
+            lambda status, error, a=(logical_id, physical, rtype, deployment_id):
+            ended(*a, status, error))
 
 
 def _create_resources(original: Any) -> Any:
@@ -262,7 +342,10 @@ def _stack_update(original: Any) -> Any:
         try:
             original(self, template, role_arn, parameters, tags)
         except StackFailure as failure:
+            _pending.pop(self.stack_id, None)
             _roll_back_update(self, failure, old_template, old_parameters)
+        else:
+            _complete_update(self, old_template, old_parameters)
 
     return run
 
@@ -280,6 +363,7 @@ def _execute_change_set(original: Any) -> Any:
         try:
             original(self, change_set_name, stack_name)
         except StackFailure as failure:
+            _pending.pop(stack.stack_id, None)
             change_set.execution_status = "EXECUTE_FAILED"
             if change_set.change_set_type == "CREATE":
                 _roll_back_create(stack, failure)
@@ -288,13 +372,14 @@ def _execute_change_set(original: Any) -> Any:
         else:  # moto keeps the stack's parsed template (and so its outputs) of before
             stack._parse_template()
             stack.output_map = stack._create_output_map()
+            _complete_update(stack, old_template, old_parameters)
 
     return run
 
 
 def _resource_class(original: Any) -> Any:
     def run(resource_type: str) -> Any:
-        return cfn_lambda.RESOURCE_TYPES.get(resource_type) or original(resource_type)
+        return _RESOURCE_TYPES.get(resource_type) or original(resource_type)
 
     return run
 
@@ -310,6 +395,7 @@ def install(session: Any) -> None:
         mock.patch.object(parsing, "parse_and_update_resource",
                           _tracked("UPDATE", parsing.parse_and_update_resource)),
         mock.patch.object(rm, "_delete_resource", _delete_resource(rm._delete_resource)),
+        mock.patch.object(rm, "create", _create),
         mock.patch.object(rm, "update", _update),
         mock.patch.object(rm, "delete", _delete),
         mock.patch.object(st, "create_resources", _create_resources(st.create_resources)),
@@ -332,3 +418,5 @@ def uninstall(session: Any) -> None:
         for p in reversed(patches):
             p.stop()
     cfn_lambda.forget_clients()
+    cfn_codedeploy.forget_clients()
+    _pending.clear()

@@ -14,15 +14,12 @@ MD5 of the zip, and replaced by its ``s3://bucket/key`` location.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import hashlib
 import io
 import json
 import os
-import threading
 import zipfile
-from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
@@ -30,24 +27,9 @@ import yaml
 from moto.cloudformation import models
 from moto.cloudformation.exceptions import ValidationError
 
-__all__ = ["TRANSFORM", "package", "patches", "rolling_back", "transform"]
+__all__ = ["TRANSFORM", "package", "patches", "transform"]
 
 TRANSFORM = "AWS::Serverless-2016-10-31"
-_local = threading.local()
-
-
-@contextlib.contextmanager
-def rolling_back() -> Iterator[None]:
-    """While a stack update is rolled back (no deployment hooks or traffic shifting)."""
-    _local.rolling_back = True
-    try:
-        yield
-    finally:
-        _local.rolling_back = False
-
-
-def is_rolling_back() -> bool:
-    return bool(getattr(_local, "rolling_back", False))
 
 
 def _has_transform(template: Any) -> bool:
