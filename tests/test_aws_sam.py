@@ -320,3 +320,37 @@ def test_an_alarm_stops_the_canary_and_rolls_the_stack_back(aws, cfn, lam):
     alias = lam.get_alias(FunctionName="app", Name="live")
     assert alias["FunctionVersion"] == "1"
     assert not alias.get("RoutingConfig", {}).get("AdditionalVersionWeights")
+
+
+def test_api_event_answers_over_http(cfn):
+    """SAM "Api" event: an implicit ``ServerlessRestApi`` with a ``Prod`` stage whose path
+    invokes the function through a Lambda proxy integration (SAM DG "Api")."""
+    import requests
+
+    cfn.create_stack(StackName="web", Capabilities=["CAPABILITY_IAM"], TemplateBody=HEADER + """
+Resources:
+  Items:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      InlineCode: |
+        import json
+        def handler(event, context):
+            return {"statusCode": 200, "body": json.dumps(
+                {"path": event["path"], "id": event["pathParameters"]["id"]})}
+      Events:
+        Get:
+          Type: Api
+          Properties:
+            Path: /items/{id}
+            Method: get
+Outputs:
+  Url:
+    Value: !Sub "https://${ServerlessRestApi}.execute-api.${AWS::Region}.amazonaws.com/Prod"
+""")
+    url = cfn.describe_stacks(StackName="web")["Stacks"][0]["Outputs"][0]["OutputValue"]
+    answer = requests.get(f"{url}/items/7", timeout=30)
+    assert answer.status_code == 200
+    assert answer.json() == {"path": "/items/7", "id": "7"}
+    assert requests.post(f"{url}/items/7", timeout=30).status_code == 403  # no such method
