@@ -354,3 +354,34 @@ Outputs:
     assert answer.status_code == 200
     assert answer.json() == {"path": "/items/7", "id": "7"}
     assert requests.post(f"{url}/items/7", timeout=30).status_code == 403  # no such method
+
+
+def test_http_api_event_answers_over_http(cfn):
+    """SAM "HttpApi" event: an implicit ``ServerlessHttpApi`` with an auto-deployed ``$default``
+    stage, payload format 2.0 (SAM DG "HttpApi")."""
+    import requests
+
+    cfn.create_stack(StackName="http", Capabilities=["CAPABILITY_IAM"], TemplateBody=HEADER + """
+Resources:
+  Hello:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      InlineCode: |
+        def handler(event, context):
+            return {"route": event["routeKey"], "version": event["version"]}
+      Events:
+        Get:
+          Type: HttpApi
+          Properties:
+            Path: /hello
+            Method: GET
+Outputs:
+  Url:
+    Value: !Sub "https://${ServerlessHttpApi}.execute-api.${AWS::Region}.amazonaws.com"
+""")
+    url = cfn.describe_stacks(StackName="http")["Stacks"][0]["Outputs"][0]["OutputValue"]
+    answer = requests.get(f"{url}/hello", timeout=30)
+    assert answer.status_code == 200
+    assert answer.json() == {"route": "GET /hello", "version": "2.0"}
