@@ -385,3 +385,59 @@ Outputs:
     answer = requests.get(f"{url}/hello", timeout=30)
     assert answer.status_code == 200
     assert answer.json() == {"route": "GET /hello", "version": "2.0"}
+
+
+def test_schedule_sns_and_eventbridge_rule_events_invoke_the_function(aws, cfn):
+    """SAM "Schedule" (an EventBridge rule with a schedule expression), "SNS" (a subscription
+    of the function to the topic) and "EventBridgeRule" (a rule with an event pattern) events;
+    each event reaches the handler in its service's shape."""
+    cfn.create_stack(StackName="ev", Capabilities=["CAPABILITY_IAM"], TemplateBody=HEADER + """
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties: {BucketName: seen}
+  Topic:
+    Type: AWS::SNS::Topic
+  Tick:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      InlineCode: |
+        import boto3, json, uuid
+        def handler(event, context):
+            source = event.get("source") or event["Records"][0]["EventSource"]
+            boto3.client("s3").put_object(Bucket="seen", Key=f"{source}/{uuid.uuid4()}",
+                                          Body=json.dumps(event))
+      Events:
+        Every:
+          Type: Schedule
+          Properties:
+            Schedule: rate(1 minute)
+        Sns:
+          Type: SNS
+          Properties:
+            Topic: !Ref Topic
+        Rule:
+          Type: EventBridgeRule
+          Properties:
+            Pattern: {source: [my.app]}
+Outputs:
+  Topic: {Value: !Ref Topic}
+""")
+    s3 = boto3.client("s3", region_name=REGION)
+
+    def sources() -> set[str]:
+        return {o["Key"].split("/")[0]
+                for o in s3.list_objects_v2(Bucket="seen").get("Contents", [])}
+
+    aws.advance(61)
+    aws.wait_async()
+    assert sources() == {"aws.events"}
+    topic = cfn.describe_stacks(StackName="ev")["Stacks"][0]["Outputs"][0]["OutputValue"]
+    boto3.client("sns", region_name=REGION).publish(TopicArn=topic, Message="hi")
+    boto3.client("events", region_name=REGION).put_events(Entries=[
+        {"Source": "my.app", "DetailType": "thing", "Detail": "{}"}])
+    aws.advance(1)
+    aws.wait_async()
+    assert sources() == {"aws.events", "aws:sns", "my.app"}
