@@ -441,3 +441,27 @@ Outputs:
     aws.advance(1)
     aws.wait_async()
     assert sources() == {"aws.events", "aws:sns", "my.app"}
+
+
+def test_parameters_reach_the_translator(cfn, lam):
+    """The transform sees the stack's parameter values (CloudFormation resolves them for
+    it): AutoPublishAlias named by a parameter."""
+    cfn.create_stack(StackName="p", Capabilities=["CAPABILITY_IAM"],
+                     Parameters=[{"ParameterKey": "AliasName", "ParameterValue": "blue"}],
+                     TemplateBody=HEADER + f"""
+Parameters:
+  AliasName:
+    Type: String
+    Default: green
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: param
+      Runtime: python3.12
+      Handler: index.handler
+      AutoPublishAlias: !Ref AliasName
+      InlineCode: |
+{code(1)}
+""")
+    assert [a["Name"] for a in lam.list_aliases(FunctionName="param")["Aliases"]] == ["blue"]

@@ -325,6 +325,9 @@ def _complete_update(stack: Any, template: Any, parameters: dict[str, Any]) -> N
 
 def _create_resources(original: Any) -> Any:
     def run(self: Any) -> None:
+        # moto parsed the template before it kept the parameters: a SAM template is expanded
+        # again with them
+        self._parse_template()
         try:
             original(self)
         except StackFailure as failure:
