@@ -30,6 +30,7 @@ from . import (
     cloudformation,
     cloudwatch,
     codedeploy,
+    codepipeline,
     cognito,
     ecr,
     iam_enforce,
@@ -131,6 +132,7 @@ class MockAWS:
             stepfunctions.install(self)  # state machines run, on the platform clock
             cognito.install(self)  # user pool Lambda triggers
             cloudformation.install(self)  # stacks' Lambda resources on the platform; SAM
+            codepipeline.install(self)  # pipeline executions on the platform clock
             self._moto = moto.mock_aws(config=stepfunctions.CONFIG)
             self._moto.start()
             fronts.install()  # requests/urllib to API Gateway, function URL and ALB hosts
@@ -172,6 +174,7 @@ class MockAWS:
             stepfunctions.uninstall(self)  # running executions stop before the platforms
             cognito.uninstall(self)
             cloudformation.uninstall(self)
+            codepipeline.uninstall(self)
             sources_hooks.uninstall(self)  # pollers and schedules stop before the platforms
             cloudwatch.uninstall(self)  # its alarm and flush timers stop
             codedeploy.uninstall(self)
