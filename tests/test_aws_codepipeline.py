@@ -59,7 +59,9 @@ def env(aws):
     for name, code in (("tester", TESTER), ("watcher", WATCHER)):
         lam.create_function(FunctionName=name, Runtime="python3.12", Handler="index.handler",
                             Role=role["Arn"], Code={"ZipFile": _zip(code)})
-    boto3.client("s3", region_name=REGION).create_bucket(Bucket="seen")
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="seen")
+    s3.put_object(Bucket="seen", Key="src.zip", Body=_zip("# the source"))
     return role["Arn"]
 
 
@@ -121,6 +123,7 @@ def test_a_lambda_action_that_succeeds_completes_the_pipeline(aws, env):
     assert job["accountId"] == ACCOUNT
     assert job["data"]["actionConfiguration"]["configuration"] == {
         "FunctionName": "tester", "UserParameters": "pass"}
+    assert job["data"]["inputArtifacts"] == []
     state = cp.get_pipeline_state(name="release")["stageStates"]
     assert [(s["stageName"], s["latestExecution"]["status"]) for s in state] == [
         ("Source", "Succeeded"), ("Test", "Succeeded")]
@@ -185,3 +188,64 @@ def test_unknown_pipeline_and_job(aws, env):
         cp.start_pipeline_execution(name="nope")
     with pytest.raises(cp.exceptions.JobNotFoundException):
         cp.put_job_success_result(jobId="00000000-0000-0000-0000-000000000000")
+
+
+TEMPLATE = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  App:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: app
+      Runtime: python3.12
+      Handler: index.handler
+      InlineCode: |
+        def handler(event, context):
+            return "VERSION"
+"""
+CHECKER = """
+import boto3
+def handler(event, context):
+    job = event["CodePipeline.job"]
+    got = boto3.client("lambda").invoke(FunctionName="app")["Payload"].read().decode()
+    cp = boto3.client("codepipeline")
+    if got == '"' + job["data"]["actionConfiguration"]["configuration"]["UserParameters"] + '"':
+        cp.put_job_success_result(jobId=job["id"])
+    else:
+        cp.put_job_failure_result(jobId=job["id"], failureDetails={
+            "type": "JobFailed", "message": "app answered " + got})
+"""
+
+
+def test_source_deploy_and_test_stages(aws, env):
+    """An S3 source artifact holding a SAM template, a CloudFormation deploy action
+    (CREATE_UPDATE with TemplatePath ``Artifact::file``), and a Lambda action testing what was
+    deployed (UG "Tutorial: Create a pipeline that uses AWS CloudFormation")."""
+    s3 = boto3.client("s3", region_name=REGION)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("template.yaml", TEMPLATE.replace("VERSION", "v1"))
+    s3.put_object(Bucket="seen", Key="src.zip", Body=buf.getvalue())
+    lam = boto3.client("lambda", region_name=REGION)
+    lam.update_function_code(FunctionName="tester", ZipFile=_zip(CHECKER))
+    body = pipeline(env, "v1")
+    body["stages"].insert(1, {"name": "Deploy", "actions": [{
+        "name": "Stack", "inputArtifacts": [{"name": "src"}],
+        "actionTypeId": {"category": "Deploy", "owner": "AWS", "provider": "CloudFormation",
+                         "version": "1"},
+        "configuration": {"ActionMode": "CREATE_UPDATE", "StackName": "app-stack",
+                          "TemplatePath": "src::template.yaml",
+                          "Capabilities": "CAPABILITY_IAM"}}]})
+    cp = boto3.client("codepipeline", region_name=REGION)
+    cp.create_pipeline(pipeline=body)
+    execution_id = cp.start_pipeline_execution(name="release")["pipelineExecutionId"]
+    assert run(aws, cp, execution_id) == "Succeeded"
+    cfn = boto3.client("cloudformation", region_name=REGION)
+    assert cfn.describe_stacks(StackName="app-stack")["Stacks"][0]["StackStatus"] == \
+        "CREATE_COMPLETE"
+    body["stages"][2]["actions"][0]["configuration"]["UserParameters"] = "v2"
+    cp.update_pipeline(pipeline=body)
+    execution_id = cp.start_pipeline_execution(name="release")["pipelineExecutionId"]
+    assert run(aws, cp, execution_id) == "Failed"  # the template still says v1
+    state = cp.get_pipeline_state(name="release")["stageStates"][2]["actionStates"][0]
+    assert state["latestExecution"]["summary"] == 'app answered "v1"'

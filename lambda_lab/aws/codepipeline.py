@@ -13,8 +13,16 @@ GetPipelineState and PutJobSuccessResult / PutJobFailureResult to moto's CodePip
   function in a pipeline"); the function ends the job with ``put_job_success_result`` or
   ``put_job_failure_result``; a job nobody ends fails after the action's timeout (one hour,
   emulator's choice: AWS's documented default for most actions);
-- every other action (Source, Build, Deploy, Approval, …) succeeds after
-  :data:`OTHER_ACTION_S` seconds of platform time (artifacts are not emulated);
+- a ``Source`` action of provider ``S3`` outputs its object (``S3Bucket``, ``S3ObjectKey``) as
+  its artifact (the job event's ``inputArtifacts`` / ``outputArtifacts`` give their S3
+  locations);
+- a ``Deploy`` action of provider ``CloudFormation`` (``ActionMode`` CREATE_UPDATE or
+  DELETE_ONLY, ``StackName``, ``TemplatePath`` ``Artifact::file`` read from the artifact's zip,
+  ``Capabilities``, ``ParameterOverrides``) creates or updates the stack (lambda_lab's
+  CloudFormation) and succeeds when the stack is complete, a CodeDeploy deployment of its
+  included;
+- every other action (Build, Approval, …) succeeds after :data:`OTHER_ACTION_S` seconds of
+  platform time;
 - each pipeline, stage and action state change is put on the default EventBridge bus, as
   ``aws.codepipeline`` events with detail-types "CodePipeline Pipeline Execution State Change",
   "CodePipeline Stage Execution State Change" and "CodePipeline Action Execution State Change"
@@ -69,6 +77,8 @@ class Execution:
     updated: float = 0.0
     stages: dict[str, str] = field(default_factory=dict)
     actions: dict[tuple[str, str], Action] = field(default_factory=dict)
+    #: artifact name -> (bucket, key)
+    artifacts: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -145,14 +155,26 @@ def _start_action(ex: Execution, index: int, decl: dict[str, Any]) -> None:
     _event(ex, "Action", "STARTED", stage=stage, action=decl["name"], region=ex.region,
            type=_type(decl))
     kind = decl.get("actionTypeId", {})
-    if kind.get("category") == "Invoke" and kind.get("provider") == "Lambda":
+    config = decl.get("configuration") or {}
+    if kind.get("category") == "Source" and kind.get("provider") == "S3":
+        problem = _s3_source(ex, decl, config)
+        _later(OTHER_ACTION_S, _end_action, ex, index, action,
+               "Failed" if problem else "Succeeded", problem)
+    elif kind.get("category") == "Deploy" and kind.get("provider") == "CloudFormation":
+        problem = _deploy_stack(ex, decl, config)
+        if problem:
+            _later(0, _end_action, ex, index, action, "Failed", problem)
+        else:
+            _later(OTHER_ACTION_S, _watch_stack, ex, index, action, config.get("StackName"),
+                   config.get("ActionMode", "CREATE_UPDATE"))
+    elif kind.get("category") == "Invoke" and kind.get("provider") == "Lambda":
         action.job_id = str(uuid.uuid4())
         _state["jobs"][action.job_id] = (ex, index, action)
-        config = decl.get("configuration") or {}
         job = {"CodePipeline.job": {"id": action.job_id, "accountId": ex.account_id, "data": {
             "actionConfiguration": {"configuration": {
                 k: v for k, v in config.items() if k in ("FunctionName", "UserParameters")}},
-            "inputArtifacts": [], "outputArtifacts": [],
+            "inputArtifacts": _artifacts(ex, decl.get("inputArtifacts")),
+            "outputArtifacts": _artifacts(ex, decl.get("outputArtifacts")),
             "artifactCredentials": {"accessKeyId": "testing", "secretAccessKey": "testing",
                                     "sessionToken": ""}}}}
         platform = _state["session"].platform(ex.region, ex.account_id)
@@ -161,6 +183,88 @@ def _start_action(ex: Execution, index: int, decl: dict[str, Any]) -> None:
         _later(JOB_TIMEOUT_S, _timeout, action.job_id)
     else:
         _later(OTHER_ACTION_S, _end_action, ex, index, action, "Succeeded", None)
+
+
+def _client(ex: Execution, service: str) -> Any:
+    import boto3
+
+    return boto3.client(service, region_name=ex.region, aws_access_key_id="testing",
+                        aws_secret_access_key="testing")
+
+
+def _artifacts(ex: Execution, names: Any) -> list[dict[str, Any]]:
+    out = []
+    for item in names or []:
+        bucket, key = ex.artifacts.get(item["name"], ("", ""))
+        out.append({"name": item["name"], "revision": None, "location": {
+            "type": "S3", "s3Location": {"bucketName": bucket, "objectKey": key}}})
+    return out
+
+
+def _s3_source(ex: Execution, decl: dict[str, Any], config: dict[str, Any]) -> str | None:
+    bucket, key = str(config.get("S3Bucket")), str(config.get("S3ObjectKey"))
+    try:
+        _client(ex, "s3").head_object(Bucket=bucket, Key=key)
+    except Exception:  # noqa: BLE001 - any S3 refusal fails the action
+        return f"The object s3://{bucket}/{key} could not be read"  # emulator wording
+    for item in decl.get("outputArtifacts") or []:
+        ex.artifacts[item["name"]] = (bucket, key)
+    return None
+
+
+def _deploy_stack(ex: Execution, decl: dict[str, Any], config: dict[str, Any]) -> str | None:
+    """Start the stack operation of a CloudFormation deploy action; why it could not, or None."""
+    import io
+    import zipfile
+
+    from botocore.exceptions import ClientError
+
+    cfn = _client(ex, "cloudformation")
+    name = str(config.get("StackName"))
+    try:
+        if config.get("ActionMode") == "DELETE_ONLY":
+            cfn.delete_stack(StackName=name)
+            return None
+        artifact, _, path = str(config.get("TemplatePath", "")).partition("::")
+        if artifact not in ex.artifacts:
+            return f"Input artifact {artifact} was not found"  # emulator wording
+        bucket, key = ex.artifacts[artifact]
+        blob = _client(ex, "s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+            body = zf.read(path).decode()
+        overrides = json.loads(config.get("ParameterOverrides") or "{}")
+        args = {"StackName": name, "TemplateBody": body,
+                "Capabilities": [c for c in str(config.get("Capabilities", "")).split(",") if c],
+                "Parameters": [{"ParameterKey": k, "ParameterValue": str(v)}
+                               for k, v in overrides.items()]}
+        try:
+            cfn.describe_stacks(StackName=name)
+        except ClientError:
+            cfn.create_stack(**args)
+        else:
+            cfn.update_stack(**args)
+    except ClientError as e:
+        return str(e.response.get("Error", {}).get("Message"))
+    except (KeyError, zipfile.BadZipFile, ValueError) as e:
+        return f"The template could not be read: {e}"  # emulator wording
+    return None
+
+
+def _watch_stack(ex: Execution, index: int, action: Action, name: str, mode: str) -> None:
+    """End the deploy action once its stack operation is complete (checked each second)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        status = _client(ex, "cloudformation").describe_stacks(StackName=name)["Stacks"][0][
+            "StackStatus"]
+    except ClientError:  # a deleted stack is not found by its name
+        status = "DELETE_COMPLETE"
+    if status.endswith("_IN_PROGRESS"):
+        return _later(1.0, _watch_stack, ex, index, action, name, mode)
+    done = {"DELETE_COMPLETE"} if mode == "DELETE_ONLY" else {"CREATE_COMPLETE",
+                                                                  "UPDATE_COMPLETE"}
+    _end_action(ex, index, action, "Succeeded" if status in done else "Failed",
+                None if status in done else f"Stack {name} is in {status} state")
 
 
 def _timeout(job_id: str) -> None:
