@@ -465,3 +465,70 @@ Resources:
 {code(1)}
 """)
     assert [a["Name"] for a in lam.list_aliases(FunctionName="param")["Aliases"]] == ["blue"]
+
+
+def test_stream_and_s3_events_and_provisioned_concurrency(aws, cfn, lam):
+    """SAM "Kinesis" and "DynamoDB" events (event source mappings), "S3" (the bucket's
+    notification configuration), and ``ProvisionedConcurrencyConfig`` on the published alias."""
+    cfn.create_stack(StackName="streams", Capabilities=["CAPABILITY_IAM"],
+                     TemplateBody=HEADER + """
+Resources:
+  Seen:
+    Type: AWS::S3::Bucket
+    Properties: {BucketName: seen}
+  Uploads:
+    Type: AWS::S3::Bucket
+    Properties: {BucketName: uploads}
+  Stream:
+    Type: AWS::Kinesis::Stream
+    Properties: {Name: st, ShardCount: 1}
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: t
+      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+      KeySchema: [{AttributeName: id, KeyType: HASH}]
+      BillingMode: PAY_PER_REQUEST
+      StreamSpecification: {StreamViewType: NEW_IMAGE}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: f
+      Runtime: python3.12
+      Handler: index.handler
+      AutoPublishAlias: live
+      ProvisionedConcurrencyConfig: {ProvisionedConcurrentExecutions: 1}
+      InlineCode: |
+        import boto3, json, uuid
+        def handler(event, context):
+            record = event["Records"][0]
+            src = record.get("eventSource") or record.get("EventSource")
+            boto3.client("s3").put_object(Bucket="seen", Key=f"{src}/{uuid.uuid4()}",
+                                          Body=json.dumps(event))
+      Events:
+        K:
+          Type: Kinesis
+          Properties: {Stream: !GetAtt Stream.Arn, StartingPosition: TRIM_HORIZON}
+        D:
+          Type: DynamoDB
+          Properties: {Stream: !GetAtt Table.StreamArn, StartingPosition: TRIM_HORIZON}
+        S:
+          Type: S3
+          Properties:
+            Bucket: !Ref Uploads
+            Events: s3:ObjectCreated:*
+""")
+    assert status(cfn, "streams") == "CREATE_COMPLETE"
+    assert lam.get_provisioned_concurrency_config(FunctionName="f", Qualifier="live")[
+        "RequestedProvisionedConcurrentExecutions"] == 1
+    boto3.client("kinesis", region_name=REGION).put_record(StreamName="st", Data=b"x",
+                                                           PartitionKey="p")
+    boto3.client("dynamodb", region_name=REGION).put_item(TableName="t",
+                                                          Item={"id": {"S": "1"}})
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.put_object(Bucket="uploads", Key="a", Body=b"x")
+    for _ in range(5):
+        aws.advance(1)
+        aws.wait_async()
+    assert {o["Key"].split("/")[0] for o in s3.list_objects_v2(Bucket="seen")["Contents"]} == {
+        "aws:kinesis", "aws:dynamodb", "aws:s3"}

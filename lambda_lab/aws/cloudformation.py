@@ -29,7 +29,7 @@ from unittest import mock
 
 from moto.cloudformation import models, parsing
 
-from . import cfn_apigateway, cfn_codedeploy, cfn_lambda, cfn_sns, sam
+from . import cfn_apigateway, cfn_codedeploy, cfn_lambda, cfn_s3, cfn_sns, sam
 from .cfn_lambda import ResourceFailed, rolling_back
 
 __all__ = ["StackFailure", "install", "uninstall"]
@@ -40,7 +40,8 @@ _deleting: dict[str, Any] = {}
 #: stack id -> the CodeDeploy deployments its running operation waits for
 _pending: dict[str, list[tuple[str, str, str, str]]] = {}
 _RESOURCE_TYPES = {**cfn_lambda.RESOURCE_TYPES, **cfn_codedeploy.RESOURCE_TYPES,
-                   **cfn_apigateway.RESOURCE_TYPES, **cfn_sns.RESOURCE_TYPES}
+                   **cfn_apigateway.RESOURCE_TYPES, **cfn_sns.RESOURCE_TYPES,
+                   **cfn_s3.RESOURCE_TYPES}
 
 
 class StackFailure(Exception):
