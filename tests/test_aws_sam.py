@@ -532,3 +532,29 @@ Resources:
         aws.wait_async()
     assert {o["Key"].split("/")[0] for o in s3.list_objects_v2(Bucket="seen")["Contents"]} == {
         "aws:kinesis", "aws:dynamodb", "aws:s3"}
+
+
+def test_pre_and_post_traffic_hooks_run_around_the_shift(aws, cfn, lam):
+    """Hooks PreTraffic / PostTraffic: CodeDeploy invokes them before and after the traffic
+    shift (lifecycle events BeforeAllowTraffic / AfterAllowTraffic), and the update completes
+    once both reported Succeeded."""
+    pref = ("DeploymentPreference:\n  Type: AllAtOnce\n  Hooks:\n    PreTraffic: !Ref PreHook\n"
+            "    PostTraffic: !Ref PreHook\n")
+    cfn.create_stack(StackName="s", TemplateBody=deployed(1, pref),
+                     Capabilities=["CAPABILITY_IAM"])
+    cfn.update_stack(StackName="s", TemplateBody=deployed(2, pref),
+                     Capabilities=["CAPABILITY_IAM"])
+    for _ in range(10):
+        aws.advance(1)
+        if status(cfn, "s") != "UPDATE_IN_PROGRESS":
+            break
+    assert status(cfn, "s") == "UPDATE_COMPLETE"
+    assert lam.get_alias(FunctionName="app", Name="live")["FunctionVersion"] == "2"
+    cd = boto3.client("codedeploy", region_name=REGION)
+    (deployment,) = cd.list_deployments()["deployments"]
+    (target,) = cd.list_deployment_targets(deploymentId=deployment)["targetIds"]
+    events = cd.get_deployment_target(deploymentId=deployment, targetId=target)[
+        "deploymentTarget"]["lambdaTarget"]["lifecycleEvents"]
+    assert {e["lifecycleEventName"]: e["status"] for e in events} == {
+        "BeforeAllowTraffic": "Succeeded", "AllowTraffic": "Succeeded",
+        "AfterAllowTraffic": "Succeeded"}
