@@ -558,3 +558,25 @@ def test_pre_and_post_traffic_hooks_run_around_the_shift(aws, cfn, lam):
     assert {e["lifecycleEventName"]: e["status"] for e in events} == {
         "BeforeAllowTraffic": "Succeeded", "AllowTraffic": "Succeeded",
         "AfterAllowTraffic": "Succeeded"}
+
+
+def test_change_sets_run_the_canary_and_a_busy_stack_refuses_updates(aws, cfn, lam):
+    """``aws cloudformation deploy`` goes through change sets: executing an UPDATE change set
+    starts the deployment too; a stack still UPDATE_IN_PROGRESS refuses another update
+    (ValidationError "... is in UPDATE_IN_PROGRESS state and can not be updated.")."""
+    cfn.create_change_set(StackName="s", ChangeSetName="c1", ChangeSetType="CREATE",
+                          TemplateBody=deployed(1, CANARY), Capabilities=["CAPABILITY_IAM"])
+    cfn.execute_change_set(StackName="s", ChangeSetName="c1")
+    assert status(cfn, "s") == "CREATE_COMPLETE"
+    cfn.create_change_set(StackName="s", ChangeSetName="c2", ChangeSetType="UPDATE",
+                          TemplateBody=deployed(2, CANARY), Capabilities=["CAPABILITY_IAM"])
+    cfn.execute_change_set(StackName="s", ChangeSetName="c2")
+    assert status(cfn, "s") == "UPDATE_IN_PROGRESS"
+    with pytest.raises(ClientError) as e:
+        cfn.update_stack(StackName="s", TemplateBody=deployed(3, CANARY),
+                         Capabilities=["CAPABILITY_IAM"])
+    assert "is in UPDATE_IN_PROGRESS state and can not be updated" in str(e.value)
+    aws.advance(1)
+    aws.advance(300)
+    assert status(cfn, "s") == "UPDATE_COMPLETE"
+    assert call(lam, "app:live")["v"] == 2

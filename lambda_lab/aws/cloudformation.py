@@ -341,6 +341,9 @@ def _stack_update(original: Any) -> Any:
     def run(self: Any, template: str, role_arn: str | None = None,
             parameters: dict[str, Any] | None = None, tags: dict[str, str] | None = None
             ) -> None:
+        if self.status.endswith("_IN_PROGRESS"):  # e.g. waiting for a CodeDeploy deployment
+            raise models.ValidationError(message=(
+                f"Stack:{self.stack_id} is in {self.status} state and can not be updated."))
         old_template = self.template
         old_parameters = dict(self.resource_map.input_parameters)
         self.status = "UPDATE_IN_PROGRESS"
