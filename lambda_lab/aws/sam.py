@@ -18,6 +18,7 @@ import copy
 import hashlib
 import io
 import json
+import logging
 import os
 import zipfile
 from typing import Any
@@ -60,6 +61,8 @@ def transform(template: dict[str, Any], parameters: dict[str, Any] | None = None
     """
     if not _has_transform(template):
         return template
+    # the translator warns about its own metrics and feature toggles (not the template's)
+    logging.getLogger("samtranslator").setLevel(logging.ERROR)
     from samtranslator.model.exceptions import InvalidDocumentException
     from samtranslator.translator.transform import transform as sam_transform
 
