@@ -261,3 +261,23 @@ def test_event_source_mapping_delivers_a_queues_messages(cfn, lam):
 
     assert poll(lambda: s3.get_object(Bucket="out", Key="got")["Body"].read()
                 if "Contents" in s3.list_objects_v2(Bucket="out") else None) == b"hi"
+
+
+def test_image_function_from_ecr(cfn, lam, tmp_path):
+    """AWS::Lambda::Function with ``PackageType: Image`` and ``Code.ImageUri`` (template
+    reference: "URI of a container image in the Amazon ECR registry")."""
+    from lambda_lab.packaging import build_image, push_image
+
+    (tmp_path / "app.py").write_text("def handler(event, context):\n    return 'from image'\n")
+    (tmp_path / "Dockerfile").write_text("FROM public.ecr.aws/lambda/python:3.12\n"
+                                         "COPY app.py ${LAMBDA_TASK_ROOT}\n"
+                                         'CMD [ "app.handler" ]\n')
+    boto3.client("ecr", region_name=REGION).create_repository(repositoryName="img")
+    uri = push_image(build_image(str(tmp_path / "Dockerfile")), "img")
+    cfn.create_stack(StackName="s", TemplateBody=json.dumps({"Resources": {
+        "Role": ROLE, "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
+            "FunctionName": "img", "PackageType": "Image", "Code": {"ImageUri": uri},
+            "Role": {"Fn::GetAtt": ["Role", "Arn"]}}}}}))
+    assert cfn.describe_stacks(StackName="s")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    assert lam.get_function(FunctionName="img")["Code"]["ImageUri"] == uri
+    assert json.loads(lam.invoke(FunctionName="img")["Payload"].read()) == "from image"
