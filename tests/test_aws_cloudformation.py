@@ -281,3 +281,49 @@ def test_image_function_from_ecr(cfn, lam, tmp_path):
     assert cfn.describe_stacks(StackName="s")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
     assert lam.get_function(FunctionName="img")["Code"]["ImageUri"] == uri
     assert json.loads(lam.invoke(FunctionName="img")["Payload"].read()) == "from image"
+
+
+CUSTOM = """
+import json, urllib.request
+def handler(event, context):
+    props = event["ResourceProperties"]
+    ok = props.get("Fail") != "yes"
+    body = {"Status": "SUCCESS" if ok else "FAILED", "Reason": "asked to fail",
+            "PhysicalResourceId": "custom-" + props["Name"], "StackId": event["StackId"],
+            "RequestId": event["RequestId"], "LogicalResourceId": event["LogicalResourceId"],
+            "Data": {"Greeting": "hello " + props["Name"], "Kind": event["RequestType"]}}
+    request = urllib.request.Request(event["ResponseURL"], data=json.dumps(body).encode(),
+                                     method="PUT", headers={"Content-Type": ""})
+    urllib.request.urlopen(request).read()
+"""
+
+
+def test_a_lambda_backed_custom_resource(cfn, lam):
+    """UG "Custom resources": the function gets Create / Update / Delete requests, responds to
+    the ResponseURL; Fn::GetAtt reads its Data; a FAILED response fails the resource with
+    "Received response status [FAILED] from custom resource. Message returned: ..."."""
+    def body(name: str, fail: str = "no") -> str:
+        return template({
+            "Provider": function(CUSTOM, FunctionName="provider"),
+            "Thing": {"Type": "Custom::Greeter", "Properties": {
+                "ServiceToken": {"Fn::GetAtt": ["Provider", "Arn"]}, "Name": name,
+                "Fail": fail}},
+        }, {"Greeting": {"Fn::GetAtt": ["Thing", "Greeting"]},
+            "Kind": {"Fn::GetAtt": ["Thing", "Kind"]}, "Id": {"Ref": "Thing"}})
+
+    cfn.create_stack(StackName="c", TemplateBody=body("ada"))
+    assert cfn.describe_stacks(StackName="c")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    assert outputs(cfn, "c") == {"Greeting": "hello ada", "Kind": "Create", "Id": "custom-ada"}
+    cfn.update_stack(StackName="c", TemplateBody=body("bob"))
+    assert outputs(cfn, "c") == {"Greeting": "hello bob", "Kind": "Update", "Id": "custom-bob"}
+    cfn.update_stack(StackName="c", TemplateBody=body("bob", fail="yes"))
+    assert cfn.describe_stacks(StackName="c")["Stacks"][0]["StackStatus"] == \
+        "UPDATE_ROLLBACK_COMPLETE"
+    failed = [e for e in events(cfn, "c") if e[1] == "UPDATE_FAILED"]
+    assert failed[0][0] == "Thing"
+    assert failed[0][2].startswith("Received response status [FAILED] from custom resource. "
+                                   "Message returned: asked to fail (RequestId: ")
+    assert outputs(cfn, "c")["Greeting"] == "hello bob"
+    stack_id = cfn.describe_stacks(StackName="c")["Stacks"][0]["StackId"]
+    cfn.delete_stack(StackName="c")
+    assert ("Thing", "DELETE_COMPLETE", None) in events(cfn, stack_id)

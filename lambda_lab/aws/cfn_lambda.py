@@ -142,6 +142,7 @@ class _Resource:
         self.retain = retain
         self.ref = ""
         self.update_policy: dict[str, Any] = {}
+        self.stack_id, self.resource_type = "", self.TYPE
         #: the CodeDeploy deployment this resource's update waits for (CodeDeployLambdaAliasUpdate)
         self.pending_deployment: str | None = None
 
@@ -175,6 +176,8 @@ class _Resource:
         res = cls(account_id, region_name, dict(cloudformation_json.get("Properties") or {}),
                   kwargs.get("LogicalId", ""),
                   cloudformation_json.get("DeletionPolicy") == "Retain")
+        res.stack_id = kwargs.get("StackId", "")
+        res.resource_type = kwargs.get("ResourceType", cls.TYPE)
         res.create(resource_name)
         return res
 
@@ -186,6 +189,8 @@ class _Resource:
                   original_resource.logical_resource_id,
                   cloudformation_json.get("DeletionPolicy") == "Retain")
         new.update_policy = dict(cloudformation_json.get("UpdatePolicy") or {})
+        new.stack_id = original_resource.stack_id
+        new.resource_type = original_resource.resource_type
         if new.replaces(original_resource):
             new.create(new_resource_name)
             original_resource.delete(account_id, region_name)

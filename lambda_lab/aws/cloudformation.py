@@ -29,7 +29,7 @@ from unittest import mock
 
 from moto.cloudformation import models, parsing
 
-from . import cfn_apigateway, cfn_codedeploy, cfn_lambda, cfn_s3, cfn_sns, sam
+from . import cfn_apigateway, cfn_codedeploy, cfn_custom, cfn_lambda, cfn_s3, cfn_sns, sam
 from .cfn_lambda import ResourceFailed, rolling_back
 
 __all__ = ["StackFailure", "install", "uninstall"]
@@ -387,7 +387,8 @@ def _execute_change_set(original: Any) -> Any:
 
 def _resource_class(original: Any) -> Any:
     def run(resource_type: str) -> Any:
-        return _RESOURCE_TYPES.get(resource_type) or original(resource_type)
+        return (_RESOURCE_TYPES.get(resource_type) or cfn_custom.resource_class(resource_type)
+                or original(resource_type))
 
     return run
 
@@ -417,6 +418,7 @@ def install(session: Any) -> None:
         for p in patches:
             p.start()
         _installed[id(session)] = patches
+        cfn_custom.session["mock"] = session
 
 
 def uninstall(session: Any) -> None:
@@ -425,6 +427,8 @@ def uninstall(session: Any) -> None:
         patches = _installed.pop(id(session), [])
         for p in reversed(patches):
             p.stop()
+        if cfn_custom.session["mock"] is session:
+            cfn_custom.session["mock"] = None
     cfn_lambda.forget_clients()
     cfn_codedeploy.forget_clients()
     _pending.clear()
