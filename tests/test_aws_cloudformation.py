@@ -327,3 +327,21 @@ def test_a_lambda_backed_custom_resource(cfn, lam):
     stack_id = cfn.describe_stacks(StackName="c")["Stacks"][0]["StackId"]
     cfn.delete_stack(StackName="c")
     assert ("Thing", "DELETE_COMPLETE", None) in events(cfn, stack_id)
+
+
+def test_inline_python_code_has_the_cfnresponse_module(cfn, lam):
+    """UG "cfn-response module": available to inline (ZipFile) Python code; ``send`` PUTs the
+    response, the physical id defaulting to the log stream's name."""
+    provider = ("import cfnresponse\n"
+                "def handler(event, context):\n"
+                "    cfnresponse.send(event, context, cfnresponse.SUCCESS, {'Answer': '42'})\n")
+    cfn.create_stack(StackName="r", TemplateBody=template({
+        "Provider": function(provider, FunctionName="answers"),
+        "Thing": {"Type": "AWS::CloudFormation::CustomResource", "Properties": {
+            "ServiceToken": {"Fn::GetAtt": ["Provider", "Arn"]}}},
+    }, {"Answer": {"Fn::GetAtt": ["Thing", "Answer"]}, "Id": {"Ref": "Thing"}}))
+    out = outputs(cfn, "r")
+    assert out["Answer"] == "42"
+    streams = boto3.client("logs", region_name=REGION).describe_log_streams(
+        logGroupName="/aws/lambda/answers")["logStreams"]
+    assert out["Id"] in {s["logStreamName"] for s in streams}

@@ -118,12 +118,50 @@ def _call(account_id: str, region: str, operation: str, **kwargs: Any) -> Any:
         raise ResourceFailed(_reason(e), handler_code(e)) from None
 
 
+#: ``cfnresponse``, which CloudFormation puts beside Python inline code (UG "cfn-response
+#: module": ``SUCCESS``, ``FAILED``, ``send(event, context, responseStatus, responseData,
+#: physicalResourceId=None, noEcho=False, reason=None)``); written for lambda_lab.
+CFNRESPONSE = """\
+import json
+import urllib.request
+
+SUCCESS = "SUCCESS"
+FAILED = "FAILED"
+
+
+def send(event, context, responseStatus, responseData, physicalResourceId=None, noEcho=False,
+         reason=None):
+    body = {
+        "Status": responseStatus,
+        "Reason": reason or "See the details in CloudWatch Log Stream: "
+                  + context.log_stream_name,
+        "PhysicalResourceId": physicalResourceId or context.log_stream_name,
+        "StackId": event["StackId"], "RequestId": event["RequestId"],
+        "LogicalResourceId": event["LogicalResourceId"], "NoEcho": noEcho,
+        "Data": responseData}
+    data = json.dumps(body).encode()
+    print("Response body:", data.decode())
+    request = urllib.request.Request(event["ResponseURL"], data=data, method="PUT",
+                                     headers={"Content-Type": "",
+                                              "Content-Length": str(len(data))})
+    try:
+        with urllib.request.urlopen(request) as response:
+            print("Status code:", response.status)
+    except Exception as e:
+        print("send(..) failed executing request:", e)
+"""
+
+
 def _inline_zip(source: str, runtime: str) -> bytes:
-    """CloudFormation's ``Code.ZipFile``: the text as ``index.py`` / ``index.js``."""
-    name = "index.js" if runtime.startswith("nodejs") else "index.py"
+    """CloudFormation's ``Code.ZipFile``: the text as ``index.py`` (with ``cfnresponse.py``)
+    or ``index.js``."""
+    python = not runtime.startswith("nodejs")
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr(zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0)), source)
+        zf.writestr(zipfile.ZipInfo("index.py" if python else "index.js",
+                                    (2020, 1, 1, 0, 0, 0)), source)
+        if python:
+            zf.writestr(zipfile.ZipInfo("cfnresponse.py", (2020, 1, 1, 0, 0, 0)), CFNRESPONSE)
     return buf.getvalue()
 
 
