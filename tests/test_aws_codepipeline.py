@@ -249,3 +249,25 @@ def test_source_deploy_and_test_stages(aws, env):
     assert run(aws, cp, execution_id) == "Failed"  # the template still says v1
     state = cp.get_pipeline_state(name="release")["stageStates"][2]["actionStates"][0]
     assert state["latestExecution"]["summary"] == 'app answered "v1"'
+
+
+def test_a_new_source_object_starts_the_pipeline(aws, env):
+    """UG "Amazon S3 source action": the pipeline starts when the source object changes (here
+    as with ``PollForSourceChanges``; ``"false"`` turns it off)."""
+    cp = boto3.client("codepipeline", region_name=REGION)
+    cp.create_pipeline(pipeline=pipeline(env, "pass"))
+    assert cp.list_pipeline_executions(pipelineName="release")[
+        "pipelineExecutionSummaries"] == []
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.put_object(Bucket="seen", Key="other.zip", Body=b"not the source")
+    s3.put_object(Bucket="seen", Key="src.zip", Body=_zip("# new source"))
+    (summary,) = cp.list_pipeline_executions(pipelineName="release")[
+        "pipelineExecutionSummaries"]
+    assert summary["trigger"]["triggerType"] == "PollForSourceChanges"
+    assert run(aws, cp, summary["pipelineExecutionId"]) == "Succeeded"
+    body = pipeline(env, "pass")
+    body["stages"][0]["actions"][0]["configuration"]["PollForSourceChanges"] = "false"
+    cp.update_pipeline(pipeline=body)
+    s3.put_object(Bucket="seen", Key="src.zip", Body=_zip("# newer source"))
+    assert len(cp.list_pipeline_executions(pipelineName="release")[
+        "pipelineExecutionSummaries"]) == 1

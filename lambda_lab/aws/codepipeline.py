@@ -13,6 +13,7 @@ GetPipelineState and PutJobSuccessResult / PutJobFailureResult to moto's CodePip
   function in a pipeline"); the function ends the job with ``put_job_success_result`` or
   ``put_job_failure_result``; a job nobody ends fails after the action's timeout (one hour,
   emulator's choice: AWS's documented default for most actions);
+- a new object at a pipeline's S3 source (``PollForSourceChanges`` not "false") starts it;
 - a ``Source`` action of provider ``S3`` outputs its object (``S3Bucket``, ``S3ObjectKey``) as
   its artifact (the job event's ``inputArtifacts`` / ``outputArtifacts`` give their S3
   locations);
@@ -75,6 +76,7 @@ class Execution:
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     status: str = "InProgress"
     updated: float = 0.0
+    trigger: str = "StartPipelineExecution"
     stages: dict[str, str] = field(default_factory=dict)
     actions: dict[tuple[str, str], Action] = field(default_factory=dict)
     #: artifact name -> (bucket, key)
@@ -115,8 +117,7 @@ def _event(ex: Execution, kind: str, state: str, **detail: Any) -> None:
 
 
 def _start(ex: Execution) -> None:
-    _event(ex, "Pipeline", "STARTED", **{"execution-trigger": {
-        "trigger-type": "StartPipelineExecution"}})
+    _event(ex, "Pipeline", "STARTED", **{"execution-trigger": {"trigger-type": ex.trigger}})
     _run_stage(ex, 0)
 
 
@@ -340,7 +341,7 @@ def get_pipeline_execution(self: Any) -> str:
     return json.dumps({"pipelineExecution": {
         "pipelineName": ex.name, "pipelineVersion": ex.pipeline.get("version", 1),
         "pipelineExecutionId": ex.id, "status": ex.status, "artifactRevisions": [],
-        "executionMode": "SUPERSEDED", "trigger": {"triggerType": "StartPipelineExecution"}}})
+        "executionMode": "SUPERSEDED", "trigger": {"triggerType": ex.trigger}}})
 
 
 def list_pipeline_executions(self: Any) -> str:
@@ -351,7 +352,7 @@ def list_pipeline_executions(self: Any) -> str:
     return json.dumps({"pipelineExecutionSummaries": [{
         "pipelineExecutionId": e.id, "status": e.status,
         "startTime": e.started, "lastUpdateTime": e.updated,
-        "trigger": {"triggerType": "StartPipelineExecution"}} for e in found]})
+        "trigger": {"triggerType": e.trigger}} for e in found]})
 
 
 def get_pipeline_state(self: Any) -> str:
@@ -406,6 +407,41 @@ def put_job_failure_result(self: Any) -> str:
     return ""
 
 
+def _source_changed(original: Any) -> Any:
+    """moto's ``S3Backend.put_object``; a new object at a pipeline's S3 source (bucket and key,
+    ``PollForSourceChanges`` not "false") starts that pipeline (UG "Amazon S3 source actions":
+    the pipeline starts when the object changes)."""
+
+    def run(self: Any, bucket_name: str, key_name: str, *args: Any, **kwargs: Any) -> Any:
+        key = original(self, bucket_name, key_name, *args, **kwargs)
+        if _state["session"] is not None:
+            _start_on_change(self.account_id, bucket_name, key_name)
+        return key
+
+    return run
+
+
+def _start_on_change(account_id: str, bucket: str, key: str) -> None:
+    from moto.codepipeline.models import codepipeline_backends
+
+    for region, backend in list(codepipeline_backends[account_id].items()):
+        for pipeline in list(backend.pipelines.values()):
+            body = pipeline.pipeline
+            for decl in body["stages"][0]["actions"]:
+                kind, config = decl.get("actionTypeId", {}), decl.get("configuration") or {}
+                if (kind.get("category") == "Source" and kind.get("provider") == "S3"
+                        and config.get("S3Bucket") == bucket
+                        and config.get("S3ObjectKey") == key
+                        and str(config.get("PollForSourceChanges", "true")).lower() != "false"):
+                    now = _clock().now()
+                    ex = Execution(body, account_id, region, now, updated=now,
+                                   trigger="PollForSourceChanges")
+                    with _lock:
+                        _state["executions"][ex.id] = ex
+                    _later(0, _start, ex)
+                    break
+
+
 _RESPONSES = [start_pipeline_execution, get_pipeline_execution, list_pipeline_executions,
               get_pipeline_state, put_job_success_result, put_job_failure_result]
 
@@ -413,9 +449,12 @@ _RESPONSES = [start_pipeline_execution, get_pipeline_execution, list_pipeline_ex
 def install(session: Any) -> None:
     """Add the execution calls to moto's CodePipeline front for ``session``."""
     from moto.codepipeline.responses import CodePipelineResponse
+    from moto.s3.models import S3Backend
 
     patches = [mock.patch.object(CodePipelineResponse, f.__name__, f, create=True)
                for f in _RESPONSES]
+    patches.append(mock.patch.object(S3Backend, "put_object",
+                                     _source_changed(S3Backend.put_object)))
     for p in patches:
         p.start()
     with _lock:
