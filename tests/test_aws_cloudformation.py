@@ -345,3 +345,31 @@ def test_inline_python_code_has_the_cfnresponse_module(cfn, lam):
     streams = boto3.client("logs", region_name=REGION).describe_log_streams(
         logGroupName="/aws/lambda/answers")["logStreams"]
     assert out["Id"] in {s["logStreamName"] for s in streams}
+
+
+def test_a_package_over_the_unzipped_limit_fails_with_lambdas_text(cfn):
+    """Lambda's 250 MB unzipped limit ("Unzipped size must be smaller than 262144000 bytes")
+    reaches the stack events as the function's CREATE_FAILED reason."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf, zf.open("big.bin", "w") as f:
+        chunk = bytes(1 << 20)
+        for _ in range(250):
+            f.write(chunk)
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="code")
+    s3.put_object(Bucket="code", Key="big.zip", Body=buf.getvalue())
+    cfn.create_stack(StackName="big", TemplateBody=template({"Fn": {
+        "Type": "AWS::Lambda::Function", "Properties": {
+            "FunctionName": "big", "Runtime": "python3.12", "Handler": "index.handler",
+            "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+            "Code": {"S3Bucket": "code", "S3Key": "big.zip"}}}}))
+    assert cfn.describe_stacks(StackName="big")["Stacks"][0]["StackStatus"] == \
+        "ROLLBACK_COMPLETE"
+    (failed,) = [e for e in events(cfn, "big") if e[1] == "CREATE_FAILED"]
+    assert failed[0] == "Fn"
+    assert failed[2].startswith('Resource handler returned message: "Unzipped size must be '
+                                'smaller than 262144000 bytes (Service: Lambda, Status Code: '
+                                '400, Request ID: ')
