@@ -271,3 +271,42 @@ def test_a_new_source_object_starts_the_pipeline(aws, env):
     s3.put_object(Bucket="seen", Key="src.zip", Body=_zip("# newer source"))
     assert len(cp.list_pipeline_executions(pipelineName="release")[
         "pipelineExecutionSummaries"]) == 1
+
+
+def test_the_deploy_action_waits_for_the_stacks_canary(aws, env):
+    """A CloudFormation deploy action ends when the stack update does: with a
+    ``Canary10Percent5Minutes`` DeploymentPreference, after the canary's 5 minutes."""
+    canary = TEMPLATE.replace("      InlineCode:", "      AutoPublishAlias: live\n"
+                              "      DeploymentPreference:\n"
+                              "        Type: Canary10Percent5Minutes\n      InlineCode:")
+    s3 = boto3.client("s3", region_name=REGION)
+
+    def source(version: str) -> None:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            zf.writestr("template.yaml", canary.replace("VERSION", version))
+        s3.put_object(Bucket="seen", Key="src.zip", Body=buf.getvalue())
+
+    body = pipeline(env, "unused")
+    body["stages"][1] = {"name": "Deploy", "actions": [{
+        "name": "Stack", "inputArtifacts": [{"name": "src"}],
+        "actionTypeId": {"category": "Deploy", "owner": "AWS", "provider": "CloudFormation",
+                         "version": "1"},
+        "configuration": {"ActionMode": "CREATE_UPDATE", "StackName": "app-stack",
+                          "TemplatePath": "src::template.yaml",
+                          "Capabilities": "CAPABILITY_IAM"}}]}
+    body["stages"][0]["actions"][0]["configuration"]["PollForSourceChanges"] = "false"
+    cp = boto3.client("codepipeline", region_name=REGION)
+    cp.create_pipeline(pipeline=body)
+    source("v1")
+    first = cp.start_pipeline_execution(name="release")["pipelineExecutionId"]
+    assert run(aws, cp, first) == "Succeeded"
+    source("v2")
+    second = cp.start_pipeline_execution(name="release")["pipelineExecutionId"]
+    assert run(aws, cp, second, seconds=60) == "InProgress"  # the canary's 10 % for 5 minutes
+    lam = boto3.client("lambda", region_name=REGION)
+    weights = lam.get_alias(FunctionName="app", Name="live")["RoutingConfig"][
+        "AdditionalVersionWeights"]
+    assert weights == {"2": pytest.approx(0.1)}
+    assert run(aws, cp, second, seconds=300) == "Succeeded"
+    assert lam.get_alias(FunctionName="app", Name="live")["FunctionVersion"] == "2"
