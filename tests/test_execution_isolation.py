@@ -116,8 +116,10 @@ def _check_attack(out: dict, victim: dict, module_text: str, isolation: str) -> 
     expected = dict(DENIED)
     if isolation != "fallback":  # the victim's /tmp is its own tmpfs: that folder stays empty
         expected["read_other_tmp"] = "ENOENT"
-        # its own code is a read-only mount there: Lambda's "Read-only file system"
-        expected["append_own_code"] = expected["create_in_own_code"] = "EROFS"
+        # every mount but /tmp is read-only there: Lambda's "Read-only file system"
+        for key in ("append_own_code", "create_in_own_code", "append_other_code", "write_state",
+                    "write_checkout"):
+            expected[key] = "EROFS"
     assert got == expected
     assert out["read_other_tmp_via_proc"] == "EACCES"  # /proc/<pid>/root: ptrace-mode access
     assert "secret" not in out["child_stdout"]
@@ -146,7 +148,7 @@ def test_one_function_cannot_reach_another_nor_the_host(deploy, isolation, home_
         [env] = fn.environments()
         assert f"landlock-v{abi}" in env.protections and "no-capabilities" in env.protections
         assert env.isolation == ("fallback" if isolation == "fallback" else "namespace")
-        assert ("read-only-code" in env.protections) == (isolation != "fallback")
+        assert ("read-only-root" in env.protections) == (isolation != "fallback")
 
 
 @needs_landlock
@@ -306,11 +308,11 @@ def no_landlock_zygote():
 
 
 @pytest.mark.parametrize("isolation", ["namespace", "fallback"])
-def test_without_landlock_memory_and_variables_stay_private(no_landlock_zygote, isolation,
-                                                            tmp_path):
+def test_without_landlock_memory_and_variables_stay_private(no_landlock_zygote, isolation):
     """Issue 12 §3, where the kernel has no Landlock: workers and the host are not dumpable and
     workers hold no capability, so another worker's or the host's /proc/<pid>/environ and memory
-    stay closed even to a worker running as the host's user (root included)."""
+    stay closed even to a worker running as the host's user (root included); in the namespace
+    mode nothing but /tmp is writable."""
     from lambda_lab.execution import EnvironmentSpec, ExecutionEnvironment
     from lambda_lab.execution.state import subdir
 
@@ -326,20 +328,24 @@ def test_without_landlock_memory_and_variables_stay_private(no_landlock_zygote, 
         envs[role].start()
     try:
         v = envs["victim"].invoke(b"{}").payload
-        # without Landlock files are open to it: a throwaway folder stands for the checkout
+        # without Landlock files are open to it (in the fallback): a throwaway folder outside
+        # /tmp stands for the checkout and the state folder
+        target = subdir(f"throwaway-{isolation}")
         event = {"victim": v, "host": os.getpid(), "home_file": "/dev/null",
-                 "state": str(tmp_path), "checkout": str(tmp_path)}
+                 "state": target, "checkout": target}
         out = envs["attack"].invoke(json.dumps(event).encode()).payload
         assert {k: out[k] for k in ("read_other_environ", "open_other_mem", "vm_readv_other",
                                     "read_host_environ", "open_host_mem", "vm_readv_host")} == {
             "read_other_environ": "EACCES", "open_other_mem": "EACCES", "vm_readv_other": "EPERM",
             "read_host_environ": "EACCES", "open_host_mem": "EACCES", "vm_readv_host": "EPERM"}
         assert "victim-secret" not in out["child_stdout"]  # its children: the same
-        if isolation == "namespace":  # its code is a read-only mount
-            assert out["append_own_code"] == out["create_in_own_code"] == "EROFS"
+        if isolation == "namespace":  # every mount but /tmp is read-only
+            for key in ("append_own_code", "create_in_own_code", "append_other_code",
+                        "write_state", "write_checkout"):
+                assert out[key] == "EROFS", key
         for env in envs.values():
             assert env.info().protections == ("no-capabilities", "not-dumpable",
-                                              *(("read-only-code",) if isolation == "namespace"
+                                              *(("read-only-root",) if isolation == "namespace"
                                                 else ()))
             assert env.info().isolation == isolation
     finally:

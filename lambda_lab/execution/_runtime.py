@@ -300,7 +300,7 @@ def _prepare(spec, log_fd):
     sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8",
                                   errors="backslashreplace", write_through=True)
     isolation = spec["isolation"]
-    read_only_mounts = False
+    read_only_mounts = None
     if isolation == "namespace":
         try:
             read_only_mounts = _sandbox.private_tmp_namespace(spec["ephemeral_mb"],
@@ -313,7 +313,7 @@ def _prepare(spec, log_fd):
         _sandbox.PrivateTmp(tmp, spec["ephemeral_mb"], keep).install()
     protections = _confine(spec, tmp)
     if read_only_mounts:
-        protections.append("read-only-code")
+        protections.append(read_only_mounts)
     import tempfile
 
     tempfile.tempdir = None

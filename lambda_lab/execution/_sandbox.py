@@ -29,6 +29,7 @@ _CLONE_NEWNS = 0x00020000
 _CLONE_NEWUSER = 0x10000000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_REMOUNT, _MS_BIND = 1, 2, 4, 32, 4096
 _MS_REC, _MS_PRIVATE = 16384, 1 << 18
+_SYS_MOUNT_SETATTR, _AT_FDCWD, _AT_RECURSIVE, _MOUNT_ATTR_RDONLY = 442, -100, 0x8000, 1
 _PR_SET_DUMPABLE = 4
 _PR_SET_NO_NEW_PRIVS = 38
 _SYS_CAPSET = 126
@@ -242,7 +243,7 @@ def expected_protections(abi, namespace):
     for custom runtimes, which cannot report it."""
     out = (("no-capabilities", "not-dumpable") if not abi else
            (f"landlock-v{abi}", *(("landlock-scope",) if abi >= 6 else ()), "no-capabilities"))
-    return (*out, "read-only-code") if namespace else out
+    return (*out, "read-only-root") if namespace else out
 
 
 _CAP_HEADER = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
@@ -277,25 +278,41 @@ def _write_file(path, text):
         f.write(text)
 
 
+class _MountAttr(ctypes.Structure):
+    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
+                ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
+
+
+_READ_ONLY_PRIVATE = _MountAttr(_MOUNT_ATTR_RDONLY, 0, _MS_PRIVATE, 0)
+
+
 def private_tmp_namespace(size_mb, read_only=()):
-    """Give this process its own /tmp: a user + mount namespace and a tmpfs of ``size_mb``;
-    and make the ``read_only`` folders (the code, the layers) read-only mounts, so that writing
-    there fails with EROFS, as on Lambda. Returns whether they all were."""
+    """Give this process its own /tmp: a user + mount namespace and a tmpfs of ``size_mb``.
+
+    Every other mount of the namespace becomes read-only (mount_setattr, Linux 5.12), so that
+    writing anywhere but /tmp fails with EROFS, as on Lambda; on older kernels only the
+    ``read_only`` folders (the code, the layers) are made read-only bind mounts. Returns what
+    was made read-only: "read-only-root", "read-only-code" or None.
+    """
     uid, gid = os.getuid(), os.getgid()
     _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS), "unshare")
     _write_file("/proc/self/setgroups", "deny")
     _write_file("/proc/self/uid_map", f"{uid} {uid} 1")
     _write_file("/proc/self/gid_map", f"{gid} {gid} 1")
-    _check(_libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None), "mount --make-rprivate /")
+    done = "read-only-root"
+    if _libc.syscall(_SYS_MOUNT_SETATTR, _AT_FDCWD, b"/", _AT_RECURSIVE,
+                     ctypes.byref(_READ_ONLY_PRIVATE), ctypes.c_size_t(32)):
+        _check(_libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None),
+               "mount --make-rprivate /")
+        done = "read-only-code"
+        for path in read_only:
+            p = os.fsencode(path)
+            if (_libc.mount(p, p, None, _MS_BIND | _MS_REC, None)
+                    or _libc.mount(None, p, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_REC,
+                                   None)):
+                done = None
     opts = f"size={int(size_mb)}m,mode=1777".encode()
     _check(_libc.mount(b"tmpfs", b"/tmp", b"tmpfs", _MS_NOSUID | _MS_NODEV, opts), "mount /tmp")
-    done = True
-    for path in read_only:
-        p = os.fsencode(path)
-        if (_libc.mount(p, p, None, _MS_BIND | _MS_REC, None)
-                or _libc.mount(None, p, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_REC,
-                               None)):
-            done = False
     return done
 
 
