@@ -308,7 +308,8 @@ def no_landlock_zygote():
 
 
 @pytest.mark.parametrize("isolation", ["namespace", "fallback"])
-def test_without_landlock_memory_and_variables_stay_private(no_landlock_zygote, isolation):
+def test_without_landlock_memory_and_variables_stay_private(no_landlock_zygote, isolation,
+                                                            home_file):
     """Issue 12 §3, where the kernel has no Landlock: workers and the host are not dumpable and
     workers hold no capability, so another worker's or the host's /proc/<pid>/environ and memory
     stay closed even to a worker running as the host's user (root included); in the namespace
@@ -316,11 +317,11 @@ def test_without_landlock_memory_and_variables_stay_private(no_landlock_zygote, 
     from lambda_lab.execution import EnvironmentSpec, ExecutionEnvironment
     from lambda_lab.execution.state import subdir
 
-    code = subdir("code", f"no-landlock-{isolation}-{os.getpid()}")
-    with open(os.path.join(code, "lambda_function.py"), "w") as f:
-        f.write(PROBE)
     envs = {}
     for role, variables in (("victim", {"SECRET": "victim-secret"}), ("attack", {})):
+        code = subdir("code", f"no-landlock-{isolation}-{role}")
+        with open(os.path.join(code, "lambda_function.py"), "w") as f:
+            f.write(PROBE)
         spec = EnvironmentSpec(function_name=role, handler=f"lambda_function.{role}",
                                task_root=code, environment=variables)
         envs[role] = ExecutionEnvironment(spec, subdir("envs", role), isolation=isolation,
@@ -328,11 +329,11 @@ def test_without_landlock_memory_and_variables_stay_private(no_landlock_zygote, 
         envs[role].start()
     try:
         v = envs["victim"].invoke(b"{}").payload
-        # without Landlock files are open to it (in the fallback): a throwaway folder outside
-        # /tmp stands for the checkout and the state folder
+        # without Landlock files are open to it in the fallback: a throwaway folder (in the
+        # state folder) stands for the checkout there
         target = subdir(f"throwaway-{isolation}")
-        event = {"victim": v, "host": os.getpid(), "home_file": "/dev/null",
-                 "state": target, "checkout": target}
+        event = {"victim": v, "host": os.getpid(), "home_file": home_file, "state": target,
+                 "checkout": CHECKOUT if isolation == "namespace" else target}
         out = envs["attack"].invoke(json.dumps(event).encode()).payload
         assert {k: out[k] for k in ("read_other_environ", "open_other_mem", "vm_readv_other",
                                     "read_host_environ", "open_host_mem", "vm_readv_host")} == {
@@ -340,13 +341,17 @@ def test_without_landlock_memory_and_variables_stay_private(no_landlock_zygote, 
             "read_host_environ": "EACCES", "open_host_mem": "EACCES", "vm_readv_host": "EPERM"}
         assert "victim-secret" not in out["child_stdout"]  # its children: the same
         if isolation == "namespace":  # every mount but /tmp is read-only
-            for key in ("append_own_code", "create_in_own_code", "append_other_code",
-                        "write_state", "write_checkout"):
+            for key in ("append_own_code", "create_in_own_code", "write_checkout"):
                 assert out[key] == "EROFS", key
+            # the state folder and the home are covered up: only its own code is left there
+            for key in ("read_other_code", "append_other_code", "read_home_file",
+                        "write_state"):
+                assert out[key] == "ENOENT", key
+            assert "host-secret" not in out["child_stdout"]
         for env in envs.values():
             assert env.info().protections == ("no-capabilities", "not-dumpable",
-                                              *(("read-only-root",) if isolation == "namespace"
-                                                else ()))
+                                              *(("read-only-root", "hidden-home-and-state")
+                                                if isolation == "namespace" else ()))
             assert env.info().isolation == isolation
     finally:
         for env in envs.values():

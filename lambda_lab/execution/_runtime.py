@@ -300,11 +300,14 @@ def _prepare(spec, log_fd):
     sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8",
                                   errors="backslashreplace", write_through=True)
     isolation = spec["isolation"]
-    read_only_mounts = None
+    read_only_mounts, hidden = None, False
     if isolation == "namespace":
         try:
             read_only_mounts = _sandbox.private_tmp_namespace(spec["ephemeral_mb"],
                                                               spec["code_paths"])
+            if not _LANDLOCK.abi and _sandbox.hide_folders(
+                    spec.get("hide", ()), [*_LANDLOCK.python, *spec["code_paths"]]):
+                hidden = True
         except OSError:
             isolation = "fallback"
     tmp = "/tmp" if isolation == "namespace" else spec["private_tmp"]
@@ -314,6 +317,8 @@ def _prepare(spec, log_fd):
     protections = _confine(spec, tmp)
     if read_only_mounts:
         protections.append(read_only_mounts)
+    if hidden:
+        protections.append("hidden-home-and-state")
     import tempfile
 
     tempfile.tempdir = None

@@ -316,6 +316,45 @@ def private_tmp_namespace(size_mb, read_only=()):
     return done
 
 
+def hide_folders(hide, keep):
+    """Cover each folder of ``hide`` (the state folder, the host user's home) with an empty
+    read-only tmpfs in this mount namespace, then bind the ``keep`` paths found below it back
+    in place, read-only (the Python installation, the code, the layers). Without Landlock this
+    is what keeps other functions' code and the host's files out of reach. Returns whether all
+    of it was done."""
+    hide = [h for h in _outermost(hide) if h != "/" and os.path.isdir(h)]
+    keep = [k for k in keep if os.path.exists(k)]
+    ok = True
+    for folder in hide:
+        below = [k for k in _outermost(keep) if _under(k, (folder,))]
+        fds = [os.open(k, os.O_PATH | os.O_CLOEXEC) for k in below]
+        try:
+            f = os.fsencode(folder)
+            _check(_libc.mount(b"tmpfs", f, b"tmpfs", _MS_NOSUID | _MS_NODEV, b"mode=755"),
+                   "mount tmpfs")
+            for path, fd in zip(below, fds, strict=True):
+                p = os.fsencode(path)
+                if os.path.isdir(f"/proc/self/fd/{fd}"):
+                    os.makedirs(path, exist_ok=True)
+                else:
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
+                if (_libc.mount(os.fsencode(f"/proc/self/fd/{fd}"), p, None,
+                                _MS_BIND | _MS_REC, None)
+                        or _libc.mount(None, p, None,
+                                       _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_REC, None)):
+                    ok = False
+            if _libc.mount(None, f, None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV,
+                           None):
+                ok = False
+        except OSError:
+            ok = False
+        finally:
+            for fd in fds:
+                os.close(fd)
+    return ok
+
+
 def _under(path, roots):
     return any(path == r or path.startswith(r + "/") for r in roots)
 

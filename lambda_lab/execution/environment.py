@@ -30,6 +30,7 @@ from ._runtime import FrameReader
 from .result import InvocationResult, end_line, report_line, start_line
 from .runtime_api import RuntimeAPIChannel
 from .spec import EnvironmentSpec
+from .state import state_root
 from .zygote import Zygote, ZygoteError, shared_zygote
 
 _FRAME = struct.Struct("!II")
@@ -310,6 +311,8 @@ class ExecutionEnvironment:
             "private_tmp": os.path.join(self.dir, "tmp"),
             "code_paths": [spec.task_root, *dict.fromkeys(os.path.dirname(p)
                                                           for p in spec.layer_paths)],
+            # what a namespace worker without Landlock covers up: the state folder, the home
+            "hide": [state_root(), os.path.expanduser("~")],
             "isolation": self._isolation_request(),
             "address_space_limit": limit + 2048 * 1024 * 1024,
             "exec": bootstrap,
