@@ -284,6 +284,7 @@ class _MountAttr(ctypes.Structure):
 
 
 _READ_ONLY_PRIVATE = _MountAttr(_MOUNT_ATTR_RDONLY, 0, _MS_PRIVATE, 0)
+_WRITABLE = _MountAttr(0, _MOUNT_ATTR_RDONLY, 0, 0)
 
 
 def private_tmp_namespace(size_mb, read_only=()):
@@ -312,7 +313,12 @@ def private_tmp_namespace(size_mb, read_only=()):
                                    None)):
                 done = None
     opts = f"size={int(size_mb)}m,mode=1777".encode()
-    _check(_libc.mount(b"tmpfs", b"/tmp", b"tmpfs", _MS_NOSUID | _MS_NODEV, opts), "mount /tmp")
+    if _libc.mount(b"tmpfs", b"/tmp", b"tmpfs", _MS_NOSUID | _MS_NODEV, opts):
+        err = ctypes.get_errno()
+        if done == "read-only-root":  # writable again, for the fallback that follows
+            _libc.syscall(_SYS_MOUNT_SETATTR, _AT_FDCWD, b"/", _AT_RECURSIVE,
+                          ctypes.byref(_WRITABLE), ctypes.c_size_t(32))
+        raise OSError(err, f"mount /tmp: {os.strerror(err)}")
     return done
 
 

@@ -111,7 +111,9 @@ class EnvironmentInfo:
     #: What confines the worker besides its /tmp: ``landlock-vN`` (file access limited to the
     #: runtime's, code and layers read-only; no ptrace-mode access to other processes),
     #: ``landlock-scope`` (no signals or abstract sockets to other processes), ``no-capabilities``,
-    #: ``not-dumpable`` (without Landlock). Empty while the environment starts.
+    #: ``not-dumpable`` (without Landlock), ``read-only-root`` (namespace mode: every mount but
+    #: /tmp read-only; ``read-only-code`` on kernels before 5.12), ``hidden-home-and-state``
+    #: (namespace mode without Landlock). Empty while the environment starts.
     protections: tuple[str, ...] = ()
 
 
