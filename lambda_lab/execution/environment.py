@@ -19,7 +19,6 @@ import shutil
 import signal
 import socket
 import struct
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from . import _sandbox, procfs
 from ._runtime import FrameReader
 from .result import InvocationResult, end_line, report_line, start_line
 from .runtime_api import RuntimeAPIChannel
-from .spec import EnvironmentSpec
+from .spec import EnvironmentSpec, find_bootstrap, needs_host_tmp, precompile
 from .state import state_root
 from .zygote import Zygote, ZygoteError, shared_zygote
 
@@ -159,43 +158,6 @@ class _SocketChannel:
         self.sock.close()
 
 
-def _needs_host_tmp(env_dir: str, spec: EnvironmentSpec) -> bool:
-    """Whether the worker needs files under the host's /tmp (then /tmp cannot be replaced)."""
-    paths = [env_dir, spec.task_root, *spec.layer_paths, sys.prefix, sys.base_prefix,
-             sys.executable, *sys.path]
-    return any(p and os.path.realpath(p).startswith("/tmp/") for p in paths)
-
-
-_compiled: set[str] = set()
-
-
-def _precompile(spec: EnvironmentSpec) -> None:
-    """Byte-compile the handler's module once, from the host: the worker cannot write its
-    ``__pycache__`` (the code is read-only to it) and would otherwise compile it at every
-    cold start."""
-    module = spec.handler.rsplit(".", 1)[0].replace(".", "/")
-    path = os.path.join(spec.task_root, module + ".py")
-    if path in _compiled:
-        return
-    _compiled.add(path)
-    import py_compile
-
-    try:
-        py_compile.compile(path, doraise=True)
-    except (OSError, py_compile.PyCompileError):
-        pass  # missing or broken: the worker's init reports it
-
-
-def find_bootstrap(spec: EnvironmentSpec) -> str | None:
-    """A custom runtime's entry point: ``bootstrap`` in the code, else in a layer (/opt)."""
-    roots = [spec.task_root, *(os.path.dirname(p) for p in spec.layer_paths)]
-    for root in roots:
-        path = os.path.join(root, "bootstrap")
-        if os.path.isfile(path):
-            return path
-    return None
-
-
 class ExecutionEnvironment:
     """A worker process that runs one function version's handler, invocation after invocation."""
 
@@ -278,7 +240,7 @@ class ExecutionEnvironment:
             return self._requested_isolation
         # A private tmpfs on /tmp would hide code, logs or the Python installation kept under
         # /tmp (a virtualenv there, say): fall back then.
-        return "fallback" if _needs_host_tmp(self.dir, self.spec) else "namespace"
+        return "fallback" if needs_host_tmp(self.dir, self.spec) else "namespace"
 
     def start(self, timeout: float = INIT_TIMEOUT_S) -> None:
         """Fork the worker and run the init phase (import the handler module).
@@ -303,7 +265,7 @@ class ExecutionEnvironment:
                 return
             self._channel = RuntimeAPIChannel()
         else:
-            _precompile(spec)
+            precompile(spec)
         worker_spec = {
             "handler": spec.handler,
             "env": self._environment_variables(),
