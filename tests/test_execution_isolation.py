@@ -424,3 +424,16 @@ def test_custom_runtime_is_confined_too(deploy, isolation, tmp_path, home_file):
                    "home_file": "EACCES", "tmp": "allowed"}
     [env] = fn.environments()
     assert f"landlock-v{landlock_abi()}" in env.protections
+
+
+def test_no_rule_opens_the_home_or_the_state_folder():
+    """The read rules every worker gets never cover "/", the host user's home or the state
+    folder (where other functions' code lives), whatever this interpreter has mapped."""
+    from lambda_lab.execution._sandbox import _system_rules, python_paths
+
+    protected = [os.path.expanduser("~"), state_root()]
+    for path, _rights in _system_rules(python_paths()):
+        real = os.path.realpath(path)
+        assert real != "/"
+        for folder in protected:
+            assert not (folder == real or folder.startswith(real + "/")), (path, folder)
