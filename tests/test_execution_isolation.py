@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import textwrap
 
 import boto3
@@ -252,7 +253,7 @@ def test_python_under_tmp_keeps_its_files_in_the_fallback(tmp_path):
     ``__file__`` still finds them, botocore (linked into the virtualenv) finds its endpoints
     and models, and /tmp is still private."""
     venv = tmp_path / "venv"
-    subprocess.run(["python", "-m", "venv", "--without-pip", "--system-site-packages",
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages",
                     str(venv)], check=True)
     [site] = venv.glob("lib/python3*/site-packages")
     import boto3 as real_boto3
@@ -376,7 +377,7 @@ def test_state_folder_under_tmp(tmp_path):
         fn.delete()
         ''')
     env = dict(os.environ, PYTHONPATH=CHECKOUT, LAMBDA_LAB_STATE_DIR=str(tmp_path))
-    done = subprocess.run(["python", "-c", script], env=env, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr
     payload, isolation = json.loads(done.stdout.splitlines()[-1])
