@@ -427,11 +427,13 @@ def test_custom_runtime_is_confined_too(deploy, isolation, tmp_path, home_file):
     assert f"landlock-v{landlock_abi()}" in env.protections
 
 
-def test_no_rule_opens_the_home_or_the_state_folder():
+def test_no_rule_opens_the_home_or_the_state_folder(monkeypatch):
     """The read rules every worker gets never cover "/", the host user's home or the state
-    folder (where other functions' code lives), whatever this interpreter has mapped."""
+    folder (where other functions' code lives), whatever this interpreter has mapped or has on
+    its path (a .pth naming a checkout that is the home, say)."""
     from lambda_lab.execution._sandbox import _system_rules, python_paths
 
+    monkeypatch.setattr(sys, "path", [*sys.path, os.path.expanduser("~"), "/"])
     protected = [os.path.expanduser("~"), state_root()]
     for path, _rights in _system_rules(python_paths()):
         real = os.path.realpath(path)

@@ -143,10 +143,13 @@ def python_paths():
         pass
     out = set()
     for p in paths:
-        if os.path.exists(p):
+        if os.path.isabs(p) and os.path.exists(p):
             out.add(os.path.abspath(p))
             out.add(os.path.realpath(p))
-    return _outermost(out)
+    # never the user's home or a folder above it (a .pth naming a checkout there, say): the
+    # state folder with every function's code is in it
+    home = os.path.realpath(os.path.expanduser("~"))
+    return _outermost(p for p in out if not _under(home, (p,)))
 
 
 def _system_rules(python):
@@ -362,7 +365,8 @@ def hide_folders(hide, keep):
 
 
 def _under(path, roots):
-    return any(path == r or path.startswith(r + "/") for r in roots)
+    """Whether ``path`` is one of ``roots`` or below one."""
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
 
 
 def _enospc():
