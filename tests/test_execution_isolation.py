@@ -404,7 +404,8 @@ while True:
     tmp = tempfile.gettempdir()
     body = {"own_code": attempt(lambda: open("bootstrap", "a").close()),
             "home_file": attempt(lambda: open(event["home_file"]).read()),
-            "tmp": attempt(lambda: open(os.path.join(tmp, "x"), "w").close())}
+            "tmp": attempt(lambda: open(os.path.join(tmp, "x"), "w").close()),
+            "home": attempt(lambda: open(os.path.expanduser("~/.x"), "w").close())}
     urllib.request.urlopen(urllib.request.Request(f"{api}/invocation/{rid}/response",
         data=json.dumps(body).encode(), method="POST")).read()
 '''
@@ -414,7 +415,8 @@ while True:
 @pytest.mark.parametrize("isolation", MODES)
 def test_custom_runtime_is_confined_too(deploy, isolation, tmp_path, home_file):
     """A bootstrap (and what it starts) gets the same rules: its code read-only, nothing of the
-    host's; a writable temporary folder (/tmp, or $TMPDIR in the fallback)."""
+    host's; a writable temporary folder and HOME (/tmp, or the private folder in the fallback,
+    where only Python code is redirected)."""
     bootstrap = tmp_path / "bootstrap"
     bootstrap.write_text(CUSTOM)
     bootstrap.chmod(0o755)
@@ -422,7 +424,7 @@ def test_custom_runtime_is_confined_too(deploy, isolation, tmp_path, home_file):
                 isolation=isolation)
     out = fn.invoke({"home_file": home_file}).payload
     assert out == {"own_code": "EACCES" if isolation == "fallback" else "EROFS",
-                   "home_file": "EACCES", "tmp": "allowed"}
+                   "home_file": "EACCES", "tmp": "allowed", "home": "allowed"}
     [env] = fn.environments()
     assert f"landlock-v{landlock_abi()}" in env.protections
 

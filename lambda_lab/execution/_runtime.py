@@ -369,6 +369,8 @@ def worker_main(sock, log_fd, spec):
         sock.close()
         if isolation != "namespace":  # only Python code sees the redirected /tmp
             os.environ["TMPDIR"] = spec["private_tmp"]
+            if os.environ.get("HOME") == "/tmp":
+                os.environ["HOME"] = spec["private_tmp"]
         sys.stdout.flush()
         path = spec["exec"]
         try:
