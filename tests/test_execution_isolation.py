@@ -196,19 +196,21 @@ def handler(event, context):
     return {"tmp": open("/tmp/mine.txt").read(), "boto3": boto3.__name__,
             "code": sorted(os.listdir(os.environ["LAMBDA_TASK_ROOT"])),
             "home": os.path.expanduser("~"), "child": child.stdout, "caps": caps[0],
-            "null": open("/dev/null", "w").write("x"), "hosts": os.path.exists("/etc/hosts")}
+            "null": open("/dev/null", "w").write("x"), "hosts": os.path.exists("/etc/hosts"),
+            "runtime": len(open(os.environ["LAMBDA_RUNTIME_DIR"] + "/_runtime.py").read()) > 0}
 '''
 
 
 @pytest.mark.parametrize("isolation", MODES)
 def test_what_a_handler_still_has(deploy, isolation):
     """Lambda's runtime has: its code (readable), boto3, a writable /tmp, /dev/null, /etc/hosts,
-    child processes. HOME is /tmp, never the host user's home or the state folder; no
-    capabilities, even when the host runs as root."""
+    the runtime's folder, child processes. HOME is /tmp, never the host user's home or the state
+    folder; no capabilities, even when the host runs as root."""
     fn = deploy(WORKS, isolation=isolation)
     out = fn.invoke({}).payload
     assert out["tmp"] == "kept" and out["boto3"] == "boto3" and out["null"] == 1
     assert "lambda_function.py" in out["code"] and out["hosts"]
+    assert out["runtime"]  # the runtime's folder (Lambda's /var/runtime), for modules it loads
     assert out["home"] == "/tmp"
     assert out["caps"] == "0000000000000000"
     if isolation != "fallback":  # children share the private /tmp only in the namespace mode

@@ -120,9 +120,11 @@ def _outermost(paths):
 
 def python_paths():
     """Where this interpreter's files live: prefixes, sys.path, and the folders of every file it
-    has mapped (its libraries), wherever they are (under /root, /home or /tmp as well)."""
+    has mapped (its libraries), wherever they are (under /root, /home or /tmp as well); and the
+    runtime's own folder (modules the worker loads later, like Lambda's /var/runtime)."""
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-             os.path.dirname(sys.executable), os.path.dirname(os.path.realpath(sys.executable))}
+             os.path.dirname(sys.executable), os.path.dirname(os.path.realpath(sys.executable)),
+             os.path.dirname(os.path.abspath(__file__))}  # the runtime's (LAMBDA_RUNTIME_DIR)
     paths.update(p for p in sys.path if p)
     try:
         with open("/proc/self/maps") as f:
