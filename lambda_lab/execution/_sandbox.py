@@ -121,10 +121,11 @@ def _outermost(paths):
 def python_paths():
     """Where this interpreter's files live: prefixes, sys.path, and the folders of every file it
     has mapped (its libraries), wherever they are (under /root, /home or /tmp as well); and the
-    runtime's own folder (modules the worker loads later, like Lambda's /var/runtime)."""
+    lambda_lab package the zygote runs from (the runtime's modules and scripts the worker loads
+    later, like Lambda's /var/runtime)."""
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
              os.path.dirname(sys.executable), os.path.dirname(os.path.realpath(sys.executable)),
-             os.path.dirname(os.path.abspath(__file__))}  # the runtime's (LAMBDA_RUNTIME_DIR)
+             os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}  # lambda_lab's own
     paths.update(p for p in sys.path if p)
     try:
         with open("/proc/self/maps") as f:
