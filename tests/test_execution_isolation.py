@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import textwrap
 
 import boto3
@@ -20,10 +21,22 @@ import pytest
 from aws_helpers import TRUST, make_zip
 from conftest import wait_no_workers
 
+from lambda_lab.execution import EnvironmentSpec
 from lambda_lab.execution._sandbox import landlock_abi
 from lambda_lab.execution.state import state_root
 
 MODES = ["auto", "fallback"]
+
+
+def _mode(isolation: str) -> str:
+    """The mode ``isolation`` gives here: "auto" is the namespace mode unless this checkout or
+    the Python installation lives under /tmp (a private tmpfs would hide them)."""
+    from lambda_lab.execution.spec import needs_host_tmp
+
+    if isolation != "auto":
+        return isolation
+    spec = EnvironmentSpec("f", "m.h", state_root())
+    return "fallback" if needs_host_tmp(state_root(), spec) else "namespace"
 needs_landlock = pytest.mark.skipif(not landlock_abi(), reason="the kernel has no Landlock")
 CHECKOUT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -114,10 +127,12 @@ def home_file():
 def _check_attack(out: dict, victim: dict, module_text: str, isolation: str) -> None:
     got = {k: v for k, v in out.items() if k in DENIED}
     expected = dict(DENIED)
-    if isolation != "fallback":  # the victim's /tmp is its own tmpfs: that folder stays empty
-        expected["read_other_tmp"] = "ENOENT"
-        # its own code is a read-only mount there: Lambda's "Read-only file system"
-        expected["append_own_code"] = expected["create_in_own_code"] = "EROFS"
+    if _mode(isolation) == "namespace":
+        expected["read_other_tmp"] = "ENOENT"  # its /tmp is a tmpfs: that folder stays empty
+        # every mount but /tmp is read-only there: Lambda's "Read-only file system"
+        for key in ("append_own_code", "create_in_own_code", "append_other_code", "write_state",
+                    "write_checkout"):
+            expected[key] = "EROFS"
     assert got == expected
     assert out["read_other_tmp_via_proc"] == "EACCES"  # /proc/<pid>/root: ptrace-mode access
     assert "secret" not in out["child_stdout"]
@@ -145,8 +160,8 @@ def test_one_function_cannot_reach_another_nor_the_host(deploy, isolation, home_
     for fn in (victim, attacker):
         [env] = fn.environments()
         assert f"landlock-v{abi}" in env.protections and "no-capabilities" in env.protections
-        assert env.isolation == ("fallback" if isolation == "fallback" else "namespace")
-        assert ("read-only-code" in env.protections) == (isolation != "fallback")
+        assert env.isolation == _mode(isolation)
+        assert ("read-only-root" in env.protections) == (_mode(isolation) == "namespace")
 
 
 @needs_landlock
@@ -193,22 +208,24 @@ def handler(event, context):
     return {"tmp": open("/tmp/mine.txt").read(), "boto3": boto3.__name__,
             "code": sorted(os.listdir(os.environ["LAMBDA_TASK_ROOT"])),
             "home": os.path.expanduser("~"), "child": child.stdout, "caps": caps[0],
-            "null": open("/dev/null", "w").write("x"), "hosts": os.path.exists("/etc/hosts")}
+            "null": open("/dev/null", "w").write("x"), "hosts": os.path.exists("/etc/hosts"),
+            "runtime": len(open(os.environ["LAMBDA_RUNTIME_DIR"] + "/_runtime.py").read()) > 0}
 '''
 
 
 @pytest.mark.parametrize("isolation", MODES)
 def test_what_a_handler_still_has(deploy, isolation):
     """Lambda's runtime has: its code (readable), boto3, a writable /tmp, /dev/null, /etc/hosts,
-    child processes. HOME is /tmp, never the host user's home or the state folder; no
-    capabilities, even when the host runs as root."""
+    the runtime's folder, child processes. HOME is /tmp, never the host user's home or the state
+    folder; no capabilities, even when the host runs as root."""
     fn = deploy(WORKS, isolation=isolation)
     out = fn.invoke({}).payload
     assert out["tmp"] == "kept" and out["boto3"] == "boto3" and out["null"] == 1
     assert "lambda_function.py" in out["code"] and out["hosts"]
+    assert out["runtime"]  # the runtime's folder (Lambda's /var/runtime), for modules it loads
     assert out["home"] == "/tmp"
     assert out["caps"] == "0000000000000000"
-    if isolation != "fallback":  # children share the private /tmp only in the namespace mode
+    if _mode(isolation) == "namespace":  # children share the private /tmp only there
         assert out["child"] == "kept"
 
 
@@ -250,7 +267,7 @@ def test_python_under_tmp_keeps_its_files_in_the_fallback(tmp_path):
     ``__file__`` still finds them, botocore (linked into the virtualenv) finds its endpoints
     and models, and /tmp is still private."""
     venv = tmp_path / "venv"
-    subprocess.run(["python", "-m", "venv", "--without-pip", "--system-site-packages",
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages",
                     str(venv)], check=True)
     [site] = venv.glob("lib/python3*/site-packages")
     import boto3 as real_boto3
@@ -308,18 +325,19 @@ def no_landlock_zygote():
 
 @pytest.mark.parametrize("isolation", ["namespace", "fallback"])
 def test_without_landlock_memory_and_variables_stay_private(no_landlock_zygote, isolation,
-                                                            tmp_path):
+                                                            home_file):
     """Issue 12 §3, where the kernel has no Landlock: workers and the host are not dumpable and
     workers hold no capability, so another worker's or the host's /proc/<pid>/environ and memory
-    stay closed even to a worker running as the host's user (root included)."""
+    stay closed even to a worker running as the host's user (root included); in the namespace
+    mode nothing but /tmp is writable."""
     from lambda_lab.execution import EnvironmentSpec, ExecutionEnvironment
     from lambda_lab.execution.state import subdir
 
-    code = subdir("code", f"no-landlock-{isolation}-{os.getpid()}")
-    with open(os.path.join(code, "lambda_function.py"), "w") as f:
-        f.write(PROBE)
     envs = {}
     for role, variables in (("victim", {"SECRET": "victim-secret"}), ("attack", {})):
+        code = subdir("code", f"no-landlock-{isolation}-{role}")
+        with open(os.path.join(code, "lambda_function.py"), "w") as f:
+            f.write(PROBE)
         spec = EnvironmentSpec(function_name=role, handler=f"lambda_function.{role}",
                                task_root=code, environment=variables)
         envs[role] = ExecutionEnvironment(spec, subdir("envs", role), isolation=isolation,
@@ -327,21 +345,30 @@ def test_without_landlock_memory_and_variables_stay_private(no_landlock_zygote, 
         envs[role].start()
     try:
         v = envs["victim"].invoke(b"{}").payload
-        # without Landlock files are open to it: a throwaway folder stands for the checkout
-        event = {"victim": v, "host": os.getpid(), "home_file": "/dev/null",
-                 "state": str(tmp_path), "checkout": str(tmp_path)}
+        # without Landlock files are open to it in the fallback: a throwaway folder (in the
+        # state folder) stands for the checkout there
+        target = subdir(f"throwaway-{isolation}")
+        event = {"victim": v, "host": os.getpid(), "home_file": home_file, "state": target,
+                 "checkout": CHECKOUT if isolation == "namespace" else target}
         out = envs["attack"].invoke(json.dumps(event).encode()).payload
         assert {k: out[k] for k in ("read_other_environ", "open_other_mem", "vm_readv_other",
                                     "read_host_environ", "open_host_mem", "vm_readv_host")} == {
             "read_other_environ": "EACCES", "open_other_mem": "EACCES", "vm_readv_other": "EPERM",
             "read_host_environ": "EACCES", "open_host_mem": "EACCES", "vm_readv_host": "EPERM"}
         assert "victim-secret" not in out["child_stdout"]  # its children: the same
-        if isolation == "namespace":  # its code is a read-only mount
-            assert out["append_own_code"] == out["create_in_own_code"] == "EROFS"
+        if isolation == "namespace":  # every mount but /tmp is read-only
+            for key in ("append_own_code", "create_in_own_code"):
+                assert out[key] == "EROFS", key
+            assert out["write_checkout"] in ("EROFS", "ENOENT")  # ENOENT: a checkout in /tmp
+            # the state folder and the home are covered up: only its own code is left there
+            for key in ("read_other_code", "append_other_code", "read_home_file",
+                        "write_state"):
+                assert out[key] == "ENOENT", key
+            assert "host-secret" not in out["child_stdout"]
         for env in envs.values():
             assert env.info().protections == ("no-capabilities", "not-dumpable",
-                                              *(("read-only-code",) if isolation == "namespace"
-                                                else ()))
+                                              *(("read-only-root", "hidden-home-and-state")
+                                                if isolation == "namespace" else ()))
             assert env.info().isolation == isolation
     finally:
         for env in envs.values():
@@ -366,7 +393,7 @@ def test_state_folder_under_tmp(tmp_path):
         fn.delete()
         ''')
     env = dict(os.environ, PYTHONPATH=CHECKOUT, LAMBDA_LAB_STATE_DIR=str(tmp_path))
-    done = subprocess.run(["python", "-c", script], env=env, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr
     payload, isolation = json.loads(done.stdout.splitlines()[-1])
@@ -393,7 +420,8 @@ while True:
     tmp = tempfile.gettempdir()
     body = {"own_code": attempt(lambda: open("bootstrap", "a").close()),
             "home_file": attempt(lambda: open(event["home_file"]).read()),
-            "tmp": attempt(lambda: open(os.path.join(tmp, "x"), "w").close())}
+            "tmp": attempt(lambda: open(os.path.join(tmp, "x"), "w").close()),
+            "home": attempt(lambda: open(os.path.expanduser("~/.x"), "w").close())}
     urllib.request.urlopen(urllib.request.Request(f"{api}/invocation/{rid}/response",
         data=json.dumps(body).encode(), method="POST")).read()
 '''
@@ -403,14 +431,30 @@ while True:
 @pytest.mark.parametrize("isolation", MODES)
 def test_custom_runtime_is_confined_too(deploy, isolation, tmp_path, home_file):
     """A bootstrap (and what it starts) gets the same rules: its code read-only, nothing of the
-    host's; a writable temporary folder (/tmp, or $TMPDIR in the fallback)."""
+    host's; a writable temporary folder and HOME (/tmp, or the private folder in the fallback,
+    where only Python code is redirected)."""
     bootstrap = tmp_path / "bootstrap"
     bootstrap.write_text(CUSTOM)
     bootstrap.chmod(0o755)
     fn = deploy(str(tmp_path), runtime="provided.al2023", handler="function.handler",
                 isolation=isolation)
     out = fn.invoke({"home_file": home_file}).payload
-    assert out == {"own_code": "EACCES" if isolation == "fallback" else "EROFS",
-                   "home_file": "EACCES", "tmp": "allowed"}
+    assert out == {"own_code": "EROFS" if _mode(isolation) == "namespace" else "EACCES",
+                   "home_file": "EACCES", "tmp": "allowed", "home": "allowed"}
     [env] = fn.environments()
     assert f"landlock-v{landlock_abi()}" in env.protections
+
+
+def test_no_rule_opens_the_home_or_the_state_folder(monkeypatch):
+    """The read rules every worker gets never cover "/", the host user's home or the state
+    folder (where other functions' code lives), whatever this interpreter has mapped or has on
+    its path (a .pth naming a checkout that is the home, say)."""
+    from lambda_lab.execution._sandbox import _system_rules, python_paths
+
+    monkeypatch.setattr(sys, "path", [*sys.path, os.path.expanduser("~"), "/"])
+    protected = [os.path.expanduser("~"), state_root()]
+    for path, _rights in _system_rules(python_paths()):
+        real = os.path.realpath(path)
+        assert real != "/"
+        for folder in protected:
+            assert not (folder == real or folder.startswith(real + "/")), (path, folder)

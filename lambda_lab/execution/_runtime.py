@@ -302,11 +302,14 @@ def _prepare(spec, log_fd):
     sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8",
                                   errors="backslashreplace", write_through=True)
     isolation = spec["isolation"]
-    read_only_mounts = False
+    read_only_mounts, hidden = None, False
     if isolation == "namespace":
         try:
             read_only_mounts = _sandbox.private_tmp_namespace(spec["ephemeral_mb"],
                                                               spec["code_paths"])
+            if not _LANDLOCK.abi and _sandbox.hide_folders(
+                    spec.get("hide", ()), [*_LANDLOCK.python, *spec["code_paths"]]):
+                hidden = True
         except OSError:
             isolation = "fallback"
     tmp = "/tmp" if isolation == "namespace" else spec["private_tmp"]
@@ -315,7 +318,9 @@ def _prepare(spec, log_fd):
         _sandbox.PrivateTmp(tmp, spec["ephemeral_mb"], keep).install()
     protections = _confine(spec, tmp)
     if read_only_mounts:
-        protections.append("read-only-code")
+        protections.append(read_only_mounts)
+    if hidden:
+        protections.append("hidden-home-and-state")
     import tempfile
 
     tempfile.tempdir = None
@@ -368,6 +373,8 @@ def worker_main(sock, log_fd, spec):
         sock.close()
         if isolation != "namespace":  # only Python code sees the redirected /tmp
             os.environ["TMPDIR"] = spec["private_tmp"]
+            if os.environ.get("HOME") == "/tmp":
+                os.environ["HOME"] = spec["private_tmp"]
         sys.stdout.flush()
         path = spec["exec"]
         try:

@@ -29,6 +29,7 @@ _CLONE_NEWNS = 0x00020000
 _CLONE_NEWUSER = 0x10000000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_REMOUNT, _MS_BIND = 1, 2, 4, 32, 4096
 _MS_REC, _MS_PRIVATE = 16384, 1 << 18
+_SYS_MOUNT_SETATTR, _AT_FDCWD, _AT_RECURSIVE, _MOUNT_ATTR_RDONLY = 442, -100, 0x8000, 1
 _PR_SET_DUMPABLE = 4
 _PR_SET_NO_NEW_PRIVS = 38
 _SYS_CAPSET = 126
@@ -119,9 +120,12 @@ def _outermost(paths):
 
 def python_paths():
     """Where this interpreter's files live: prefixes, sys.path, and the folders of every file it
-    has mapped (its libraries), wherever they are (under /root, /home or /tmp as well)."""
+    has mapped (its libraries), wherever they are (under /root, /home or /tmp as well); and the
+    lambda_lab package the zygote runs from (the runtime's modules and scripts the worker loads
+    later, like Lambda's /var/runtime)."""
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-             os.path.dirname(sys.executable), os.path.dirname(os.path.realpath(sys.executable))}
+             os.path.dirname(sys.executable), os.path.dirname(os.path.realpath(sys.executable)),
+             os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}  # lambda_lab's own
     paths.update(p for p in sys.path if p)
     try:
         with open("/proc/self/maps") as f:
@@ -145,10 +149,13 @@ def python_paths():
     paths.add(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     out = set()
     for p in paths:
-        if os.path.exists(p):
+        if os.path.isabs(p) and os.path.exists(p):
             out.add(os.path.abspath(p))
             out.add(os.path.realpath(p))
-    return _outermost(out)
+    # never the user's home or a folder above it (a .pth naming a checkout there, say): the
+    # state folder with every function's code is in it
+    home = os.path.realpath(os.path.expanduser("~"))
+    return _outermost(p for p in out if not _under(home, (p,)))
 
 
 def _system_rules(python):
@@ -245,7 +252,7 @@ def expected_protections(abi, namespace):
     for custom runtimes, which cannot report it."""
     out = (("no-capabilities", "not-dumpable") if not abi else
            (f"landlock-v{abi}", *(("landlock-scope",) if abi >= 6 else ()), "no-capabilities"))
-    return (*out, "read-only-code") if namespace else out
+    return (*out, "read-only-root") if namespace else out
 
 
 _CAP_HEADER = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
@@ -280,30 +287,92 @@ def _write_file(path, text):
         f.write(text)
 
 
+class _MountAttr(ctypes.Structure):
+    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
+                ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
+
+
+_READ_ONLY_PRIVATE = _MountAttr(_MOUNT_ATTR_RDONLY, 0, _MS_PRIVATE, 0)
+_WRITABLE = _MountAttr(0, _MOUNT_ATTR_RDONLY, 0, 0)
+
+
 def private_tmp_namespace(size_mb, read_only=()):
-    """Give this process its own /tmp: a user + mount namespace and a tmpfs of ``size_mb``;
-    and make the ``read_only`` folders (the code, the layers) read-only mounts, so that writing
-    there fails with EROFS, as on Lambda. Returns whether they all were."""
+    """Give this process its own /tmp: a user + mount namespace and a tmpfs of ``size_mb``.
+
+    Every other mount of the namespace becomes read-only (mount_setattr, Linux 5.12), so that
+    writing anywhere but /tmp fails with EROFS, as on Lambda; on older kernels only the
+    ``read_only`` folders (the code, the layers) are made read-only bind mounts. Returns what
+    was made read-only: "read-only-root", "read-only-code" or None.
+    """
     uid, gid = os.getuid(), os.getgid()
     _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS), "unshare")
     _write_file("/proc/self/setgroups", "deny")
     _write_file("/proc/self/uid_map", f"{uid} {uid} 1")
     _write_file("/proc/self/gid_map", f"{gid} {gid} 1")
-    _check(_libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None), "mount --make-rprivate /")
+    done = "read-only-root"
+    if _libc.syscall(_SYS_MOUNT_SETATTR, _AT_FDCWD, b"/", _AT_RECURSIVE,
+                     ctypes.byref(_READ_ONLY_PRIVATE), ctypes.c_size_t(32)):
+        _check(_libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None),
+               "mount --make-rprivate /")
+        done = "read-only-code"
+        for path in read_only:
+            p = os.fsencode(path)
+            if (_libc.mount(p, p, None, _MS_BIND | _MS_REC, None)
+                    or _libc.mount(None, p, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_REC,
+                                   None)):
+                done = None
     opts = f"size={int(size_mb)}m,mode=1777".encode()
-    _check(_libc.mount(b"tmpfs", b"/tmp", b"tmpfs", _MS_NOSUID | _MS_NODEV, opts), "mount /tmp")
-    done = True
-    for path in read_only:
-        p = os.fsencode(path)
-        if (_libc.mount(p, p, None, _MS_BIND | _MS_REC, None)
-                or _libc.mount(None, p, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_REC,
-                               None)):
-            done = False
+    if _libc.mount(b"tmpfs", b"/tmp", b"tmpfs", _MS_NOSUID | _MS_NODEV, opts):
+        err = ctypes.get_errno()
+        if done == "read-only-root":  # writable again, for the fallback that follows
+            _libc.syscall(_SYS_MOUNT_SETATTR, _AT_FDCWD, b"/", _AT_RECURSIVE,
+                          ctypes.byref(_WRITABLE), ctypes.c_size_t(32))
+        raise OSError(err, f"mount /tmp: {os.strerror(err)}")
     return done
 
 
+def hide_folders(hide, keep):
+    """Cover each folder of ``hide`` (the state folder, the host user's home) with an empty
+    read-only tmpfs in this mount namespace, then bind the ``keep`` paths found below it back
+    in place, read-only (the Python installation, the code, the layers). Without Landlock this
+    is what keeps other functions' code and the host's files out of reach. Returns whether all
+    of it was done."""
+    hide = [h for h in _outermost(hide) if h != "/" and os.path.isdir(h)]
+    keep = [k for k in keep if os.path.exists(k)]
+    ok = True
+    for folder in hide:
+        below = [k for k in _outermost(keep) if _under(k, (folder,))]
+        fds = [os.open(k, os.O_PATH | os.O_CLOEXEC) for k in below]
+        try:
+            f = os.fsencode(folder)
+            _check(_libc.mount(b"tmpfs", f, b"tmpfs", _MS_NOSUID | _MS_NODEV, b"mode=755"),
+                   "mount tmpfs")
+            for path, fd in zip(below, fds, strict=True):
+                p = os.fsencode(path)
+                if os.path.isdir(f"/proc/self/fd/{fd}"):
+                    os.makedirs(path, exist_ok=True)
+                else:
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
+                if (_libc.mount(os.fsencode(f"/proc/self/fd/{fd}"), p, None,
+                                _MS_BIND | _MS_REC, None)
+                        or _libc.mount(None, p, None,
+                                       _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_REC, None)):
+                    ok = False
+            if _libc.mount(None, f, None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV,
+                           None):
+                ok = False
+        except OSError:
+            ok = False
+        finally:
+            for fd in fds:
+                os.close(fd)
+    return ok
+
+
 def _under(path, roots):
-    return any(path == r or path.startswith(r + "/") for r in roots)
+    """Whether ``path`` is one of ``roots`` or below one."""
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
 
 
 def _enospc():

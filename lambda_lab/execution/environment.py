@@ -19,7 +19,6 @@ import shutil
 import signal
 import socket
 import struct
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -32,7 +31,8 @@ from .handler_clock import clock_offset
 from .import_policy import worker_policy
 from .result import InvocationResult, end_line, report_line, start_line
 from .runtime_api import RuntimeAPIChannel
-from .spec import EnvironmentSpec
+from .spec import EnvironmentSpec, find_bootstrap, needs_host_tmp, precompile
+from .state import state_root
 from .zygote import Zygote, ZygoteError, shared_zygote
 
 _FRAME = struct.Struct("!II")
@@ -113,7 +113,9 @@ class EnvironmentInfo:
     #: What confines the worker besides its /tmp: ``landlock-vN`` (file access limited to the
     #: runtime's, code and layers read-only; no ptrace-mode access to other processes),
     #: ``landlock-scope`` (no signals or abstract sockets to other processes), ``no-capabilities``,
-    #: ``not-dumpable`` (without Landlock). Empty while the environment starts.
+    #: ``not-dumpable`` (without Landlock), ``read-only-root`` (namespace mode: every mount but
+    #: /tmp read-only; ``read-only-code`` on kernels before 5.12), ``hidden-home-and-state``
+    #: (namespace mode without Landlock). Empty while the environment starts.
     protections: tuple[str, ...] = ()
 
 
@@ -157,46 +159,6 @@ class _SocketChannel:
 
     def close(self) -> None:
         self.sock.close()
-
-
-def _needs_host_tmp(env_dir: str, spec: EnvironmentSpec) -> bool:
-    """Whether the worker needs files under the host's /tmp (then /tmp cannot be replaced)."""
-    paths = [env_dir, spec.task_root, *spec.layer_paths, sys.prefix, sys.base_prefix,
-             sys.executable, *sys.path]
-    return any(p and os.path.realpath(p).startswith("/tmp/") for p in paths)
-
-
-_compiled: set[str] = set()
-
-
-def _precompile(spec: EnvironmentSpec) -> None:
-    """Byte-compile the handler's module once, from the host: the worker cannot write its
-    ``__pycache__`` (the code is read-only to it) and would otherwise compile it at every
-    cold start."""
-    module = spec.handler.rsplit(".", 1)[0].replace(".", "/")
-    path = os.path.join(spec.task_root, module + ".py")
-    if path in _compiled:
-        return
-    _compiled.add(path)
-    import py_compile
-
-    try:
-        py_compile.compile(path, doraise=True)
-    except (OSError, py_compile.PyCompileError):
-        pass  # missing or broken: the worker's init reports it
-
-
-def find_bootstrap(spec: EnvironmentSpec) -> str | None:
-    """A custom runtime's entry point: the spec's own (an image's), else ``bootstrap`` in the
-    code, else in a layer (/opt)."""
-    if spec.bootstrap:
-        return spec.bootstrap if os.path.isfile(spec.bootstrap) else None
-    roots = [spec.task_root, *(os.path.dirname(p) for p in spec.layer_paths)]
-    for root in roots:
-        path = os.path.join(root, "bootstrap")
-        if os.path.isfile(path):
-            return path
-    return None
 
 
 class ExecutionEnvironment:
@@ -284,7 +246,7 @@ class ExecutionEnvironment:
             return self._requested_isolation
         # A private tmpfs on /tmp would hide code, logs or the Python installation kept under
         # /tmp (a virtualenv there, say): fall back then.
-        return "fallback" if _needs_host_tmp(self.dir, self.spec) else "namespace"
+        return "fallback" if needs_host_tmp(self.dir, self.spec) else "namespace"
 
     def start(self, timeout: float = INIT_TIMEOUT_S) -> None:
         """Fork the worker and run the init phase (import the handler module).
@@ -309,7 +271,7 @@ class ExecutionEnvironment:
                 return
             self._channel = RuntimeAPIChannel()
         else:
-            _precompile(spec)
+            precompile(spec)
         worker_spec = {
             "handler": spec.handler,
             "env": self._environment_variables(),
@@ -324,6 +286,8 @@ class ExecutionEnvironment:
                 spec.task_root, *(os.path.dirname(p) for p in spec.layer_paths),
                 *([os.path.dirname(bootstrap)] if bootstrap else []),
                 *([spec.working_dir] if spec.working_dir else [])])),
+            # what a namespace worker without Landlock covers up: the state folder, the home
+            "hide": [state_root(), os.path.expanduser("~")],
             "isolation": self._isolation_request(),
             "address_space_limit": limit + 2048 * 1024 * 1024,
             "exec": bootstrap,

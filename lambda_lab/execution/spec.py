@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -43,3 +45,43 @@ class EnvironmentSpec:
     def function_arn(self) -> str:
         """The unqualified function ARN."""
         return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.function_name}"
+
+
+def needs_host_tmp(env_dir: str, spec: EnvironmentSpec) -> bool:
+    """Whether the worker needs files under the host's /tmp (then /tmp cannot be replaced)."""
+    paths = [env_dir, spec.task_root, *spec.layer_paths, sys.prefix, sys.base_prefix,
+             sys.executable, *sys.path]
+    return any(p and os.path.realpath(p).startswith("/tmp/") for p in paths)
+
+
+_compiled: set[str] = set()
+
+
+def precompile(spec: EnvironmentSpec) -> None:
+    """Byte-compile the handler's module once, from the host: the worker cannot write its
+    ``__pycache__`` (the code is read-only to it) and would otherwise compile it at every
+    cold start."""
+    module = spec.handler.rsplit(".", 1)[0].replace(".", "/")
+    path = os.path.join(spec.task_root, module + ".py")
+    if path in _compiled:
+        return
+    _compiled.add(path)
+    import py_compile
+
+    try:
+        py_compile.compile(path, doraise=True)
+    except (OSError, py_compile.PyCompileError):
+        pass  # missing or broken: the worker's init reports it
+
+
+def find_bootstrap(spec: EnvironmentSpec) -> str | None:
+    """A custom runtime's entry point: the spec's own (an image's), else ``bootstrap`` in the
+    code, else in a layer (/opt)."""
+    if spec.bootstrap:
+        return spec.bootstrap if os.path.isfile(spec.bootstrap) else None
+    roots = [spec.task_root, *(os.path.dirname(p) for p in spec.layer_paths)]
+    for root in roots:
+        path = os.path.join(root, "bootstrap")
+        if os.path.isfile(path):
+            return path
+    return None
