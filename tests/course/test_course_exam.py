@@ -4,7 +4,9 @@ question bank, scoring per domain with the notebooks to revisit, the limits chea
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -37,6 +39,11 @@ def question(qid, *, domain=DEV, topic="01-first-function", prompt="What is it?"
              choices=("A thing", "B thing", "C thing"), multiple=False):
     return Question(qid, topic, domain, prompt, tuple(choices), tuple(answer), f"{qid} expl.",
                     multiple)
+
+
+def text_of(feedback):
+    """A feedback HTML widget's text, tags removed."""
+    return html.unescape(re.sub(r"<[^>]+>", "", feedback.value)).strip()
 
 
 def by_domain(questions):
@@ -210,7 +217,7 @@ def test_an_attempt_is_recorded_under_the_exam_key_keeping_the_best(progress_fil
 
 
 def test_exam_widget_grades_every_card_and_records_the_first_finish_only(progress_file):
-    ui = exam.exam_widget(n=4, seed=0, bank=MINI)
+    ui = exam.exam_widget(n=4, seed=0, bank=MINI, shuffle=False)
     assert by_domain(ui.questions) == {DEV: 2, SEC: 1, DEP: 0, TRB: 1}
     singles = [i for i, q in enumerate(ui.questions) if not q.multiple]
     wrong, blank = singles[0], singles[-1]
@@ -223,14 +230,16 @@ def test_exam_widget_grades_every_card_and_records_the_first_finish_only(progres
         elif i != blank:
             ui.selectors[i].value = q.answer[0]
     ui.finish.click()
-    marks = [out.outputs[0]["text"][0] for out in ui.outputs]
+    marks = [text_of(out)[0] for out in ui.outputs]
     assert marks == ["❌" if i == wrong else "⏸" if i == blank else "✅" for i in range(4)]
     assert "Score: 2 / 4 (50%), 1 not answered" in ui.report_view.value
     first = json.loads(progress_file.read_text(encoding="utf-8"))["quizzes"][exam.EXAM_KEY]
     assert first == {"best": 2, "total": 4, "last": 2, "last_total": 4}
+    assert ui.finish.disabled and all(s.disabled for s in ui.selectors)  # locked
+    assert exam.EXAM_LOCKED in ui.report_view.value
     ui.selectors[wrong].value = ui.selectors[blank].value = 1
     ui.finish.click()
-    assert ui.report is not None and ui.report.correct == 4
+    assert ui.report is not None and ui.report.correct == 2  # the scored attempt stands
     again = json.loads(progress_file.read_text(encoding="utf-8"))["quizzes"][exam.EXAM_KEY]
     assert again == first  # one attempt, one record
     assert ui._repr_mimebundle_()["text/plain"] == (
@@ -389,14 +398,14 @@ def test_spot_widget_grades_the_choice_and_has_fixed_text():
     error = exam.CaughtError("ValidationException", 400, "Member must be at most 900")
     ui = exam.spot_widget("spot-timeout", error)
     ui.check.click()
-    assert ui.output.outputs[0]["text"] == "Pick an answer first.\n"
+    assert text_of(ui.output) == "Pick an answer first."
     q = exam.SPOT_QUESTIONS["spot-timeout"]
     ui.selector.value = (q.answer[0] + 1) % len(q.choices)
     ui.check.click()
-    assert ui.output.outputs[0]["text"].startswith("❌ Not quite.")
+    assert text_of(ui.output).startswith("❌ Not quite.")
     ui.selector.value = q.answer[0]
     ui.check.click()
-    text = ui.output.outputs[0]["text"]
+    text = text_of(ui.output)
     assert text.startswith("✅ Correct.") and "02-memory-cpu-timeout.ipynb" in text
     assert ui._repr_mimebundle_()["text/plain"] == (
         "ValidationException (HTTP 400): Member must be at most 900\n"
