@@ -198,3 +198,21 @@ def test_pip_failure_names_the_line(context):
         build(context, "FROM public.ecr.aws/lambda/python:3.12\nRUN pip install nosuchdep\n")
     assert "Dockerfile line 2: RUN pip install nosuchdep" in str(exc.value)
     assert "No matching distribution found for nosuchdep" in str(exc.value)
+
+
+def test_cli_builds_an_image(context, tmp_path, capsys):
+    """``python -m lambda_lab package --dockerfile``: the image and its digest; a Dockerfile
+    it cannot build is exit status 2 with the line named."""
+    from lambda_lab.__main__ import main
+
+    dockerfile(context, DOCS_DOCKERFILE)
+    out = str(tmp_path / "image")
+    assert main(["package", "--dockerfile", os.path.join(context, "Dockerfile"), "-o", out,
+                 "--find-links", os.path.join(context, "wheels"), "--no-index"]) == 0
+    printed = capsys.readouterr().out
+    digest = printed.split("image ")[1].split()[0]
+    assert digest.startswith("sha256:") and len(digest) == 71
+    assert os.path.isfile(os.path.join(out, "rootfs", "var", "task", "lambda_function.py"))
+    dockerfile(context, "FROM public.ecr.aws/lambda/python:3.12\nUSER nobody\n")
+    assert main(["package", "--dockerfile", os.path.join(context, "Dockerfile"), "-o", out]) == 2
+    assert "Dockerfile line 2: USER nobody" in capsys.readouterr().err

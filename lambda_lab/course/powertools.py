@@ -151,7 +151,8 @@ def figure_service_map(services: Sequence[Mapping[str, Any]], title: str = "") -
             y = (rows - 1) / 2 - row + (len(nodes) - 1) / 2 - (rows - 1) / 2
             where[s["ReferenceId"]] = (col, y)
             inferred = s.get("State") != "active"
-            ax.text(col, y, (s.get("Name") or "client") + "\n" + s["Type"], ha="center",
+            label = f"{s['Name']}\n{s['Type']}" if s.get("Name") else s["Type"]
+            ax.text(col, y, label, ha="center",
                     va="center", fontsize=8,
                     bbox={"boxstyle": "round", "fc": "0.92" if inferred else "#cfe2f3",
                           "ec": "0.5"})

@@ -312,8 +312,12 @@ class ExecutionEnvironment:
             "sys_path": [spec.task_root, *spec.layer_paths],
             "ephemeral_mb": spec.ephemeral_mb,
             "private_tmp": os.path.join(self.dir, "tmp"),
-            "code_paths": [spec.task_root, *dict.fromkeys(os.path.dirname(p)
-                                                          for p in spec.layer_paths)],
+            # read-only to the handler: the code, the layers, an image's entry point and
+            # working folder (an image's /var/runtime, WORKDIR) wherever they are
+            "code_paths": list(dict.fromkeys([
+                spec.task_root, *(os.path.dirname(p) for p in spec.layer_paths),
+                *([os.path.dirname(bootstrap)] if bootstrap else []),
+                *([spec.working_dir] if spec.working_dir else [])])),
             "isolation": self._isolation_request(),
             "address_space_limit": limit + 2048 * 1024 * 1024,
             "exec": bootstrap,

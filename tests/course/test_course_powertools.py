@@ -48,7 +48,7 @@ def test_service_map_lines_from_the_client_outwards():
     assert pt.service_map_lines([]) == "(no edges)"
     fig = pt.figure_service_map(SERVICES, "shop")
     shown = sorted(t.get_text() for t in fig.axes[0].texts if t.get_text())
-    assert shown == ["1", "3", "3", "client\nclient", "orders\nAWS::DynamoDB::Table",
+    assert shown == ["1", "3", "3", "client", "orders\nAWS::DynamoDB::Table",
                      "shop\nAWS::Lambda", "shop\nAWS::Lambda::Function"]  # boxes, counts
 
 
