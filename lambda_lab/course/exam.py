@@ -53,6 +53,7 @@ __all__ = [
     "domain_counts",
     "exam_plan",
     "exam_widget",
+    "html_table",
     "is_scenario",
     "record_attempt",
     "sample_exam",
@@ -254,7 +255,7 @@ class ExamReport:
     def _repr_html_(self) -> str:
         parts = [
             f"<p><b>{html.escape(self._headline())}</b></p>",
-            _html_table(self._domain_rows(), right=(1, 2, 3)),
+            html_table(self._domain_rows(), right=(1, 2, 3)),
         ]
         if self.revisit:
             items = "".join(
@@ -435,7 +436,7 @@ class CheatSheet:
         return _table([self._HEADER, *self._cells()])
 
     def _repr_html_(self) -> str:
-        return _html_table([self._HEADER, *self._cells()])
+        return html_table([self._HEADER, *self._cells()])
 
     def __repr__(self) -> str:
         return self.text
@@ -462,20 +463,28 @@ def cheat_sheet(quotas: Mapping[str, limits.Quota] | None = None) -> CheatSheet:
 _LINK_STYLE = "color: var(--jp-content-link-color, #1976d2); text-decoration: underline"
 
 
-def _html_table(rows: Sequence[Sequence[str]], right: Iterable[int] = ()) -> str:
+#: Tables fit the page: cells wrap, no column wider than 16em (five columns fit in 1,200 px).
+_TABLE_STYLE = "table-layout: auto; max-width: 100%"
+_CELL_STYLE = "white-space: normal; overflow-wrap: break-word; max-width: 16em; vertical-align: top"
+
+
+def html_table(rows: Sequence[Sequence[str]], right: Iterable[int] = ()) -> str:
     """An HTML table, header first; text left-aligned, columns in ``right`` right-aligned
     (JupyterLab right-aligns every cell otherwise)."""
     right = set(right)
 
     def row(cells: Sequence[str], tag: str) -> str:
         return "<tr>" + "".join(
-            f'<{tag} style="text-align: {"right" if i in right else "left"}">'
+            f'<{tag} style="text-align: {"right" if i in right else "left"}; {_CELL_STYLE}">'
             f"{html.escape(c)}</{tag}>"
             for i, c in enumerate(cells)
         ) + "</tr>"
 
     body = "".join(row(r, "td") for r in rows[1:])
-    return f"<table><thead>{row(rows[0], 'th')}</thead><tbody>{body}</tbody></table>"
+    return (
+        f'<table style="{_TABLE_STYLE}"><thead>{row(rows[0], "th")}</thead>'
+        f"<tbody>{body}</tbody></table>"
+    )
 
 
 def _table(rows: Sequence[Sequence[str]], right: Iterable[int] = ()) -> str:

@@ -5,25 +5,22 @@ nbval starts each notebook's kernel as a child of the pytest process. Pointing
 LAMBDA_LAB_PROGRESS at a temporary file here, before any kernel starts, keeps a test run from
 writing to the learner's real progress file (~/.lambda_lab/progress.json) and makes every run
 start from empty progress, as the stored outputs do. The file starts with a fixed choice-order
-seed (:data:`NBVAL_SEED`), so quizzes shuffle their choices the same way on every run. It lives
-here, not in a conftest.py in notebooks/, so the learner's notebooks folder holds only notebooks.
+seed (:data:`lambda_lab.course.progress.TEST_SEED`), so quizzes shuffle their choices the same
+way on every run. It lives here, not in a conftest.py in notebooks/, so the learner's notebooks
+folder holds only notebooks.
 """
 
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import shutil
 import tempfile
 
-#: The quiz choice-order seed every notebook kernel gets under the test run.
-NBVAL_SEED = 0
+from lambda_lab.course.progress import start_test_progress
 
 _folder = tempfile.mkdtemp(prefix="lambda-lab-nbval-")
 atexit.register(shutil.rmtree, _folder, ignore_errors=True)
-_progress = os.path.join(_folder, "progress.json")
-with open(_progress, "w", encoding="utf-8") as _handle:
-    json.dump({"version": 1, "exercises": {}, "quizzes": {}, "seed": NBVAL_SEED}, _handle)
+_progress = start_test_progress(os.path.join(_folder, "progress.json"))
 os.environ["LAMBDA_LAB_PROGRESS"] = _progress
 os.environ.setdefault("MPLBACKEND", "Agg")

@@ -274,7 +274,7 @@ def test_a_fixed_seed_in_the_progress_file_gives_a_fixed_order(progress_file):
 def test_the_nbval_plugin_fixes_the_seed():
     from lambda_lab.course import nbval_env, progress
 
-    assert progress.load(nbval_env._progress)["seed"] == nbval_env.NBVAL_SEED
+    assert progress.load(nbval_env._progress)["seed"] == progress.TEST_SEED
 
 
 # --- widget ---------------------------------------------------------------------------------
