@@ -100,3 +100,12 @@ def test_quota_tables_wrap_to_fit_the_page():
     page = table._repr_html_()
     assert page.count("<tr>") == 3 and "max-width: 16em" in page and "white-space: normal" in page
     assert str(table).splitlines()[0].startswith("Quota")
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+def test_no_notebook_leaves_a_temporary_folder_behind(path):
+    """``tempfile.mkdtemp`` in a cell is never removed (chapter 01 left a ``custom-runtime-*``
+    folder in /tmp on every run): use the server's folder, removed by ``server.stop()``."""
+    nb = nbformat.read(path, as_version=4)
+    leaks = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "mkdtemp(" in c.source]
+    assert not leaks
