@@ -55,6 +55,7 @@ __all__ = [
     "exam_widget",
     "html_table",
     "is_scenario",
+    "one_per_group",
     "record_attempt",
     "sample_exam",
     "score_exam",
@@ -135,6 +136,18 @@ def domain_counts(
     return counts
 
 
+def one_per_group(questions: Iterable[Question], rng: random.Random) -> list[Question]:
+    """``questions`` (sorted by id) with each near-duplicate group reduced to one member, drawn
+    with ``rng``; questions without a group all stay."""
+    ordered = sorted(questions, key=lambda q: q.id)
+    groups: dict[str, list[Question]] = {}
+    for q in ordered:
+        if q.group is not None:
+            groups.setdefault(q.group, []).append(q)
+    chosen = {rng.choice(groups[g]).id for g in sorted(groups)}
+    return [q for q in ordered if q.group is None or q.id in chosen]
+
+
 def sample_exam(
     bank: Iterable[Question] | None = None,
     *,
@@ -143,16 +156,17 @@ def sample_exam(
     weights: Mapping[str, float] = DOMAIN_WEIGHTS,
 ) -> tuple[Question, ...]:
     """``n`` questions from ``bank`` (default: every bank), split by :func:`domain_counts` and
-    drawn with ``random.Random(seed)``: the same bank and seed give the same exam. Scenario
-    questions (:func:`is_scenario`) come first, each group in a seeded random order.
+    drawn with ``random.Random(seed)``: the same bank and seed give the same exam. At most one
+    question of each near-duplicate group is drawn (:func:`one_per_group`). Scenario questions
+    (:func:`is_scenario`) come first, each group in a seeded random order.
 
     Raises:
         ValueError: see :func:`domain_counts`.
     """
-    questions = sorted(load_bank() if bank is None else bank, key=lambda q: q.id)
+    rng = random.Random(seed)
+    questions = one_per_group(load_bank() if bank is None else bank, rng)
     by_domain = {d: [q for q in questions if q.domain == d] for d in weights}
     counts = domain_counts(n, {d: len(qs) for d, qs in by_domain.items()}, weights)
-    rng = random.Random(seed)
     picked = [q for d in weights for q in rng.sample(by_domain[d], counts[d])]
     rng.shuffle(picked)
     return tuple(sorted(picked, key=lambda q: not is_scenario(q)))  # stable: order kept

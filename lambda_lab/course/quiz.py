@@ -11,6 +11,8 @@ The bank is ``lambda_lab/course/questions/*.yaml``, one file per topic::
         choices: [..., ...]
         answer: [1]                               # indices into choices, from 0
         explanation: ...                          # current value; older values where they differ
+        group: tmp-size                           # optional: near-duplicates share a group, and
+                                                  # a drawn exam holds one question per group
 
 :func:`grade` is pure; :class:`Quiz` keeps the score (a question's first answer counts, so a
 score means something); :func:`quiz_widget` is a thin ipywidgets view over a :class:`Quiz`.
@@ -57,7 +59,7 @@ __all__ = [
 
 _KINDS = ("single", "multiple")
 _REQUIRED = ("id", "domain", "type", "prompt", "choices", "answer", "explanation")
-_ALLOWED = frozenset((*_REQUIRED, "topic"))
+_ALLOWED = frozenset((*_REQUIRED, "topic", "group"))
 _LETTERS = "ABCDEFGHIJ"
 
 
@@ -82,6 +84,8 @@ class Question:
     answer: tuple[int, ...]
     explanation: str
     multiple: bool = False
+    #: Near-duplicates share a group; an exam draws at most one question of a group.
+    group: str | None = None
 
     def label(self, index: int) -> str:
         """``"B. <choice>"`` for choice ``index``."""
@@ -133,6 +137,7 @@ def shuffle_choices(question: Question, seed: int) -> Question:
         answer=tuple(sorted(order.index(i) for i in question.answer)),
         explanation=question.explanation,
         multiple=question.multiple,
+        group=question.group,
     )
 
 
@@ -216,6 +221,8 @@ def _problems_of(entry: object, where: str, default_topic: object) -> list[str]:
     for key in ("prompt", "explanation"):
         if not isinstance(entry[key], str) or not entry[key].strip():
             problems.append(f"{where}: {key} must be non-empty text")
+    if "group" in entry and (not isinstance(entry["group"], str) or not entry["group"].strip()):
+        problems.append(f"{where}: group must be a non-empty name")
     kind, choices, answer = entry["type"], entry["choices"], entry["answer"]
     if kind not in _KINDS:
         problems.append(f"{where}: type must be 'single' or 'multiple', not {kind!r}")
@@ -283,8 +290,16 @@ def build_bank(documents: Iterable[tuple[str, object]]) -> tuple[Question, ...]:
                     answer=tuple(entry["answer"]),
                     explanation=" ".join(entry["explanation"].split()),
                     multiple=entry["type"] == "multiple",
+                    group=entry.get("group"),
                 )
             )
+    members: dict[str, list[str]] = {}
+    for question in questions:
+        if question.group is not None:
+            members.setdefault(question.group, []).append(question.id)
+    for group, ids in sorted(members.items()):
+        if len(ids) < 2:
+            problems.append(f"group {group!r} tags only {ids[0]!r}: a group needs two or more")
     if problems:
         raise QuestionBankError(problems)
     return tuple(questions)

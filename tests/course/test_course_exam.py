@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+import random
 import re
 from collections import Counter
 from pathlib import Path
@@ -121,9 +122,58 @@ def test_sampling_is_deterministic_under_a_seed_and_varies_with_it():
 
 def test_the_whole_bank_as_one_exam_covers_every_bank():
     bank = load_bank()
-    questions = exam.sample_exam(n=len(bank), seed=0)
-    assert sorted(q.id for q in questions) == sorted(q.id for q in bank)
+    groups = {q.group for q in bank if q.group}
+    ungrouped = sorted(q.id for q in bank if not q.group)
+    questions = exam.sample_exam(n=len(ungrouped) + len(groups), seed=0)
+    assert sorted(q.id for q in questions if not q.group) == ungrouped
+    assert sorted(q.group for q in questions if q.group) == sorted(groups)  # one of each
     assert {q.topic for q in questions} == {f.stem for f in QUESTIONS.glob("*.yaml")}
+    with pytest.raises(ValueError):
+        exam.sample_exam(n=len(ungrouped) + len(groups) + 1, seed=0)
+
+
+# --- key distribution and near-duplicates (issue 20) --------------------------------------------
+
+#: The near-duplicates a careful reader found; each pair must share a group.
+NEAR_DUPLICATES = [
+    ("mct-ephemeral-storage", "ec-tmp-size"),
+    ("ff-layers", "va-layers-limits"),
+    ("mct-billed-duration", "obs-billed-duration"),
+    ("mct-async-timeout-retries", "ad-async-retries"),
+    ("cc-async-throttle", "ad-throttle-backoff"),
+]
+
+
+def test_no_letter_holds_more_than_35_percent_of_the_keys():
+    """With shuffling off (the bank as written), "pick A" must not pay: 66 of 90 keys were A."""
+    bank = load_bank()
+    singles = Counter(q.answer[0] for q in bank if not q.multiple)
+    every = Counter(i for q in bank for i in q.answer)
+    for counts in (singles, every):
+        share = max(counts.values()) / sum(counts.values())
+        assert share <= 0.35, counts
+
+
+def test_the_near_duplicates_share_a_group():
+    by_id = {q.id: q for q in load_bank()}
+    for a, b in NEAR_DUPLICATES:
+        assert by_id[a].group is not None and by_id[a].group == by_id[b].group, (a, b)
+    assert len({by_id[a].group for a, _ in NEAR_DUPLICATES}) == len(NEAR_DUPLICATES)
+
+
+@pytest.mark.parametrize("n", [20, 40, 65])
+def test_a_drawn_exam_never_holds_two_of_one_group(n):
+    available = len(exam.one_per_group(load_bank(), random.Random(0)))
+    n = min(n, available)
+    for seed in range(40):
+        groups = [q.group for q in exam.sample_exam(n=n, seed=seed) if q.group]
+        assert len(groups) == len(set(groups)), (seed, groups)
+
+
+def test_every_member_of_a_group_gets_drawn_under_some_seed():
+    drawn = {q.id for seed in range(60) for q in exam.sample_exam(n=20, seed=seed)}
+    for a, b in NEAR_DUPLICATES:
+        assert a in drawn and b in drawn
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -136,6 +136,20 @@ def test_validation_names_each_kind_of_problem(change, fragment):
     assert any(fragment in p for p in problems), problems
 
 
+def test_a_group_is_a_name_shared_by_two_or_more_questions():
+    one = {**VALID, "group": "dupes"}
+    two = {**VALID, "id": "q-two", "group": "dupes"}
+    assert [q.group for q in bank(one, two)] == ["dupes", "dupes"]
+    with pytest.raises(qz.QuestionBankError, match="tags only 'q-one'"):
+        bank(one)
+    assert any("group must be a non-empty name" in p for p in problems_of({**VALID, "group": 3}))
+
+
+def test_shuffling_keeps_the_group():
+    (question,) = bank({**VALID, "group": "g"}, {**VALID, "id": "q-2", "group": "g"})[:1]
+    assert qz.shuffle_choices(question, 1).group == "g"
+
+
 def test_validation_reports_a_missing_key():
     entry = copy.deepcopy(VALID)
     del entry["explanation"]
