@@ -7,7 +7,10 @@ Figures: ``warm_invoke_native_us`` (vs. a direct in-process call of the same han
 ``idle_env_mb`` (vs. an idle ``python`` sleeping) and ``slider_redraw_ms_p95`` (vs. an empty
 matplotlib figure of the same size rendered to PNG), and ``warm_invoke_boto3_ratio_vs_moto_floor``
 (a warm boto3 invoke under ``lambda_lab.mock_aws()`` over the same call against moto's own no-code
-Lambda). With ``--json`` the last line printed is one
+Lambda), ``apigw_request_ratio_vs_invoke`` (a ``requests.get`` through a REST API under
+``mock_aws()`` over a boto3 invoke of the same warm function) and ``serve_http_rps`` (requests
+per second through ``serve``'s REST API path, keep-alive, one client thread). With ``--json``
+the last line printed is one
 JSON object holding every figure, its ``_baseline`` and ``_ratio``, and the machine.
 """
 
@@ -32,7 +35,8 @@ HANDLER_SOURCE = 'def handler(event, context):\n    return {"ok": True}\n'
 HEAVY_MODULES = ("boto3", "botocore", "moto", "ipywidgets", "matplotlib")
 KEYS = ("warm_invoke_native_us", "cold_start_ms", "import_ms", "idle_env_mb",
         "slider_redraw_ms_p95", "warm_invoke_boto3_ratio_vs_moto_floor",
-        "sqs_messages_per_s", "sim_ratio_vs_simpy", "burst_100k_s")
+        "sqs_messages_per_s", "sim_ratio_vs_simpy", "burst_100k_s",
+        "apigw_request_ratio_vs_invoke", "serve_http_rps")
 _PKG_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -296,6 +300,26 @@ def bench_burst_100k(counts: Counts) -> list[Figure]:
     return [Figure("burst_100k_s", best, base, goal=1.0)]
 
 
+def bench_apigw_request(counts: Counts) -> list[Figure]:
+    """Median ``requests.get`` through a REST API (Lambda proxy) inside ``mock_aws()`` over the
+    median boto3 invoke of the same warm function, interleaved in one run. The key's value is
+    the ratio (goal 1.5); ``apigw_request_us`` holds the two medians."""
+    from .fronts.benchmark import apigw_vs_invoke_us
+
+    apigw, invoke = apigw_vs_invoke_us(counts.warm_calls // 2, counts.warm_up // 2)
+    return [Figure("apigw_request_ratio_vs_invoke", apigw / invoke, 1.0, goal=1.5),
+            Figure("apigw_request_us", apigw, invoke)]
+
+
+def bench_serve_http_rps(counts: Counts) -> list[Figure]:
+    """Requests per second through ``python -m lambda_lab serve``'s path-style REST API URL to a
+    trivial handler, one client thread with a keep-alive session (goal >= 300)."""
+    from .fronts.benchmark import serve_rps
+
+    return [Figure("serve_http_rps", serve_rps(counts.warm_calls // 2, counts.warm_up),
+                   goal=300.0, at_least=True)]
+
+
 BENCHMARKS: dict[str, Callable[[Counts], list[Figure]]] = {
     "warm_invoke_native_us": bench_warm_invoke,
     "cold_start_ms": bench_cold_start,
@@ -306,6 +330,8 @@ BENCHMARKS: dict[str, Callable[[Counts], list[Figure]]] = {
     "sqs_messages_per_s": bench_sqs_messages_per_s,
     "sim_ratio_vs_simpy": bench_sim_ratio,
     "burst_100k_s": bench_burst_100k,
+    "apigw_request_ratio_vs_invoke": bench_apigw_request,
+    "serve_http_rps": bench_serve_http_rps,
 }
 
 

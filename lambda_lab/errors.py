@@ -1,9 +1,12 @@
 """AWS-shaped Lambda errors: one class per AWS error code, the HTTP status as a class attribute.
 
-The wire body follows the Lambda REST-JSON protocol: ``{"__type": code, "message": ..., "Type":
-"User"|"Service"}`` (plus ``"Reason"`` for throttles). Codes and statuses match the botocore Lambda
-model, except that the 413 code on the wire is ``RequestEntityTooLargeException`` (the model calls
-the shape ``RequestTooLargeException``; :func:`by_code` accepts both).
+The wire body follows what AWS sends (LocalStack's AWS-recorded Lambda snapshots): the code in
+the ``x-amzn-ErrorType`` header, and a body ``{"Type": "User"|"Service", "message": ...}`` (plus
+``"Reason"`` for throttles), ``"Message"`` for ResourceNotFoundException, and no ``Type`` for the
+errors of AWS's front (ValidationException, AccessDeniedException, the 413). ``"__type"`` (the
+code, for clients that read the body) is lambda_lab's addition. Codes and statuses match the
+botocore Lambda model, except that the 413 code on the wire is ``RequestEntityTooLargeException``
+(the model calls the shape ``RequestTooLargeException``; :func:`by_code` accepts both).
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ class LambdaError(Exception):
 
     code: ClassVar[str] = "ServiceException"
     status: ClassVar[int] = 500
+    #: The body member that holds the message, and whether the body names the fault's Type.
+    message_key: ClassVar[str] = "message"
+    typed: ClassVar[bool] = True
 
     def __init__(self, message: str, *, reason: str | None = None, **extras: Any) -> None:
         super().__init__(message)
@@ -51,7 +57,9 @@ class LambdaError(Exception):
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON error body Lambda sends."""
-        body: dict[str, Any] = {"__type": self.code, "message": self.message, "Type": self.type}
+        body: dict[str, Any] = {"__type": self.code, self.message_key: self.message}
+        if self.typed:
+            body["Type"] = self.type
         if self.reason is not None:
             body["Reason"] = self.reason
         body.update(self.extras)
@@ -70,6 +78,7 @@ class ValidationException(LambdaError):
 
     code = "ValidationException"
     status = 400
+    typed = False
 
 
 class InvalidParameterValueException(LambdaError):
@@ -91,6 +100,7 @@ class RequestEntityTooLargeException(LambdaError):
 
     code = "RequestEntityTooLargeException"
     status = 413
+    typed = False
 
 
 class ResourceNotFoundException(LambdaError):
@@ -98,6 +108,7 @@ class ResourceNotFoundException(LambdaError):
 
     code = "ResourceNotFoundException"
     status = 404
+    message_key = "Message"
 
 
 class ResourceConflictException(LambdaError):
@@ -172,6 +183,7 @@ class AccessDeniedException(LambdaError):
 
     code = "AccessDeniedException"
     status = 403
+    typed = False
 
 
 class CodeStorageExceededException(LambdaError):

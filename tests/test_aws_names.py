@@ -295,3 +295,14 @@ def test_platform_and_native_api_refuse_bad_names_before_writing(tmp_path):
 def test_safe_folder_name_keeps_valid_names_and_confines_the_rest(name, folder):
     assert safe_folder_name(name) == folder
     assert "/" not in folder and folder not in (".", "..")
+
+
+def test_code_folders_stay_in_the_state_folder_even_for_unchecked_names():
+    """Below every check: the folder a name's code goes to is inside ``code/``."""
+    from lambda_lab import code as codelib
+
+    code = os.path.realpath(os.path.join(state_root(), "code"))
+    for name in ("../../../../x/y", "/etc/evil", "..", "a\x00b"):
+        root = os.path.realpath(codelib.store_source(name, OK))
+        assert os.path.dirname(root) == code
+        assert os.path.exists(os.path.join(root, "lambda_function.py"))

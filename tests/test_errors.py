@@ -42,13 +42,21 @@ def test_by_code_unknown_raises_key_error() -> None:
 
 
 def test_client_error_body_has_type_user() -> None:
+    """AWS-recorded (LocalStack's Lambda snapshots): ResourceNotFoundException's body has
+    "Message" and "Type"; most Lambda errors "message" and "Type"; Coral's
+    ValidationException, AccessDeniedException and the 413 neither "Type" nor extras."""
     err = errors.ResourceNotFoundException("Function not found: arn:aws:lambda:x")
     assert err.message == str(err) == "Function not found: arn:aws:lambda:x"
     assert err.to_dict() == {
         "__type": "ResourceNotFoundException",
-        "message": "Function not found: arn:aws:lambda:x",
+        "Message": "Function not found: arn:aws:lambda:x",
         "Type": "User",
     }
+    assert errors.InvalidParameterValueException("x").to_dict() == {
+        "__type": "InvalidParameterValueException", "message": "x", "Type": "User"}
+    for cls in (errors.ValidationException, errors.AccessDeniedException,
+                errors.RequestEntityTooLargeException):
+        assert cls("x").to_dict() == {"__type": cls.code, "message": "x"}
 
 
 def test_service_error_body_has_type_service() -> None:

@@ -189,3 +189,20 @@ def handler(event, context):
                       headers={"Content-Type": "application/octet-stream"})
     assert r.status_code == 200 and r.content == blob
     assert json.loads(json.dumps(r.headers["Content-Type"])) == "application/octet-stream"
+
+
+def test_https_listener(aws, lam, create, elb, balancer):
+    """An HTTPS listener (port 443, an ACM certificate) answers ``https://{DNSName}/``; the
+    event's x-forwarded-proto and x-forwarded-port say so."""
+    dns, _ = balancer
+    lb_arn = elb.describe_load_balancers(Names=["web"])["LoadBalancers"][0]["LoadBalancerArn"]
+    cert = boto3.client("acm", region_name=REGION).request_certificate(
+        DomainName="example.com")["CertificateArn"]
+    name = create(ECHO)
+    elb.create_listener(LoadBalancerArn=lb_arn, Protocol="HTTPS", Port=443,
+                        Certificates=[{"CertificateArn": cert}],
+                        DefaultActions=[{"Type": "forward",
+                                         "TargetGroupArn": lambda_group(elb, lam, name)}])
+    event = requests.get(f"https://{dns}/secure").json()
+    assert event["headers"]["x-forwarded-proto"] == "https"
+    assert event["headers"]["x-forwarded-port"] == "443" and event["path"] == "/secure"

@@ -151,7 +151,8 @@ def test_payload_format_1_0(aws, lam, create, apigw):
 def test_errors_500_and_timeout_503(aws, lam, create, apigw):
     """HTTP APIs answer a handler error, a malformed result and a missing permission with 500
     {"message": "Internal Server Error"}, and an integration past its timeout (at most 30 s)
-    with 503 {"message": "Service Unavailable"}."""
+    with 503 {"message": "Service Unavailable"} (an HTTP API's answer as users recorded it:
+    cortexlabs/cortex#1225 with its apigw-requestid header, serverless/serverless#11222)."""
     name = create("""
 import time
 def handler(event, context):
@@ -175,3 +176,62 @@ def handler(event, context):
     r = requests.get(host(api_id) + "/slow")
     assert r.status_code == 503 and r.json() == {"message": "Service Unavailable"}
     assert time.monotonic() - started < 1.4
+
+
+def test_lambda_authorizer_simple_responses(aws, lam, create, apigw):
+    """DG "Working with AWS Lambda authorizers for HTTP APIs": a REQUEST authorizer (payload
+    2.0, simple responses) gets identitySource and routeArn; isAuthorized true -> the route
+    runs with requestContext.authorizer.lambda = the context; false -> 403
+    {"message": "Forbidden"}; a missing identity source -> 401 {"message": "Unauthorized"}."""
+    backend = create(ECHO)
+    authorizer = create("""
+def handler(event, context):
+    ok = event["identitySource"] == ["let-me-in"] and event["routeArn"].endswith("/GET/doors")
+    return {"isAuthorized": ok, "context": {"user": "dana"}}
+""")
+    api_id = apigw.create_api(Name="guarded", ProtocolType="HTTP", Target=fn_arn(backend))[
+        "ApiId"]
+    auth_id = apigw.create_authorizer(
+        ApiId=api_id, Name="a", AuthorizerType="REQUEST",
+        AuthorizerUri=(f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
+                       f"{fn_arn(authorizer)}/invocations"),
+        IdentitySource=["$request.header.Authorization"], AuthorizerPayloadFormatVersion="2.0",
+        EnableSimpleResponses=True)["AuthorizerId"]
+    route = apigw.get_routes(ApiId=api_id)["Items"][0]["RouteId"]
+    apigw.update_route(ApiId=api_id, RouteId=route, AuthorizationType="CUSTOM",
+                       AuthorizerId=auth_id)
+    allow(lam, backend, api_id)
+    lam.add_permission(FunctionName=authorizer, StatementId="auth",
+                       Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
+                       SourceArn=f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api_id}/*")
+    r = requests.get(host(api_id) + "/doors", headers={"Authorization": "let-me-in"})
+    assert r.status_code == 200, r.text
+    assert r.json()["requestContext"]["authorizer"] == {"lambda": {"user": "dana"}}
+    r = requests.get(host(api_id) + "/doors", headers={"Authorization": "nope"})
+    assert r.status_code == 403 and r.json() == {"message": "Forbidden"}
+    r = requests.get(host(api_id) + "/doors")
+    assert r.status_code == 401 and r.json() == {"message": "Unauthorized"}
+
+
+def test_cors_configuration_answers_preflight(aws, lam, create, apigw):
+    """DG "Configuring CORS for an HTTP API": with a CORS configuration API Gateway answers a
+    preflight OPTIONS itself (no OPTIONS route needed) and adds the CORS headers to the
+    integration's response for an allowed origin."""
+    name = create(ECHO)
+    api_id = apigw.create_api(Name="cors", ProtocolType="HTTP", Target=fn_arn(name),
+                              CorsConfiguration={"AllowOrigins": ["https://app.example"],
+                                                 "AllowMethods": ["GET", "PUT"],
+                                                 "AllowHeaders": ["x-token"], "MaxAge": 60})[
+        "ApiId"]
+    allow(lam, name, api_id)
+    r = requests.options(host(api_id) + "/things", headers={
+        "Origin": "https://app.example", "Access-Control-Request-Method": "PUT"})
+    assert r.status_code == 204
+    assert r.headers["Access-Control-Allow-Origin"] == "https://app.example"
+    assert r.headers["Access-Control-Allow-Methods"] == "GET,PUT"
+    assert r.headers["Access-Control-Max-Age"] == "60"
+    r = requests.get(host(api_id) + "/things", headers={"Origin": "https://app.example"})
+    assert r.status_code == 200
+    assert r.headers["Access-Control-Allow-Origin"] == "https://app.example"
+    r = requests.get(host(api_id) + "/things", headers={"Origin": "https://other.example"})
+    assert "Access-Control-Allow-Origin" not in r.headers

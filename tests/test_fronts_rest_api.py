@@ -239,7 +239,7 @@ def test_stage_variable_selects_the_alias(aws, lam, create, apigw):
 def test_integration_timeout_is_504_while_the_function_runs_on(aws, lam, create, apigw):
     """API Gateway's integration timeout (50 ms-29 s, ``timeoutInMillis``) -> 504
     {"message": "Endpoint request timed out"}; the invocation itself goes on to the function's
-    own timeout (front-doors.md §1)."""
+    own timeout (front-doors.md §1; the body as users report it, serverless/serverless#3171)."""
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket="marks")
     name = create("""
@@ -287,3 +287,58 @@ def test_non_proxy_lambda_integration_passes_the_body(aws, lam, create, apigw):
     allow(lam, name, api_id)
     r = requests.post(base(api_id) + "/x", json={"a": 1})
     assert r.status_code == 200 and r.json() == {"got": {"a": 1}}
+
+
+def test_mock_integration_is_a_clear_500(aws, apigw):
+    """Integrations other than Lambda go to moto's own parsers as before (HTTP, DynamoDB);
+    what moto cannot answer (MOCK) is a clear 500, not a hang or a wrong answer."""
+    api_id = apigw.create_rest_api(name="mock")["id"]
+    root = apigw.get_resources(restApiId=api_id)["items"][0]["id"]
+    apigw.put_method(restApiId=api_id, resourceId=root, httpMethod="GET",
+                     authorizationType="NONE")
+    apigw.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="MOCK")
+    apigw.create_deployment(restApiId=api_id, stageName="test")
+    r = requests.get(base(api_id))
+    assert r.status_code == 500 and "MOCK" in r.json()["message"]
+
+
+def test_api_key_required_needs_a_key_of_a_usage_plan(aws, lam, create, apigw):
+    """DG "Usage plans and API keys": a method with apiKeyRequired answers 403
+    {"message": "Forbidden"} unless x-api-key is an enabled key in a usage plan that includes
+    the API's stage."""
+    name = create(ECHO)
+    api_id = apigw.create_rest_api(name="keys")["id"]
+    root = apigw.get_resources(restApiId=api_id)["items"][0]["id"]
+    apigw.put_method(restApiId=api_id, resourceId=root, httpMethod="GET",
+                     authorizationType="NONE", apiKeyRequired=True)
+    apigw.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET",
+                          type="AWS_PROXY", integrationHttpMethod="POST", uri=uri(fn_arn(name)))
+    apigw.create_deployment(restApiId=api_id, stageName="test")
+    allow(lam, name, api_id)
+    key = apigw.create_api_key(name="k", enabled=True)
+    plan = apigw.create_usage_plan(name="p", apiStages=[{"apiId": api_id, "stage": "test"}])
+    forbidden = {"message": "Forbidden"}
+    r = requests.get(base(api_id), headers={"x-api-key": key["value"]})
+    assert r.status_code == 403 and r.json() == forbidden  # not in a plan yet
+    apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    assert requests.get(base(api_id)).status_code == 403
+    assert requests.get(base(api_id), headers={"x-api-key": "wrong"}).json() == forbidden
+    r = requests.get(base(api_id), headers={"x-api-key": key["value"]})
+    assert r.status_code == 200 and json.loads(r.text)["path"] == "/"
+
+
+def test_a_handler_reaches_an_api_through_the_endpoint_path_style(aws, lam, create, apigw):
+    """Inside a handler (a worker process) the session's server answers the path-style form
+    ``$AWS_ENDPOINT_URL/_aws/execute-api/{api-id}/{stage}/{path}`` (the README's advice)."""
+    backend = create(ECHO)
+    api_id = proxy_api(apigw, uri(fn_arn(backend)))
+    allow(lam, backend, api_id)
+    caller = create("""
+import json, os, urllib.request
+def handler(event, context):
+    url = os.environ["AWS_ENDPOINT_URL"] + "/_aws/execute-api/" + event["api"] + "/test/hi"
+    with urllib.request.urlopen(url) as resp:
+        return json.loads(resp.read())["path"]
+""")
+    out = lam.invoke(FunctionName=caller, Payload=json.dumps({"api": api_id}))
+    assert json.loads(out["Payload"].read()) == "/hi"

@@ -31,7 +31,8 @@ def handler(event, context):
 def server(tmp_path_factory: Any) -> Iterator[str]:
     """``python -m lambda_lab serve --port 0`` in a subprocess; yields its URL."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env["PYTHONPATH"] = ROOT
+    env.update(PYTHONPATH=ROOT, AWS_CONFIG_FILE=os.devnull,
+               AWS_SHARED_CREDENTIALS_FILE=os.devnull)  # the host's AWS config is not read
     proc = subprocess.Popen([sys.executable, "-m", "lambda_lab", "serve", "--port", "0"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import boto3
 import pytest
@@ -125,6 +126,14 @@ def test_malformed_create_function_bodies_get_400(url, body, code, start):
     assert answer.json["message"].startswith(start)
 
 
+def test_a_required_query_member_missing_is_a_validation_error(url, fn):
+    """UntagResource requires TagKeys (botocore model): Coral's "Member must not be null"."""
+    arn = quote(f"arn:aws:lambda:us-east-1:123456789012:function:{fn}", safe="")
+    assert_error(send(url, "DELETE", f"/2017-03-31/tags/{arn}"), 400, "ValidationException",
+                 "1 validation error detected: Value null at 'tagKeys' failed to satisfy "
+                 "constraint: Member must not be null")
+
+
 def test_create_function_without_required_members_lists_each(url):
     answer = send(url, "POST", "/2015-03-31/functions", "{}")
     assert_error(answer, 400, "ValidationException")
@@ -188,3 +197,25 @@ def test_an_operation_lambda_lab_lacks_is_a_json_501(url, fn):
     assert_error(answer, 501, "NotEmulatedException")
     assert json.loads(answer.text)["message"] == (
         "lambda_lab does not emulate GetRuntimeManagementConfig.")
+
+
+def test_error_bodies_have_aws_members(url):
+    """AWS-recorded bodies (LocalStack's Lambda snapshots): ResourceNotFoundException
+    {"Type": "User", "Message": ...}; Coral's ValidationException no Type."""
+    missing = send(url, "GET", "/2015-03-31/functions/nope")
+    assert_error(missing, 404, "ResourceNotFoundException")
+    assert missing.json["Message"] == (
+        "Function not found: arn:aws:lambda:us-east-1:123456789012:function:nope")
+    assert missing.json["Type"] == "User"
+    invalid = send(url, "GET", "/2015-03-31/functions/a%20b")
+    assert_error(invalid, 400, "ValidationException")
+    assert "Type" not in invalid.json
+
+
+def test_cors_preflight_is_not_judged_as_an_unsigned_request(url):
+    """A browser's preflight is never signed; it is left to moto's server (with its CORS
+    headers), not answered MissingAuthenticationToken."""
+    answer = send(url, "OPTIONS", "/2015-03-31/functions", sign=False,
+                  headers={"Origin": "http://localhost", "Access-Control-Request-Method": "GET"})
+    assert answer.error_type != "MissingAuthenticationTokenException"
+    assert answer.headers["Access-Control-Allow-Origin"] == "http://localhost"

@@ -8,9 +8,10 @@ an Authorization header that is not a whole SigV4 signature with 403
 ``IncompleteSignatureException``, naming each missing part (aws/chalice#828).
 
 Only paths of the Lambda API (``/<one of its version dates>/...``) are judged; other services
-on the same port, and paths such as ``/_aws/...``, pass untouched, as does a request signed for
-another service. Routing and checking a signed Lambda request is
-:mod:`lambda_lab.aws.operations`'s (through ``LabResponse``).
+on the same port, and paths such as ``/_aws/...``, pass untouched, as do a request signed for
+another service and a CORS preflight (``OPTIONS``, never signed; left to moto's server as
+before). Routing and checking a signed Lambda request is :mod:`lambda_lab.aws.operations`'s
+(through ``LabResponse``).
 """
 
 from __future__ import annotations
@@ -57,8 +58,8 @@ class LambdaFront:
     def __call__(self, environ: dict[str, Any],
                  start_response: Callable[..., Any]) -> Iterable[bytes]:
         date = _DATE_SEGMENT.match(environ.get("PATH_INFO", ""))
-        if date is None or date[1] not in api_dates():
-            return self.app(environ, start_response)
+        if date is None or date[1] not in api_dates() or environ.get("REQUEST_METHOD") == "OPTIONS":
+            return self.app(environ, start_response)  # not Lambda's, or a CORS preflight
         auth = environ.get("HTTP_AUTHORIZATION")
         if auth is None:
             if not _PRESIGNED.search(environ.get("QUERY_STRING", "")):

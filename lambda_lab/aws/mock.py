@@ -27,6 +27,7 @@ from ..platform.concurrency import SCALING_RULES
 from ..sources import hooks as sources_hooks
 from . import (
     backend,
+    cloudfront_edge,
     cloudwatch,
     codedeploy,
     cognito,
@@ -129,6 +130,7 @@ class MockAWS:
             vpc_config.install(self)  # the AWSLambda* managed policies exist in IAM
             stepfunctions.install(self)  # state machines run, on the platform clock
             cognito.install(self)  # user pool Lambda triggers
+            cloudfront_edge.install(self)  # Lambda@Edge associations, CloudFront Functions
             self._moto = moto.mock_aws(config=stepfunctions.CONFIG)
             self._moto.start()
             fronts.install()  # requests/urllib to API Gateway, function URL and ALB hosts
@@ -145,7 +147,7 @@ class MockAWS:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
         from werkzeug.serving import WSGIRequestHandler, make_server
 
-        class _Quiet(WSGIRequestHandler):
+        class _Quiet(fronts.KeepAlive, WSGIRequestHandler):  # keep-alive for front doors
             def log(self, *args: Any) -> None:
                 pass
 
@@ -186,6 +188,7 @@ class MockAWS:
                 self._moto = None
         finally:
             iam_enforce.uninstall(self)
+            cloudfront_edge.uninstall(self)
             vpc_config.uninstall(self)
             ecr.uninstall(self)
             xray.uninstall()

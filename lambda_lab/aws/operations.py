@@ -121,7 +121,7 @@ def check(found: Route, query: dict[str, list[str]], headers: Any, body: bytes |
 
     Raises:
         ValidationException: Coral's "N validation errors detected: ..." for path labels, the
-            Qualifier, the InvocationType/LogType headers, a missing required body member or a
+            Qualifier, the InvocationType/LogType headers, a missing required member or a
             FunctionName in the body.
         InvalidRequestContentException: the body is not JSON, or not of the input's shape.
     """
@@ -133,7 +133,12 @@ def check(found: Route, query: dict[str, list[str]], headers: Any, body: bytes |
     for member, mshape in shape.members.items():
         where = mshape.serialization.get("location")
         wire = mshape.serialization.get("name", member)
-        if where == "uri" and wire in found.labels:
+        absent = (where == "querystring" and wire not in query) or (
+            where == "header" and headers.get(wire) is None)
+        if absent and member in shape.required_members:  # e.g. UntagResource's tagKeys
+            errors.append(f"Value null at '{_field(member)}' failed to satisfy constraint: "
+                          "Member must not be null")
+        elif where == "uri" and wire in found.labels:
             errors += _label_errors(found.labels[wire], member, mshape)
         elif where == "querystring" and member in _QUERY_CHECKED and wire in query:
             errors += _string_errors(query[wire][0], member, mshape)

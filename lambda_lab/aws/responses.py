@@ -105,6 +105,12 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
         self.querystring = parse_qs(self.parsed_url.query, keep_blank_values=True)
         return self.call_action()
 
+    @property
+    def json_body(self) -> dict[str, Any]:
+        """The request's JSON object, as checked by :func:`operations.check` (an empty body is
+        ``{}``, as AWS reads it)."""
+        return self._body if getattr(self, "_body", None) is not None else {}
+
     def _get_action(self) -> str:
         route = getattr(self, "_route", None)
         return route.operation if route is not None else super()._get_action()
@@ -119,7 +125,8 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
         then run it; every error is an AWS-shaped JSON answer."""
         try:
             self._route = operations.route(self.method, self.raw_path, self.querystring)
-            operations.check(self._route, self.querystring, self.headers, self.raw_body)
+            self._body = operations.check(self._route, self.querystring, self.headers,
+                                          self.raw_body)
             action = camelcase_to_underscores(self._route.operation)
             if not callable(getattr(self, action, None)):
                 raise NotEmulatedException(

@@ -12,4 +12,5 @@ from moto.awslambda.urls import url_bases as _moto_bases
 from .responses import LabResponse
 
 url_bases = list(_moto_bases)
-url_paths = {"{0}/.*": LabResponse.dispatch}
+# Any path, even one holding a newline (werkzeug's "path" converter stops at one).
+url_paths = {"{0}/$": LabResponse.dispatch, r"{0}/(?P<route>[\s\S]+)": LabResponse.dispatch}

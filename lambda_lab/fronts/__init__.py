@@ -3,7 +3,8 @@ HTTP requests with the handler behind them (the event in, the HTTP response out,
 answers). One module per front door; :mod:`.dispatch` is the interception point for
 ``requests``/``urllib`` inside ``mock_aws()`` and for ``serve``."""
 
-from .dispatch import Middleware, install, route, uninstall
+from .dispatch import KeepAlive, Middleware, install, route, uninstall
 from .http import HttpRequest, HttpResponse
 
-__all__ = ["HttpRequest", "HttpResponse", "Middleware", "install", "route", "uninstall"]
+__all__ = ["HttpRequest", "HttpResponse", "KeepAlive", "Middleware", "install", "route",
+           "uninstall"]

@@ -160,3 +160,77 @@ def authorize_rest(api: Any, method: Any, request: HttpRequest, stage: str,
         with _lock:
             _cache[key] = (now + ttl, result)
     return _evaluate(result, method_arn)
+
+
+# ----------------------------------------------------------------- HTTP APIs
+
+def _http_source_values(sources: Any, request: HttpRequest, event: dict[str, Any]) \
+        -> list[str | None]:
+    values: list[str | None] = []
+    for part in sources if isinstance(sources, list) else [sources or ""]:
+        if part.startswith("$request.header."):
+            values.append((event.get("headers") or {}).get(part[16:].lower()))
+        elif part.startswith("$request.querystring."):
+            values.append((event.get("queryStringParameters") or {}).get(part[21:]))
+        elif part.startswith("$stageVariables."):
+            values.append((event.get("stageVariables") or {}).get(part[16:]))
+        else:
+            values.append(None)
+    return values
+
+
+def authorize_http(api: Any, route: Any, request: HttpRequest, region: str, account: str,
+                   event: dict[str, Any]) -> HttpResponse | dict[str, Any]:
+    """Run an HTTP API route's Lambda (REQUEST) authorizer, payload 2.0 (API Gateway DG
+    "Working with AWS Lambda authorizers for HTTP APIs"): simple responses (``isAuthorized``,
+    ``context``) or IAM policies; an HttpResponse to send instead (401 without the identity
+    source, 403 ``{"message":"Forbidden"}`` when not authorized, 500 when the authorizer
+    fails), or the ``requestContext.authorizer`` map (``{"lambda": context}``)."""
+    from .rest_api import function_arn
+
+    auth = api.authorizers.get(route.authorizer_id or "")
+    if auth is None or auth.authorizer_type != "REQUEST":
+        return json_response(500, {"message": "Internal Server Error"})
+    ctx = event["requestContext"]
+    route_arn = (f"arn:aws:execute-api:{region}:{account}:{api.api_id}/{ctx['stage']}/"
+                 f"{request.method}{ctx['http']['path']}")
+    values = _http_source_values(auth.identity_source or [], request, event)
+    if values and not all(values):
+        return json_response(401, {"message": "Unauthorized"})
+    arn = function_arn(auth.authorizer_uri or "", event.get("stageVariables") or {})
+    platform = platform_for(arn) if arn else None
+    if platform is None:
+        return json_response(500, {"message": "Internal Server Error"})
+    ttl = int(auth.auth_result_ttl or 0)
+    key = (api.api_id, auth.id, "\x00".join(v or "" for v in values))
+    now = platform.clock.now()
+    result: Any = None
+    if ttl > 0 and values:
+        with _lock:
+            cached = _cache.get(key)
+        if cached is not None and cached[0] > now:
+            result = cached[1]
+    if result is None:
+        auth_event = {"version": "2.0", "type": "REQUEST", "routeArn": route_arn,
+                      "identitySource": values, **{k: v for k, v in event.items()
+                                                   if k not in ("version", "body",
+                                                                "isBase64Encoded")}}
+        outcome = call(platform, arn, auth_event,
+                       principal=None if auth.auth_creds_arn else "apigateway.amazonaws.com",
+                       source_arn=f"arn:aws:execute-api:{region}:{account}:{api.api_id}/"
+                                  f"authorizers/{auth.id}", source_account=account)
+        if outcome.kind != "ok" or outcome.function_error or not isinstance(
+                outcome.payload, dict):
+            return json_response(500, {"message": "Internal Server Error"})
+        result = outcome.payload
+        if ttl > 0 and values:
+            with _lock:
+                _cache[key] = (now + ttl, result)
+    if auth.enable_simple_response:
+        if result.get("isAuthorized") is not True:
+            return json_response(403, {"message": "Forbidden"})
+        return {"lambda": result.get("context") or {}}
+    verdict = _evaluate(result, route_arn)
+    if isinstance(verdict, HttpResponse):
+        return json_response(403, {"message": "Forbidden"})
+    return {"lambda": result.get("context") or {}, "principalId": result.get("principalId")}

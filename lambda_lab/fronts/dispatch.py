@@ -6,11 +6,14 @@ request gets here.
   {region}.amazonaws.com``, ``{url-id}.lambda-url.{region}.on.aws``, ``*.elb.amazonaws.com``).
 - ``urllib.request.urlopen`` inside ``mock_aws()``: a handler in the installed opener answers
   the same host names (other URLs go on to the network as before).
-- ``serve`` (and the in-process server): :class:`Middleware` claims ``/_aws/…`` paths and
-  requests whose ``Host`` is one of those names; the rest goes to moto.
+- ``serve`` (and the in-process server handlers reach): :class:`KeepAlive`, mixed into the
+  server's request handler, answers ``/_aws/…`` paths and requests whose ``Host`` is one of
+  those names with keep-alive; :class:`Middleware` does the same as a WSGI app in front of moto's
+  (for chunked request bodies, or another server); the rest goes to moto.
 
 Path style (``serve``): ``/_aws/execute-api/{api-id}/{stage}/{path}``,
-``/_aws/lambda-url/{url-id}/{path}``, ``/_aws/elb/{load-balancer-name}/{path}``.
+``/_aws/lambda-url/{url-id}/{path}``, ``/_aws/elb/{load-balancer-name}/{path}``,
+``/_aws/cloudfront/{distribution-id}/{path}`` (CloudFront: ``d….cloudfront.net`` hosts).
 """
 
 from __future__ import annotations
@@ -25,17 +28,18 @@ from http.client import responses as reasons
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import authorizers, function_urls, moto_fixes
+from . import authorizers, cloudfront, function_urls, moto_fixes
 from .http import HttpRequest, HttpResponse, json_response
 
-__all__ = ["Middleware", "claims_host", "install", "route", "uninstall"]
+__all__ = ["KeepAlive", "Middleware", "claims_host", "install", "route", "uninstall"]
 
 _EXECUTE_API = re.compile(r"^([a-z0-9]+)\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$")
 _LAMBDA_URL = re.compile(r"^([a-z0-9]+)\.lambda-url\.([a-z0-9-]+)\.on\.aws$")
 _ELB = re.compile(r"^[a-z0-9-]+\.[a-z0-9-]+\.elb\.amazonaws\.com$")
 _URL = re.compile(r"https?://([a-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com|"
                   r"[a-z0-9]+\.lambda-url\.[a-z0-9-]+\.on\.aws|"
-                  r"[a-z0-9-]+\.[a-z0-9-]+\.elb\.amazonaws\.com)(:\d+)?([/?#].*)?$",
+                  r"[a-z0-9-]+\.[a-z0-9-]+\.elb\.amazonaws\.com|"
+                  r"d[a-z0-9]{13}\.cloudfront\.net)(:\d+)?([/?#].*)?$",
                   re.IGNORECASE)
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
@@ -43,7 +47,8 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 def claims_host(host: str) -> bool:
     """Is ``host`` (without port) a front door's host name?"""
     host = host.lower()
-    return bool(_EXECUTE_API.match(host) or _LAMBDA_URL.match(host) or _ELB.match(host))
+    return bool(_EXECUTE_API.match(host) or _LAMBDA_URL.match(host) or _ELB.match(host)
+                or cloudfront.HOST.match(host))
 
 
 def route(request: HttpRequest) -> HttpResponse | None:
@@ -57,6 +62,8 @@ def route(request: HttpRequest) -> HttpResponse | None:
         return function_urls.handle(m[1], request)
     if _ELB.match(host):
         return alb.handle_host(host, request)
+    if cloudfront.HOST.match(host):
+        return cloudfront.handle_host(host, request)
     if request.path.startswith("/_aws/"):
         return _path_style(request)
     return None
@@ -85,6 +92,8 @@ def _path_style(request: HttpRequest) -> HttpResponse:
         return function_urls.handle(ident, request)
     if kind == "elb":
         return alb.handle_name(ident, request)
+    if kind == "cloudfront":
+        return cloudfront.handle_id(ident, request)
     return json_response(404, {"message": f"lambda_lab: unknown front door {kind!r}"})
 
 
@@ -206,6 +215,37 @@ class Middleware:
         start_response(f"{response.status} {reasons.get(response.status, '')}",
                        [*response.headers, ("Content-Length", str(len(response.body)))])
         return [response.body]
+
+
+class KeepAlive:
+    """A mixin for werkzeug's request handler: front-door requests are answered here with
+    HTTP/1.1 keep-alive (werkzeug closes every connection, and after each request drains the
+    socket, which would swallow a kept-alive client's next request); everything else goes to
+    werkzeug and the WSGI app as before."""
+
+    headers: Any
+    path: str
+    command: str
+    wfile: Any
+
+    def run_wsgi(self) -> None:
+        host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower()
+        if self.headers.get("Transfer-Encoding") or not (
+                (self.path or "").startswith("/_aws/") or claims_host(host)):
+            super().run_wsgi()  # type: ignore[misc]
+            return
+        environ = self.make_environ()  # type: ignore[attr-defined]
+        request = _from_environ(environ, host)
+        response = route(request) or _not_claimed(request)
+        self.send_response(response.status)  # type: ignore[attr-defined]
+        for k, v in response.headers:
+            self.send_header(k, v)  # type: ignore[attr-defined]
+        self.send_header("Content-Length", str(len(response.body)))  # type: ignore
+        # one write for head and body: a kept-alive connection must not wait on Nagle's
+        # algorithm and the client's delayed ACK between the two
+        self._headers_buffer.append(  # type: ignore[attr-defined]
+            b"\r\n" + (response.body if self.command != "HEAD" else b""))
+        self.flush_headers()  # type: ignore[attr-defined]
 
 
 def _from_environ(environ: dict[str, Any], host: str) -> HttpRequest:

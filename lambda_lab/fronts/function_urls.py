@@ -143,8 +143,11 @@ def reset() -> None:
 
 # ----------------------------------------------------------------- the front door
 
-def _cors_headers(cors: dict[str, Any] | None, origin: str | None, *,
-                  preflight: bool = False) -> list[tuple[str, str]]:
+def cors_headers(cors: dict[str, Any] | None, origin: str | None, *,
+                 preflight: bool = False) -> list[tuple[str, str]]:
+    """The CORS headers a config (``AllowOrigins``, ``AllowMethods``, … in either casing)
+    gives a request from ``origin``; none for an origin it does not allow."""
+    cors = {k[0].upper() + k[1:]: v for k, v in (cors or {}).items()}
     if not cors or not origin:
         return []
     origins = cors.get("AllowOrigins") or []
@@ -204,7 +207,7 @@ def handle(url_id: str, request: HttpRequest) -> HttpResponse:
     origin = request.header("origin")
     if request.method == "OPTIONS" and config.cors and request.header(
             "access-control-request-method"):
-        return HttpResponse(200, _cors_headers(config.cors, origin, preflight=True))
+        return HttpResponse(200, cors_headers(config.cors, origin, preflight=True))
     identity = None
     if config.auth_type == "AWS_IAM":
         identity = sigv4_identity(request)
@@ -230,7 +233,7 @@ def handle(url_id: str, request: HttpRequest) -> HttpResponse:
                    url_auth_type=config.auth_type if principal is not None else None)
     if outcome.kind == "denied":
         return _forbidden()
-    cors = _cors_headers(config.cors, origin)
+    cors = cors_headers(config.cors, origin)
     if outcome.kind == "failed" and outcome.error is not None \
             and outcome.error.code == "TooManyRequestsException":
         return HttpResponse(429, [("Content-Type", "application/json"), *cors],
@@ -243,6 +246,6 @@ def handle(url_id: str, request: HttpRequest) -> HttpResponse:
     except (ValueError, TypeError):
         return HttpResponse(502, [("Content-Type", "text/plain"), *cors],
                             b"Internal Server Error")
-    response.headers += [("x-amzn-RequestId", outcome.result.request_id), *cors] \
-        if outcome.result is not None else cors
+    assert outcome.result is not None
+    response.headers += [("x-amzn-RequestId", outcome.result.request_id), *cors]
     return response

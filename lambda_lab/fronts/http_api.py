@@ -7,14 +7,18 @@ routes for HTTP APIs"; front-doors.md §2).
 ``{param}``, then a greedy ``{proxy+}``; a method over ``ANY``; ``$default`` last); no route:
 404 ``{"message":"Not Found"}``. Payload 2.0 or 1.0 as the integration says; a handler error,
 a malformed result or a missing permission: 500 ``{"message":"Internal Server Error"}``; past
-the integration timeout (30 s at most): 503 ``{"message":"Service Unavailable"}``.
+the integration timeout (30 s at most): 503 ``{"message":"Service Unavailable"}``. A route with
+``AuthorizationType CUSTOM`` runs its Lambda authorizer first (:mod:`.authorizers`). With a
+``CorsConfiguration`` a preflight ``OPTIONS`` is answered (204) without a route, and responses
+carry the CORS headers for an allowed ``Origin``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import payload_v2, proxy_v1
+from . import authorizers, payload_v2, proxy_v1
+from .function_urls import cors_headers
 from .http import HttpRequest, HttpResponse, json_response
 from .invoke import call, platform_for
 from .rest_api import function_arn
@@ -92,6 +96,16 @@ def _match_path(parts: list[str], segments: list[str]) \
 
 def handle(api: Any, region: str, account: str, request: HttpRequest) -> HttpResponse:
     """Answer ``request`` with the HTTP API ``api``."""
+    cors = api.cors_configuration or None
+    origin = request.header("origin")
+    if request.method == "OPTIONS" and cors and request.header("access-control-request-method"):
+        return HttpResponse(204, cors_headers(cors, origin, preflight=True))  # no route needed
+    response = _handle(api, region, account, request)
+    response.headers += cors_headers(cors, origin)
+    return response
+
+
+def _handle(api: Any, region: str, account: str, request: HttpRequest) -> HttpResponse:
     segments = [p for p in request.decoded_path.split("/") if p]
     if segments and segments[0] in api.stages and segments[0] != "$default":
         stage_name, route_segments = segments[0], segments[1:]
@@ -132,6 +146,15 @@ def handle(api: Any, region: str, account: str, request: HttpRequest) -> HttpRes
             request, api_id=api.api_id, domain=domain, account_id=account,
             now=platform.clock.now(), route_key=route.route_key, stage=stage_name,
             path_parameters=params, stage_variables=variables)
+    if (route.authorization_type or "NONE") == "CUSTOM":
+        v2 = event if version == "2.0" else payload_v2.event(
+            request, api_id=api.api_id, domain=domain, account_id=account,
+            now=platform.clock.now(), route_key=route.route_key, stage=stage_name,
+            path_parameters=params, stage_variables=variables)
+        verdict = authorizers.authorize_http(api, route, request, region, account, v2)
+        if isinstance(verdict, HttpResponse):
+            return verdict
+        event["requestContext"]["authorizer"] = verdict
     source = (f"arn:aws:execute-api:{region}:{account}:{api.api_id}/{stage_name}/"
               f"{request.method}{route_path}")
     timeout = min(int(integration.timeout_in_millis or DEFAULT_TIMEOUT_MS), 30_000) / 1000

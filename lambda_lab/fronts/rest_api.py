@@ -136,7 +136,6 @@ def handle(api: Any, request: HttpRequest) -> HttpResponse:
         return missing_token()
     variables = dict(stage.variables or {})
     path = "/" + "/".join(segments)
-    path = path if segments or not request.decoded_path.endswith("/") else "/"
     auth_context: dict[str, Any] | None = None
     if (method.authorization_type or "NONE") == "CUSTOM":
         outcome = authorizers.authorize_rest(api, method, request, stage_name, variables,
@@ -144,11 +143,13 @@ def handle(api: Any, request: HttpRequest) -> HttpResponse:
         if isinstance(outcome, HttpResponse):
             return outcome
         auth_context = outcome
+    if method.api_key_required and not _api_key_ok(api, stage_name, request):
+        return json_response(403, {"message": "Forbidden"},
+                             [("x-amzn-ErrorType", "ForbiddenException")])
     arn = function_arn(integration.uri, variables)
     platform = platform_for(arn) if arn else None
     if integration.integration_type not in ("AWS_PROXY", "AWS") or platform is None:
-        return json_response(500, {"message": "lambda_lab: only Lambda integrations "
-                                              "(AWS_PROXY, AWS) are emulated"})
+        return _moto_integration(resource, integration, request)
     binary = _is_binary(api, request.header("content-type"))
     event: dict[str, Any]
     if integration.integration_type == "AWS_PROXY":
@@ -172,6 +173,45 @@ def handle(api: Any, request: HttpRequest) -> HttpResponse:
     if integration.integration_type == "AWS":
         return _non_proxy(integration, outcome)
     return _proxy_response(api, request, outcome)
+
+
+def _api_key_ok(api: Any, stage: str, request: HttpRequest) -> bool:
+    """Does ``x-api-key`` name an enabled API key of a usage plan that covers this stage?
+    (DG "Usage plans and API keys"; throttling and quotas are not applied.)"""
+    from moto.apigateway.models import apigateway_backends
+
+    value = request.header("x-api-key")
+    if not value:
+        return False
+    backend = apigateway_backends[api.account_id][api.region_name]
+    key = next((k for k in backend.keys.values() if k.value == value and k.enabled), None)
+    if key is None:
+        return False
+    for plan_id, keys in backend.usage_plan_keys.items():
+        plan = backend.usage_plans.get(plan_id)
+        if key.id in keys and plan is not None and any(
+                s.get("apiId") == api.id and s.get("stage") == stage for s in plan.api_stages):
+            return True
+    return False
+
+
+def _moto_integration(resource: Any, integration: Any, request: HttpRequest) -> HttpResponse:
+    """A non-Lambda integration (HTTP, AWS DynamoDB): moto's own parsers answer it, as they did
+    before the front doors; what moto cannot do is a clear 500."""
+    from types import SimpleNamespace
+
+    prepared = SimpleNamespace(method=request.method, body=request.body,
+                               headers=dict(request.headers),
+                               url=f"{request.scheme}://{request.host}{request.path}"
+                                   + (f"?{request.query}" if request.query else ""))
+    try:
+        status, body = resource.integration_parsers[integration.integration_type].invoke(
+            prepared, integration)
+    except NotImplementedError:
+        return json_response(500, {"message": "lambda_lab: integration type "
+                                              f"{integration.integration_type} is not emulated"})
+    data = body.encode() if isinstance(body, str) else bytes(body or b"")
+    return HttpResponse(int(status), [("Content-Type", "application/json")], data)
 
 
 def _is_binary(api: Any, content_type: str | None) -> bool:
