@@ -324,6 +324,16 @@ def test_memory_slider_redraws_in_a_real_browser(playwright_api, lab):
             one_line = min(b["h"] for b in boxes)
             assert max(b["h"] for b in boxes) > 1.6 * one_line, "no long answer wrapped"
             quiz.screenshot(path=str(shots / "02-quiz-narrow.png"))
+
+            # Answer Q1: the feedback is in the page's proportional font and the question locks.
+            options.first.locator("input").check()
+            quiz.get_by_role("button", name="Submit").first.click()
+            feedback = quiz.locator(".lambda-lab-feedback").first
+            feedback.wait_for(timeout=30_000)
+            font = feedback.evaluate("el => getComputedStyle(el).fontFamily")
+            assert "mono" not in font.lower(), font
+            expect(quiz.get_by_role("button", name="Answered").first).to_be_disabled()
+            assert "locked" in feedback.inner_text()
             page.set_viewport_size({"width": 1280, "height": 900})
 
             # Every cell ran without an error output.
