@@ -26,6 +26,10 @@ import pytest
 from aws_helpers import REGION, create, invoke_json, lam, role, session  # noqa: F401
 
 from lambda_lab.aws.emf import parse
+from lambda_lab.course.powertools import powertools_layer_arn
+
+#: Powertools as its docs tell to add it: the public layer (the handler imports nothing else)
+POWERTOOLS_LAYER = powertools_layer_arn(REGION)
 
 
 @pytest.fixture
@@ -242,7 +246,7 @@ def test_powertools_metrics_in_a_handler_become_metrics_with_cold_start(aws, lam
     """Powertools' ``log_metrics`` prints EMF into the function's log group: the business
     metric appears with the ``service`` and added dimensions, and ``ColdStart`` (only for the
     cold start) with ``function_name`` and ``service``."""
-    name = create(POWERTOOLS, MemorySize=1769)
+    name = create(POWERTOOLS, MemorySize=1769, Layers=[POWERTOOLS_LAYER])
     t0 = aws.clock.now()
     for n in (2, 3):
         assert invoke_json(lam, name, {"orders": n})[1] == "ok"

@@ -303,12 +303,24 @@ def handler(event, context):
 """
 
 
-def test_x_ray_sdk_subsegments_reach_the_trace_through_the_daemon(aws, lam, create, xray):
+def xray_sdk_layer(lam, tmp_path) -> str:
+    """The X-Ray SDK in a layer built from the installed package (Lambda's runtime lacks it)."""
+    from lambda_lab.packaging import build_layer
+
+    build_layer(str(tmp_path / "xray-sdk.zip"), installed=["aws-xray-sdk", "wrapt"])
+    return lam.publish_layer_version(
+        LayerName="xray-sdk", Content={"ZipFile": (tmp_path / "xray-sdk.zip").read_bytes()},
+        CompatibleRuntimes=["python3.12"])["LayerVersionArn"]
+
+
+def test_x_ray_sdk_subsegments_reach_the_trace_through_the_daemon(aws, lam, create, xray,
+                                                                   tmp_path):
     """The X-Ray SDK sends subsegments over UDP to the daemon at AWS_XRAY_DAEMON_ADDRESS
     (AWS_XRAY_CONTEXT_MISSING is LOG_ERROR, lambda-facts.md A "X-Ray"); they extend the
     Invocation subsegment of the same trace: BatchGetTraces nests a subsegment sent on its own
     in its parent's ``subsegments`` (X-Ray DG "Sending subsegments separately")."""
-    name = create(SDK, TracingConfig={"Mode": "Active"}, MemorySize=1769)
+    name = create(SDK, TracingConfig={"Mode": "Active"}, MemorySize=1769,
+                  Layers=[xray_sdk_layer(lam, tmp_path)])
     _, body = invoke_json(lam, name)
     assert body["missing"] == "LOG_ERROR"
     host, _, port = body["daemon"].partition(":")

@@ -22,6 +22,11 @@ import boto3
 import pytest
 from aws_helpers import REGION, create, invoke_json, lam, poll, role, session  # noqa: F401
 
+from lambda_lab.course.powertools import powertools_layer_arn
+
+#: Powertools as its docs tell to add it: the public layer (the handler imports nothing else)
+POWERTOOLS_LAYER = powertools_layer_arn(REGION)
+
 
 @pytest.fixture
 def aws():
@@ -62,7 +67,8 @@ def walk(doc: dict):
 def test_powertools_annotations_are_searchable(aws, lam, create, xray):
     """``annotation.ColdStart = true`` finds the cold start's trace only; the summary carries
     the annotations with the function's ServiceIds; metadata stays in the (nested) document."""
-    name = create(TRACED, TracingConfig={"Mode": "Active"}, MemorySize=1769)
+    name = create(TRACED, TracingConfig={"Mode": "Active"}, MemorySize=1769,
+                  Layers=[POWERTOOLS_LAYER])
     assert invoke_json(lam, name, {"order": "o-1"})[1] == "ok"
     aws.advance(1)  # the next second's first request is sampled too
     assert invoke_json(lam, name, {"order": "o-2"})[1] == "ok"
@@ -118,7 +124,8 @@ def test_the_service_graph_shows_the_function_and_what_it_calls(aws, lam, create
         BillingMode="PAY_PER_REQUEST")
     boto3.client("s3", region_name=REGION).create_bucket(Bucket="receipts")
     boto3.client("sqs", region_name=REGION).create_queue(QueueName="shipping")
-    name = create(CALLS, TracingConfig={"Mode": "Active"}, MemorySize=1769, Timeout=30)
+    name = create(CALLS, TracingConfig={"Mode": "Active"}, MemorySize=1769, Timeout=30,
+                  Layers=[POWERTOOLS_LAYER])
     assert invoke_json(lam, name)[1] == "ok"
     now = aws.clock.now()
 

@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
+from .lazy import LazyPatches
 from .xray_filter import FilterError, ServiceView, TraceView, matches, parse
 
 __all__ = ["assemble", "install", "service_graph", "summarize", "uninstall"]
@@ -458,19 +459,20 @@ def _patches() -> list[Any]:
             mock.patch.object(R, "trace_graph", trace_graph_response)]
 
 
-_active: list[Any] = []
+_lazy = LazyPatches()
+_installed: list[bool] = []
 
 
 def install() -> None:
-    """Patch moto's X-Ray (idempotent)."""
-    if _active:
+    """Patch moto's X-Ray (idempotent), when moto first imports it (a session that never
+    traces does not pay the import)."""
+    if _installed:
         return
-    for p in _patches():
-        p.start()
-        _active.append(p)
+    _installed.append(True)
+    _lazy.when_imported("moto.xray.models", _patches)
 
 
 def uninstall() -> None:
     """Undo :func:`install` (idempotent)."""
-    while _active:
-        _active.pop().stop()
+    _lazy.stop()
+    _installed.clear()

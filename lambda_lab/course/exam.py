@@ -1,4 +1,4 @@
-"""Exam practice for notebooks/10-exam-practice: a mixed DVA-C02-style exam drawn from every
+"""Exam practice for notebooks/14-exam-practice: a mixed DVA-C02-style exam drawn from every
 question bank, a per-domain report, a cheat sheet of Lambda's limits and "spot the error" items.
 
 Everything is a pure function except the thin ipywidgets views (:func:`exam_widget`,

@@ -13,6 +13,8 @@ TOPICS: dict[str, str] = {
     "07-async-and-destinations": "Asynchronous invocation and destinations",
     "08-permissions-and-security": "Permissions and security",
     "09-observability": "Logs, metrics, alarms and tracing",
+    "10-http-front-doors": "HTTP front doors",
+    "12-vpc": "Lambda in a VPC",
 }
 
 #: The four content domains of the AWS Certified Developer – Associate exam (DVA-C02).

@@ -27,10 +27,12 @@ import time
 import traceback
 
 if __package__:
-    from . import _sandbox
+    from . import _sandbox, handler_clock, import_policy
 else:  # run as the zygote's script: its folder is not on sys.path (-I)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import _sandbox
+    import handler_clock
+    import import_policy
 
     del sys.path[0]
 
@@ -152,7 +154,7 @@ class LambdaContext:
         self._deadline_ms = deadline_ms
 
     def get_remaining_time_in_millis(self):
-        left = self._deadline_ms - int(time.time() * 1000)
+        left = self._deadline_ms - int(handler_clock.real_time() * 1000)
         return left if left > 0 else 0
 
     def log(self, msg):
@@ -373,6 +375,8 @@ def worker_main(sock, log_fd, spec):
         except OSError as e:
             sys.stdout.write(f"exec {path}: {e}\n")
             os._exit(127)
+    handler_clock.install(spec.get("clock_offset", 0.0))  # wall clock = platform time
+    import_policy.install(spec.get("imports"))  # strict imports: what Lambda's runtime has
     try:
         handler = _load_handler(spec["handler"])
         init_error = None
@@ -395,6 +399,7 @@ def worker_main(sock, log_fd, spec):
         if req is None:
             os._exit(0)
         request_id = req["id"]
+        handler_clock.set_offset(req.get("clock_offset"))
         _RequestIdFilter.request_id = request_id
         trace_id = req.get("trace_id")
         if trace_id:

@@ -140,6 +140,9 @@ def python_paths():
         paths.update(spec.submodule_search_locations or ())
     except (ImportError, ValueError, AttributeError):
         pass
+    # this package itself (the runtime reads execution/netguard.py from it), wherever sys.path
+    # found it: PYTHONPATH may point at another checkout than the installed one
+    paths.add(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     out = set()
     for p in paths:
         if os.path.exists(p):

@@ -23,10 +23,13 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..billing import billed_duration_ms
 from . import _sandbox, procfs
 from ._runtime import FrameReader
+from .handler_clock import clock_offset
+from .import_policy import worker_policy
 from .result import InvocationResult, end_line, report_line, start_line
 from .runtime_api import RuntimeAPIChannel
 from .spec import EnvironmentSpec
@@ -201,8 +204,11 @@ class ExecutionEnvironment:
 
     def __init__(self, spec: EnvironmentSpec, state_dir: str, *,
                  init_type: str = "on-demand", isolation: str = "auto",
-                 zygote: Zygote | None = None, now: float | None = None) -> None:
-        """``now``: platform time at creation (names the log stream's day); default real time."""
+                 zygote: Zygote | None = None, now: float | None = None,
+                 clock: Any = None) -> None:
+        """``now``: platform time at creation (names the log stream's day); default real time.
+        ``clock``: the platform clock the handler's wall clock follows (handler_clock.py)."""
+        self.clock = clock
         self.spec = spec
         self.id = f"{next(_ids):04d}-{secrets.token_hex(4)}"
         self.init_type = init_type
@@ -321,6 +327,8 @@ class ExecutionEnvironment:
             "isolation": self._isolation_request(),
             "address_space_limit": limit + 2048 * 1024 * 1024,
             "exec": bootstrap,
+            "clock_offset": clock_offset(self.clock),
+            "imports": None if bootstrap else worker_policy(spec),
         }
         try:
             self.pid = self._zygote.spawn(worker_spec, child.fileno(), self._log_fd)
@@ -532,7 +540,8 @@ class ExecutionEnvironment:
         self.state = "busy"
         deadline = t_start + spec.timeout_s
         deadline_wall = time.time() + (deadline - time.monotonic())
-        header = {"id": request_id, "deadline_ms": int(deadline_wall * 1000), "arn": arn}
+        header = {"id": request_id, "deadline_ms": int(deadline_wall * 1000), "arn": arn,
+                  "clock_offset": clock_offset(self.clock)}
         if client_context is not None:
             header["client_context"] = client_context
         if identity is not None:

@@ -50,7 +50,8 @@ class EnvironmentPool:
 
         ``init_timeout``: the init phase's limit (default: the on-demand one)."""
         env = ExecutionEnvironment(self.spec, self.state_dir, init_type=init_type,
-                                   isolation=self.isolation, now=self.clock.now())
+                                   isolation=self.isolation, now=self.clock.now(),
+                                   clock=self.clock)
         if init_timeout is None:
             env.start()
         else:

@@ -35,6 +35,9 @@ class EnvironmentSpec:
     #: A custom runtime's executable when it is not ``bootstrap`` in the code or a layer
     #: (a container image's entry point).
     bootstrap: str = ""
+    #: Handlers import only what Lambda's Python runtime has (import_policy.py); None: the
+    #: process-wide default (``set_strict_imports``, ``LAMBDA_LAB_STRICT_IMPORTS``).
+    strict_imports: bool | None = None
 
     @property
     def function_arn(self) -> str:

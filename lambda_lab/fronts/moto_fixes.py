@@ -17,9 +17,12 @@ import json
 from typing import Any
 from unittest import mock
 
+from ..aws.lazy import LazyPatches
+
 __all__ = ["start", "stop"]
 
-_active: list[Any] = []
+_patches = LazyPatches()
+_started: list[bool] = []
 
 
 def _apigateway() -> list[Any]:
@@ -116,14 +119,16 @@ def _elbv2() -> list[Any]:
 
 
 def start() -> None:
-    """Apply the fixes (idempotent)."""
-    if _active:
+    """Apply the fixes (idempotent), each when moto first imports its service: importing
+    ``moto.apigateway`` alone takes seconds, which a session that never uses it should not pay."""
+    if _started:
         return
-    for p in [*_apigateway(), *_apigatewayv2(), *_elbv2()]:
-        p.start()
-        _active.append(p)
+    _started.append(True)
+    _patches.when_imported("moto.apigateway.models", _apigateway)
+    _patches.when_imported("moto.apigatewayv2.models", _apigatewayv2)
+    _patches.when_imported("moto.elbv2.models", _elbv2)
 
 
 def stop() -> None:
-    while _active:
-        _active.pop().stop()
+    _patches.stop()
+    _started.clear()

@@ -12,7 +12,8 @@ The Powertools docs ("Install", "Lambda Layer") tell every reader to add a layer
 
 :func:`resolve` answers such an ARN, in any Region, with a :class:`LayerVersion` whose content is
 built once (per installed version, under the state folder) from the Powertools package installed
-with the course and its required dependencies (jmespath, typing-extensions), in ``python/`` as
+with the course, its required dependencies (jmespath, typing-extensions) and the extras the
+published layer carries (``[all]``: the X-Ray SDK, pydantic, … where installed), in ``python/`` as
 in the published layer; CodeSize and CodeSha256 are those of its .zip. A name or version not
 published (as far as :data:`CATALOGUE` knows) raises :class:`NotPublished`, which the AWS front
 answers as AWS does: AccessDeniedException, "no resource-based policy allows the
@@ -44,6 +45,11 @@ ACCOUNT = "017000801446"  #: the Powertools for AWS Lambda (Python) layers' publ
 PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
 PACKAGE = "aws-lambda-powertools"
 REQUIRED = ("jmespath", "typing-extensions")  #: its dependencies without extras
+#: The published layer holds ``aws-lambda-powertools[all]``: here Tracer's X-Ray SDK, Parser's
+#: pydantic and Validation's fastjsonschema with their dependencies, where installed (data
+#: masking's and JWT's are left out; boto3, botocore and urllib3 come with the runtime).
+EXTRAS = ("aws-xray-sdk", "wrapt", "pydantic", "pydantic-core", "annotated-types",
+          "typing-inspection", "fastjsonschema")
 LICENSE = "MIT-0"
 
 
@@ -140,7 +146,7 @@ def _build() -> _Content:
 
     version = md.version(PACKAGE)
     base = subdir("public-layers")
-    root = os.path.join(base, f"powertools-{version}")
+    root = os.path.join(base, f"powertools-{version}-all")
     meta_path = os.path.join(root, "layer.json")
     if os.path.isfile(meta_path):
         with open(meta_path) as f:
@@ -150,8 +156,11 @@ def _build() -> _Content:
     buf = io.BytesIO()
     size = 0
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name in (PACKAGE, *REQUIRED):
-            dist = md.distribution(name)
+        for name in (PACKAGE, *REQUIRED, *EXTRAS):
+            try:
+                dist = md.distribution(name)
+            except md.PackageNotFoundError:
+                continue  # an extra not installed with the course
             for rel in _files(dist):
                 source = str(dist.locate_file(rel))
                 if not os.path.isfile(source):

@@ -1,4 +1,4 @@
-"""The exam-practice module behind notebooks/10-exam-practice: weighted, seeded sampling from every
+"""The exam-practice module behind notebooks/14-exam-practice: weighted, seeded sampling from every
 question bank, scoring per domain with the notebooks to revisit, the limits cheat sheet, and the
 "spot the error" items, each through a real emulator error."""
 

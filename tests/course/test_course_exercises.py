@@ -30,6 +30,33 @@ def _close_the_shared_clock():
 
 
 #: A wrong answer for every registered exercise, and the hint it must get.
+
+def _sqs_endpoint(ec2, net):
+    sg = ec2.create_security_group(GroupName="ep", Description="ep", VpcId=net["vpc"])["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+        "IpRanges": [{"CidrIp": net["cidr"]}]}])
+    ec2.create_vpc_endpoint(VpcId=net["vpc"], VpcEndpointType="Interface",
+                            ServiceName="com.amazonaws.us-east-1.sqs", SubnetIds=[net["subnet"]],
+                            SecurityGroupIds=[sg], PrivateDnsEnabled=True)
+
+
+def _fix_s3(ec2, net):
+    ep = ec2.describe_vpc_endpoints(Filters=[
+        {"Name": "vpc-id", "Values": [net["vpc"]]}])["VpcEndpoints"][0]["VpcEndpointId"]
+    ec2.modify_vpc_endpoint(VpcEndpointId=ep, AddRouteTableIds=[net["route_table"]])
+    acl = ec2.describe_network_acls(Filters=[
+        {"Name": "association.subnet-id", "Values": [net["subnet"]]}])["NetworkAcls"][0]
+    ec2.delete_network_acl_entry(NetworkAclId=acl["NetworkAclId"], RuleNumber=90, Egress=True)
+
+
+def _with_nat(ec2, net, fix):
+    """A VPC exercise's fix, plus a NAT gateway (paid by the hour and the GB) in the VPC."""
+    fix(ec2, net)
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    ec2.create_nat_gateway(SubnetId=net["subnet"], AllocationId=eip)
+
+
 WRONG = {
     "gb-seconds": (
         102_400_000,
@@ -119,6 +146,23 @@ WRONG = {
         "put the orderId with ConditionExpression='attribute_not_exists(orderId)' before "
         "shipping, and skip shipping when the put fails",
     ),
+    "alb-multi-value": (  # single-value headers: the ALB drops them when multi-value is on
+        lambda event, context: {"statusCode": 200, "headers": {"Content-Type": "text/plain"},
+                                "body": "hello"},
+        "❌ 2 of 5 checks pass — hint: the ALB dropped your 'headers': with multi-value on it "
+        "reads only multiValueHeaders, e.g. {'Content-Type': ['text/plain']}",
+    ),
+    "token-authorizer": (  # a Deny policy for the others: 403 instead of 401
+        "import json\n\n\ndef handler(event, context):\n"
+        "    effect = 'Allow' if event['authorizationToken'].endswith('alice-secret') else 'Deny'\n"
+        "    return {'principalId': 'alice', 'context': {'user': 'alice'},\n"
+        "            'policyDocument': {'Version': '2012-10-17', 'Statement': [\n"
+        "                {'Action': 'execute-api:Invoke', 'Effect': effect,\n"
+        "                 'Resource': event['methodArn']}]}}\n",
+        "❌ 3 of 4 checks pass — hint: token 'Bearer bob-secret' got 403 {\"Message\": \"User is "
+        "not authorized to access this resource with an explicit deny\"}: raise "
+        "Exception('Unauthorized') for every other token",
+    ),
     "least-privilege": (  # the right ARNs, but every DynamoDB action on the table
         {"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": "s3:GetObject",
@@ -146,6 +190,16 @@ WRONG = {
         "❌ 3 of 4 checks pass — hint: the order id is a dimension: every order would be a metric "
         "of its own (and a custom metric to pay for); keep it in the document with "
         "metrics.add_metadata(key=\"order_id\", value=order[\"id\"])",
+    ),
+    "sqs-endpoint": (  # the endpoint, and a NAT gateway besides
+        lambda ec2, net: _with_nat(ec2, net, _sqs_endpoint),
+        "❌ 4 of 5 checks pass — hint: a NAT gateway costs by the hour and by the GB: the "
+        "exercise asks for none",
+    ),
+    "s3-blocked": (  # both causes removed, and a NAT gateway besides
+        lambda ec2, net: _with_nat(ec2, net, _fix_s3),
+        "❌ 3 of 4 checks pass — hint: a NAT gateway charges for every GB to S3: use the "
+        "gateway endpoint, it is free",
     ),
 }
 

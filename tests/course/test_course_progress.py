@@ -148,6 +148,8 @@ def test_progress_table_rows(path):
         progress.ProgressRow("07-async-and-destinations", 0, 0, None),
         progress.ProgressRow("08-permissions-and-security", 0, 0, None),
         progress.ProgressRow("09-observability", 0, 0, None),
+        progress.ProgressRow("10-http-front-doors", 0, 0, None),
+        progress.ProgressRow("12-vpc", 0, 0, None),
     )
 
 
@@ -167,7 +169,9 @@ def test_progress_table_text_is_deterministic(path):
         "06-versions-aliases-layers   0 / 0      —\n"
         "07-async-and-destinations    0 / 0      —\n"
         "08-permissions-and-security  0 / 0      —\n"
-        "09-observability             0 / 0      —"
+        "09-observability             0 / 0      —\n"
+        "10-http-front-doors          0 / 0      —\n"
+        "12-vpc                       0 / 0      —"
     )
 
 
