@@ -404,3 +404,13 @@ def test_no_feedback_in_the_bank_has_a_double_full_stop():
         wrong = next(i for i in range(len(question.choices)) if i not in question.answer)
         for text in (qz.grade(question, question.answer).text, qz.grade(question, wrong).text):
             assert ".." not in text.replace("...", ""), (question.id, text)
+
+
+def test_question_files_cite_no_path_outside_the_repository():
+    """Sources are AWS doc pages, not a reference file on one machine (issue 20)."""
+    from pathlib import Path
+
+    for path in sorted((Path(qz.__file__).parent / "questions").glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        for outside in ("/work/", "/root/", "/home/", "~/"):
+            assert outside not in text, (path.name, outside)
