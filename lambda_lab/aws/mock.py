@@ -27,9 +27,11 @@ from ..platform.concurrency import SCALING_RULES
 from ..sources import hooks as sources_hooks
 from . import (
     backend,
+    cloudformation,
     cloudfront_edge,
     cloudwatch,
     codedeploy,
+    codepipeline,
     cognito,
     ecr,
     iam_enforce,
@@ -131,6 +133,8 @@ class MockAWS:
             stepfunctions.install(self)  # state machines run, on the platform clock
             cognito.install(self)  # user pool Lambda triggers
             cloudfront_edge.install(self)  # Lambda@Edge associations, CloudFront Functions
+            cloudformation.install(self)  # stacks' Lambda resources on the platform; SAM
+            codepipeline.install(self)  # pipeline executions on the platform clock
             self._moto = moto.mock_aws(config=stepfunctions.CONFIG)
             self._moto.start()
             fronts.install()  # requests/urllib to API Gateway, function URL and ALB hosts
@@ -171,6 +175,8 @@ class MockAWS:
             vpc_network.stop(self)  # requests held for a missing route are let go
             stepfunctions.uninstall(self)  # running executions stop before the platforms
             cognito.uninstall(self)
+            cloudformation.uninstall(self)
+            codepipeline.uninstall(self)
             sources_hooks.uninstall(self)  # pollers and schedules stop before the platforms
             cloudwatch.uninstall(self)  # its alarm and flush timers stop
             codedeploy.uninstall(self)
