@@ -23,6 +23,7 @@ def _lazy(module: str, attr: str = "main") -> Callable[[list[str]], int]:
 
 COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "bench": _lazy("bench"),
+    "lab": _lazy("course.lab"),
     "package": _lazy("packaging.cli"),
     "serve": _lazy("serve"),
 }

@@ -24,7 +24,17 @@ from pathlib import Path
 from typing import Any
 
 from lambda_lab import limits
-from lambda_lab.course.quiz import Question, Result, grade, load_bank
+from lambda_lab.course.quiz import (
+    Question,
+    Result,
+    choice_selector,
+    grade,
+    learner_seed,
+    load_bank,
+    quiz_box,
+    show_feedback,
+    shuffle_choices,
+)
 from lambda_lab.course.topics import TOPICS
 
 __all__ = [
@@ -43,7 +53,9 @@ __all__ = [
     "domain_counts",
     "exam_plan",
     "exam_widget",
+    "html_table",
     "is_scenario",
+    "one_per_group",
     "record_attempt",
     "sample_exam",
     "score_exam",
@@ -63,6 +75,8 @@ DOMAIN_WEIGHTS: dict[str, int] = {
 }
 
 _WIDGET_NOTE = "a widget: run this notebook in JupyterLab to use it"
+#: Shown under the report: the answers are final once scored.
+EXAM_LOCKED = "🔒 This attempt is scored and recorded; run the cell again for a new one."
 
 # --- sampling -----------------------------------------------------------------------------------
 
@@ -122,6 +136,18 @@ def domain_counts(
     return counts
 
 
+def one_per_group(questions: Iterable[Question], rng: random.Random) -> list[Question]:
+    """``questions`` (sorted by id) with each near-duplicate group reduced to one member, drawn
+    with ``rng``; questions without a group all stay."""
+    ordered = sorted(questions, key=lambda q: q.id)
+    groups: dict[str, list[Question]] = {}
+    for q in ordered:
+        if q.group is not None:
+            groups.setdefault(q.group, []).append(q)
+    chosen = {rng.choice(groups[g]).id for g in sorted(groups)}
+    return [q for q in ordered if q.group is None or q.id in chosen]
+
+
 def sample_exam(
     bank: Iterable[Question] | None = None,
     *,
@@ -130,16 +156,17 @@ def sample_exam(
     weights: Mapping[str, float] = DOMAIN_WEIGHTS,
 ) -> tuple[Question, ...]:
     """``n`` questions from ``bank`` (default: every bank), split by :func:`domain_counts` and
-    drawn with ``random.Random(seed)``: the same bank and seed give the same exam. Scenario
-    questions (:func:`is_scenario`) come first, each group in a seeded random order.
+    drawn with ``random.Random(seed)``: the same bank and seed give the same exam. At most one
+    question of each near-duplicate group is drawn (:func:`one_per_group`). Scenario questions
+    (:func:`is_scenario`) come first, each group in a seeded random order.
 
     Raises:
         ValueError: see :func:`domain_counts`.
     """
-    questions = sorted(load_bank() if bank is None else bank, key=lambda q: q.id)
+    rng = random.Random(seed)
+    questions = one_per_group(load_bank() if bank is None else bank, rng)
     by_domain = {d: [q for q in questions if q.domain == d] for d in weights}
     counts = domain_counts(n, {d: len(qs) for d, qs in by_domain.items()}, weights)
-    rng = random.Random(seed)
     picked = [q for d in weights for q in rng.sample(by_domain[d], counts[d])]
     rng.shuffle(picked)
     return tuple(sorted(picked, key=lambda q: not is_scenario(q)))  # stable: order kept
@@ -242,7 +269,7 @@ class ExamReport:
     def _repr_html_(self) -> str:
         parts = [
             f"<p><b>{html.escape(self._headline())}</b></p>",
-            _html_table(self._domain_rows(), right=(1, 2, 3)),
+            html_table(self._domain_rows(), right=(1, 2, 3)),
         ]
         if self.revisit:
             items = "".join(
@@ -423,7 +450,7 @@ class CheatSheet:
         return _table([self._HEADER, *self._cells()])
 
     def _repr_html_(self) -> str:
-        return _html_table([self._HEADER, *self._cells()])
+        return html_table([self._HEADER, *self._cells()])
 
     def __repr__(self) -> str:
         return self.text
@@ -450,20 +477,28 @@ def cheat_sheet(quotas: Mapping[str, limits.Quota] | None = None) -> CheatSheet:
 _LINK_STYLE = "color: var(--jp-content-link-color, #1976d2); text-decoration: underline"
 
 
-def _html_table(rows: Sequence[Sequence[str]], right: Iterable[int] = ()) -> str:
+#: Tables fit the page: cells wrap, no column wider than 16em (five columns fit in 1,200 px).
+_TABLE_STYLE = "table-layout: auto; max-width: 100%"
+_CELL_STYLE = "white-space: normal; overflow-wrap: break-word; max-width: 16em; vertical-align: top"
+
+
+def html_table(rows: Sequence[Sequence[str]], right: Iterable[int] = ()) -> str:
     """An HTML table, header first; text left-aligned, columns in ``right`` right-aligned
     (JupyterLab right-aligns every cell otherwise)."""
     right = set(right)
 
     def row(cells: Sequence[str], tag: str) -> str:
         return "<tr>" + "".join(
-            f'<{tag} style="text-align: {"right" if i in right else "left"}">'
+            f'<{tag} style="text-align: {"right" if i in right else "left"}; {_CELL_STYLE}">'
             f"{html.escape(c)}</{tag}>"
             for i, c in enumerate(cells)
         ) + "</tr>"
 
     body = "".join(row(r, "td") for r in rows[1:])
-    return f"<table><thead>{row(rows[0], 'th')}</thead><tbody>{body}</tbody></table>"
+    return (
+        f'<table style="{_TABLE_STYLE}"><thead>{row(rows[0], "th")}</thead>'
+        f"<tbody>{body}</tbody></table>"
+    )
 
 
 def _table(rows: Sequence[Sequence[str]], right: Iterable[int] = ()) -> str:
@@ -611,26 +646,8 @@ SPOT_QUESTIONS: dict[str, Question] = {
 # --- widgets --------------------------------------------------------------------------------------
 
 
-def _show(output: Any, text: str) -> None:
-    # Replace the outputs directly: Output.clear_output() needs a running kernel.
-    output.outputs = ()
-    output.append_stdout(text + "\n")
-
-
-def _selector(question: Question) -> tuple[Any, tuple[Any, ...]]:
-    """RadioButtons, or a VBox of Checkboxes for a multiple-answer question."""
-    import ipywidgets as widgets
-
-    labels = [(question.label(i), i) for i in range(len(question.choices))]
-    if question.multiple:
-        boxes = tuple(
-            widgets.Checkbox(value=False, description=label, indent=False,
-                             layout=widgets.Layout(width="auto"))
-            for label, _ in labels
-        )
-        return widgets.VBox(list(boxes)), boxes
-    radio = widgets.RadioButtons(options=labels, value=None, layout=widgets.Layout(width="auto"))
-    return radio, ()
+_show = show_feedback
+_selector = choice_selector
 
 
 def _picked(selector: Any, boxes: Sequence[Any]) -> tuple[int, ...]:
@@ -668,18 +685,23 @@ class ExamUI:
         }
 
     def grade(self) -> ExamReport:
-        """Grade the current answers, show the feedback and the report, record the attempt once."""
-        first = self.report is None
+        """Grade the current answers, show the feedback and the report, record the attempt and
+        lock the exam. Once locked, the first report stands (a new attempt is a new widget)."""
+        if self.report is not None:
+            return self.report
         report = score_exam(self.questions, self.answers())
         for (_, result, answered), output in zip(report.results, self.outputs, strict=True):
             if answered:
                 _show(output, result.text)
             else:
-                answer = "; ".join(result.answer_labels)
+                answer = "; ".join(result.answer_labels).rstrip(".")
                 _show(output, f"⏸ Not answered. Answer: {answer}. {result.explanation}")
-        self.report_view.value = report._repr_html_()
+        self.report_view.value = report._repr_html_() + f"<p><i>{html.escape(EXAM_LOCKED)}</i></p>"
         self.report = report
-        if first and self.record:
+        for widget in (*self.selectors, *(b for boxes in self.checkboxes for b in boxes)):
+            widget.disabled = True
+        self.finish.disabled = True
+        if self.record:
             record_attempt(report, path=self.progress_path)
         return report
 
@@ -698,8 +720,13 @@ def exam_widget(
     bank: Iterable[Question] | None = None,
     record: bool = True,
     progress_path: str | Path | None = None,
+    shuffle: bool = True,
+    choice_seed: int | None = None,
 ) -> ExamUI:
     """Build the practice exam (:func:`sample_exam` of ``n`` questions with ``seed``) as widgets.
+
+    With ``shuffle`` (the default) each question's choices are in the learner's order
+    (``choice_seed``, else the progress file's seed: :func:`.quiz.learner_seed`).
 
     Raises:
         ValueError: see :func:`domain_counts`.
@@ -707,10 +734,14 @@ def exam_widget(
     import ipywidgets as widgets
 
     questions = sample_exam(bank, n=n, seed=seed)
+    if shuffle:
+        if choice_seed is None:
+            choice_seed = learner_seed(record=record, progress_path=progress_path)
+        questions = tuple(shuffle_choices(q, choice_seed) for q in questions)
     cards, selectors, checkboxes, outputs = [], [], [], []
     for number, q in enumerate(questions, start=1):
         selector, boxes = _selector(q)
-        output = widgets.Output(layout=widgets.Layout(min_height="2em"))
+        output = widgets.HTML(layout=widgets.Layout(min_height="2em"))
         cards.append(widgets.VBox([
             widgets.HTML(f"<b>Q{number}.</b> {html.escape(q.prompt)}"), selector, output,
         ]))
@@ -719,7 +750,7 @@ def exam_widget(
         outputs.append(output)
     finish = widgets.Button(description="Finish and score", button_style="primary")
     report_view = widgets.HTML("")
-    ui = ExamUI(questions, seed, widgets.VBox([*cards, finish, report_view]), tuple(selectors),
+    ui = ExamUI(questions, seed, quiz_box([*cards, finish, report_view]), tuple(selectors),
                 tuple(checkboxes), tuple(outputs), finish, report_view, record, progress_path)
 
     def on_finish(_button: Any) -> None:
@@ -771,9 +802,9 @@ def spot_widget(spot_id: str, error: CaughtError) -> SpotUI:
     question = SPOT_QUESTIONS[spot_id]
     selector, _ = _selector(question)
     check = widgets.Button(description="Check")
-    output = widgets.Output(layout=widgets.Layout(min_height="2em"))
+    output = widgets.HTML(layout=widgets.Layout(min_height="2em"))
     shown = html.escape(error.text)
-    box = widgets.VBox([
+    box = quiz_box([
         widgets.HTML(f"<pre style='white-space: pre-wrap'>{shown}</pre>"
                      f"<b>{html.escape(question.prompt)}</b>"),
         selector, check, output,

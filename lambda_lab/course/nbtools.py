@@ -3,7 +3,8 @@
     python -m lambda_lab.course.nbtools notebooks/02-memory-cpu-timeout.ipynb   # or several
 
 Each notebook runs top to bottom in a fresh ``python3`` kernel (nbclient) with the progress
-file redirected to a temporary folder (so the stored progress table is the empty one), then:
+file redirected to a temporary folder (so the stored progress table is the empty one) and the
+quiz seed fixed as under nbval (:data:`lambda_lab.course.progress.TEST_SEED`), then:
 
 * ``metadata.widgets`` (widget state: breaks GitHub rendering) is removed;
 * widget-view outputs are reduced to their ``text/plain`` fallback;
@@ -65,8 +66,10 @@ def execute(path: str | os.PathLike[str], timeout: int = 600) -> None:
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     with tempfile.TemporaryDirectory(prefix="lambda-lab-nb-") as tmp:
+        from lambda_lab.course.progress import start_test_progress
+
         old = os.environ.get("LAMBDA_LAB_PROGRESS")
-        os.environ["LAMBDA_LAB_PROGRESS"] = os.path.join(tmp, "progress.json")
+        os.environ["LAMBDA_LAB_PROGRESS"] = start_test_progress(os.path.join(tmp, "progress.json"))
         try:
             client = NotebookClient(
                 nb,

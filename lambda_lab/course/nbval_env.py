@@ -4,8 +4,10 @@ pyproject.toml): the environment every notebook kernel inherits under nbval.
 nbval starts each notebook's kernel as a child of the pytest process. Pointing
 LAMBDA_LAB_PROGRESS at a temporary file here, before any kernel starts, keeps a test run from
 writing to the learner's real progress file (~/.lambda_lab/progress.json) and makes every run
-start from empty progress, as the stored outputs do. It lives here, not in a conftest.py in
-notebooks/, so the learner's notebooks folder holds only notebooks.
+start from empty progress, as the stored outputs do. The file starts with a fixed choice-order
+seed (:data:`lambda_lab.course.progress.TEST_SEED`), so quizzes shuffle their choices the same
+way on every run. It lives here, not in a conftest.py in notebooks/, so the learner's notebooks
+folder holds only notebooks.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ import os
 import shutil
 import tempfile
 
+from lambda_lab.course.progress import start_test_progress
+
 _folder = tempfile.mkdtemp(prefix="lambda-lab-nbval-")
 atexit.register(shutil.rmtree, _folder, ignore_errors=True)
-os.environ["LAMBDA_LAB_PROGRESS"] = os.path.join(_folder, "progress.json")
+_progress = start_test_progress(os.path.join(_folder, "progress.json"))
+os.environ["LAMBDA_LAB_PROGRESS"] = _progress
 os.environ.setdefault("MPLBACKEND", "Agg")

@@ -1,18 +1,17 @@
-"""Small helpers the notebooks call: a chapter's 5-question quiz and "2020 notes vs today" tables.
+"""Small helpers the notebooks call: a chapter's quiz and "2020 notes vs today" tables.
 
-Everything shown is fixed text (see :class:`lambda_lab.course.exercises.Text`), so nbval can
-compare it.
+Everything shown has a fixed text form, so nbval can compare it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from lambda_lab import limits
-from lambda_lab.course.exercises import Text
 
-__all__ = ["chapter_quiz", "notes_vs_today"]
+__all__ = ["QuotaTable", "chapter_quiz", "notes_vs_today"]
 
 
 def chapter_quiz(topic: str, ids: Iterable[str] | None = None, n: int = 5, **kwargs: Any) -> Any:
@@ -44,9 +43,38 @@ def _value(value: object, unit: str) -> str:
     return f"{value} {unit}" if value is not None else "—"
 
 
-def notes_vs_today(keys: Iterable[str]) -> Text:
-    """A fixed-width table of quotas from :data:`lambda_lab.limits.QUOTAS`: today's value, what
-    the 2020 notes say where it differs, when it changed and where it is documented.
+@dataclass(frozen=True, repr=False)
+class QuotaTable:
+    """Rows of a quota table, header first: an HTML table whose cells wrap (so it fits the page),
+    and a fixed-width text form (what nbval compares)."""
+
+    rows: tuple[tuple[str, ...], ...]
+
+    @property
+    def text(self) -> str:
+        widths = [max(len(r[i]) for r in self.rows) for i in range(len(self.rows[0]))]
+        lines = [
+            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+            for r in self.rows
+        ]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        from lambda_lab.course.exam import html_table
+
+        return html_table(self.rows)
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def notes_vs_today(keys: Iterable[str]) -> QuotaTable:
+    """A table of quotas from :data:`lambda_lab.limits.QUOTAS`: today's value, what the 2020
+    notes say where it differs, when it changed and where it is documented.
 
     Raises:
         KeyError: an unknown quota key.
@@ -56,7 +84,4 @@ def notes_vs_today(keys: Iterable[str]) -> Text:
         q = limits.QUOTAS[key]
         notes = "same" if q.notes_2020 is None else _value(q.notes_2020, q.unit)
         rows.append((key, _value(q.current, q.unit), notes, q.changed or "—", q.source))
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return Text("\n".join(lines))
+    return QuotaTable(tuple(rows))

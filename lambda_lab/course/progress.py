@@ -13,15 +13,19 @@ File format (version 1)::
     {"version": 1,
      "exercises": {"<exercise id>": {"topic": "01-first-function", "solved": true,
                                      "checks_passed": 4, "checks_total": 4}},
-     "quizzes": {"<topic>": {"best": 3, "total": 5, "last": 2, "last_total": 5}}}
+     "quizzes": {"<topic>": {"best": 3, "total": 5, "last": 2, "last_total": 5}},
+     "seed": 1234567}
 
 ``solved`` stays true once an exercise has passed every check; ``best`` is the best quiz score.
+``seed`` (optional) orders each question's choices for this learner (:func:`quiz_seed`): the
+same learner sees the same order every time, another learner another one.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import tempfile
 import warnings
 from collections.abc import Iterable, Mapping
@@ -37,12 +41,16 @@ __all__ = [
     "default_path",
     "load",
     "progress_table",
+    "quiz_seed",
     "record_exercise",
+    "start_test_progress",
     "record_quiz",
 ]
 
 #: Environment variable that overrides the default progress file.
 ENV_VAR = "LAMBDA_LAB_PROGRESS"
+#: The quiz seed of the course's own runs (nbval, saving notebooks): stored outputs stay stable.
+TEST_SEED = 0
 _VERSION = 1
 
 
@@ -85,7 +93,7 @@ def _is_valid(data: object) -> bool:
     for entry in quizzes.values():
         if not (isinstance(entry, dict) and all(_is_count(entry.get(k)) for k in _QUIZ_KEYS)):
             return False
-    return True
+    return "seed" not in data or _is_count(data["seed"])
 
 
 _QUIZ_KEYS = ("best", "total", "last", "last_total")
@@ -219,6 +227,26 @@ def record_quiz(
         }
 
     _update(path, change)
+
+
+def quiz_seed(path: str | os.PathLike[str] | None = None) -> int:
+    """This learner's choice-order seed: the one in the progress file, else a new random one,
+    saved there so the order stays the same next time. Never raises (an unsaved seed is still
+    returned)."""
+    target = Path(path) if path is not None else default_path()
+    data, writable = _load(target)
+    if _is_count(data.get("seed")):
+        return int(data["seed"])
+    data["seed"] = secrets.randbelow(2**31)
+    if writable:
+        _save(target, data)
+    return int(data["seed"])
+
+
+def start_test_progress(path: str) -> str:
+    """Write an empty progress file with the seed :data:`TEST_SEED` at ``path``; return it."""
+    Path(path).write_text(json.dumps({**_empty(), "seed": TEST_SEED}), encoding="utf-8")
+    return path
 
 
 @dataclass(frozen=True)

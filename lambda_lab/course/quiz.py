@@ -11,15 +11,24 @@ The bank is ``lambda_lab/course/questions/*.yaml``, one file per topic::
         choices: [..., ...]
         answer: [1]                               # indices into choices, from 0
         explanation: ...                          # current value; older values where they differ
+        group: tmp-size                           # optional: near-duplicates share a group, and
+                                                  # a drawn exam holds one question per group
 
 :func:`grade` is pure; :class:`Quiz` keeps the score (a question's first answer counts, so a
 score means something); :func:`quiz_widget` is a thin ipywidgets view over a :class:`Quiz`.
+
+Choices are shown in a per-learner order (:func:`shuffle_choices`, seeded by the progress file's
+``seed``, see :func:`lambda_lab.course.progress.quiz_seed`), the key re-lettered to match, so
+"the answer is always A" teaches nothing. In the widget a question locks once its counted answer
+is in, and feedback is HTML in the page's proportional font with code in ``<code>``.
 """
 
 from __future__ import annotations
 
 import functools
 import html
+import random
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -29,20 +38,28 @@ from typing import Any
 from lambda_lab.course.topics import DOMAINS, TOPICS
 
 __all__ = [
+    "LOCKED_NOTE",
+    "QUIZ_CSS",
     "Question",
     "QuestionBankError",
     "Quiz",
     "QuizUI",
     "Result",
     "build_bank",
+    "choice_selector",
+    "feedback_html",
     "grade",
+    "learner_seed",
     "load_bank",
+    "quiz_box",
     "quiz_widget",
+    "show_feedback",
+    "shuffle_choices",
 ]
 
 _KINDS = ("single", "multiple")
 _REQUIRED = ("id", "domain", "type", "prompt", "choices", "answer", "explanation")
-_ALLOWED = frozenset((*_REQUIRED, "topic"))
+_ALLOWED = frozenset((*_REQUIRED, "topic", "group"))
 _LETTERS = "ABCDEFGHIJ"
 
 
@@ -67,6 +84,8 @@ class Question:
     answer: tuple[int, ...]
     explanation: str
     multiple: bool = False
+    #: Near-duplicates share a group; an exam draws at most one question of a group.
+    group: str | None = None
 
     def label(self, index: int) -> str:
         """``"B. <choice>"`` for choice ``index``."""
@@ -81,19 +100,85 @@ class Result:
     explanation: str
     #: The question's correct answer as labels, e.g. ("B. 900 seconds",).
     answer_labels: tuple[str, ...] = ()
+    #: False for a repeat answer to a question whose first answer already counted.
+    scored: bool = True
 
     @property
     def text(self) -> str:
         if self.correct:
-            return f"✅ Correct. {self.explanation}"
-        answer = "; ".join(self.answer_labels)
-        return f"❌ Not quite. Answer: {answer}. {self.explanation}"
+            line = f"✅ Correct. {self.explanation}"
+        else:
+            # A label may end with its own full stop: never print "stackTrace..".
+            answer = "; ".join(self.answer_labels).rstrip(".")
+            line = f"❌ Not quite. Answer: {answer}. {self.explanation}"
+        return line if self.scored else f"Unscored retry (your first answer counted): {line}"
 
     def __repr__(self) -> str:
         return self.text
 
     def __str__(self) -> str:
         return self.text
+
+
+def shuffle_choices(question: Question, seed: int) -> Question:
+    """``question`` with its choices in the order ``seed`` gives it, the key re-lettered.
+
+    The order depends only on ``seed`` and the question's id: the same learner sees the same
+    order on every run, and each question is shuffled differently.
+    """
+    order = list(range(len(question.choices)))
+    random.Random(f"{seed}:{question.id}").shuffle(order)
+    return Question(
+        id=question.id,
+        topic=question.topic,
+        domain=question.domain,
+        prompt=question.prompt,
+        choices=tuple(question.choices[i] for i in order),
+        answer=tuple(sorted(order.index(i) for i in question.answer)),
+        explanation=question.explanation,
+        multiple=question.multiple,
+        group=question.group,
+    )
+
+
+#: Spans of feedback shown as code: `backticks`, a flat JSON object, dotted or snake_case names,
+#: calls, IAM actions and ARNs, error types, absolute paths and multi-hump CamelCase fields.
+_CODE = re.compile(
+    r"`(?P<tick>[^`]+)`"
+    r"|\{\"[^{}]*\}"
+    r"|\barn:[\w:/*.-]*\w"
+    r"|\b[a-z][a-z0-9-]*:[A-Z*][A-Za-z*]*\b"
+    r"|(?<![\w/])/[\w.{}-]+(?:/[\w.{}-]+)*"
+    r"|\b[A-Za-z_]\w*(?:\.[A-Za-z_]\w+)+(?:\(\))?"
+    r"|\b[A-Za-z]\w*\(\)"
+    r"|\b[A-Za-z0-9]*_[\w]+"
+    r"|\b[A-Z][A-Za-z]*(?:Error|Exception)\b"
+    r"|\b[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+){2,}\b"
+)
+
+#: The feedback's look: the notebook's proportional font, code in JupyterLab's code style.
+_FEEDBACK_STYLE = (
+    "font-family: var(--jp-content-font-family, sans-serif); "
+    "font-size: var(--jp-content-font-size1, 14px); line-height: 1.5; white-space: normal; "
+    "overflow-wrap: break-word; margin: 0.25em 0"
+)
+
+
+def feedback_html(text: str) -> str:
+    """``text`` as HTML: escaped, code-like spans in ``<code>``, one paragraph per line."""
+
+    def code(match: re.Match[str]) -> str:
+        return f"<code>{html.escape(match.group('tick') or match.group(0))}</code>"
+
+    paragraphs = []
+    for line in text.strip().splitlines():
+        parts, last = [], 0
+        for match in _CODE.finditer(line):
+            parts += [html.escape(line[last : match.start()]), code(match)]
+            last = match.end()
+        parts.append(html.escape(line[last:]))
+        paragraphs.append(f"<p style='margin: 0 0 0.3em'>{''.join(parts)}</p>")
+    return f"<div class='lambda-lab-feedback' style='{_FEEDBACK_STYLE}'>{''.join(paragraphs)}</div>"
 
 
 def _selection(question: Question, selected: int | Iterable[int]) -> frozenset[int]:
@@ -136,6 +221,8 @@ def _problems_of(entry: object, where: str, default_topic: object) -> list[str]:
     for key in ("prompt", "explanation"):
         if not isinstance(entry[key], str) or not entry[key].strip():
             problems.append(f"{where}: {key} must be non-empty text")
+    if "group" in entry and (not isinstance(entry["group"], str) or not entry["group"].strip()):
+        problems.append(f"{where}: group must be a non-empty name")
     kind, choices, answer = entry["type"], entry["choices"], entry["answer"]
     if kind not in _KINDS:
         problems.append(f"{where}: type must be 'single' or 'multiple', not {kind!r}")
@@ -203,8 +290,16 @@ def build_bank(documents: Iterable[tuple[str, object]]) -> tuple[Question, ...]:
                     answer=tuple(entry["answer"]),
                     explanation=" ".join(entry["explanation"].split()),
                     multiple=entry["type"] == "multiple",
+                    group=entry.get("group"),
                 )
             )
+    members: dict[str, list[str]] = {}
+    for question in questions:
+        if question.group is not None:
+            members.setdefault(question.group, []).append(question.id)
+    for group, ids in sorted(members.items()):
+        if len(ids) < 2:
+            problems.append(f"group {group!r} tags only {ids[0]!r}: a group needs two or more")
     if problems:
         raise QuestionBankError(problems)
     return tuple(questions)
@@ -253,9 +348,10 @@ def _load_files(files: Iterable[Any]) -> tuple[Question, ...]:
 class Quiz:
     """The questions of one topic and the student's score.
 
-    A question's first answer is the one that counts towards :attr:`score`; later answers are
-    graded the same way but do not change it. Each answer is recorded in the progress file
-    (best score kept) unless ``record`` is False.
+    A question's first answer is the one that counts towards :attr:`score`; a later answer is
+    graded the same way but marked unscored (:attr:`Result.scored` is False) and does not change
+    it. Each counted answer is recorded in the progress file (best score kept) unless ``record``
+    is False. With a ``seed`` the choices are shuffled (:func:`shuffle_choices`).
 
     Raises:
         ValueError: if the bank has no questions for ``topic``.
@@ -268,13 +364,18 @@ class Quiz:
         bank: Iterable[Question] | None = None,
         record: bool = True,
         progress_path: str | Path | None = None,
+        seed: int | None = None,
     ) -> None:
         self.topic = topic
         questions = load_bank() if bank is None else tuple(bank)
-        #: This topic's questions, in bank order.
-        self.questions: tuple[Question, ...] = tuple(q for q in questions if q.topic == topic)
+        mine = [q for q in questions if q.topic == topic]
+        if seed is not None:
+            mine = [shuffle_choices(q, seed) for q in mine]
+        #: This topic's questions, in bank order (choices shuffled if a seed was given).
+        self.questions: tuple[Question, ...] = tuple(mine)
         if not self.questions:
             raise ValueError(f"no quiz questions for topic {topic!r}")
+        self.seed = seed
         self._by_id: Mapping[str, Question] = {q.id: q for q in self.questions}
         self._first: dict[str, bool] = {}
         self._record = record
@@ -297,8 +398,12 @@ class Quiz:
         """``"correct / number of questions"``, e.g. ``"3 / 5"``."""
         return f"{self.correct} / {len(self.questions)}"
 
+    def is_answered(self, qid: str) -> bool:
+        """True once question ``qid`` has its counted answer."""
+        return qid in self._first
+
     def answer(self, qid: str, selected: int | Iterable[int]) -> Result:
-        """Grade an answer to question ``qid``.
+        """Grade an answer to question ``qid`` (indices into its choices as shown).
 
         Raises:
             KeyError: if ``qid`` is not one of this quiz's questions.
@@ -309,14 +414,15 @@ class Quiz:
         except KeyError:
             raise KeyError(f"no question {qid!r} in the {self.topic} quiz") from None
         result = grade(question, selected)
-        if qid not in self._first:
-            self._first[qid] = result.correct
-            if self._record:
-                from lambda_lab.course import progress
+        if qid in self._first:
+            return Result(result.correct, result.explanation, result.answer_labels, scored=False)
+        self._first[qid] = result.correct
+        if self._record:
+            from lambda_lab.course import progress
 
-                progress.record_quiz(
-                    self.topic, self.correct, len(self.questions), path=self._progress_path
-                )
+            progress.record_quiz(
+                self.topic, self.correct, len(self.questions), path=self._progress_path
+            )
         return result
 
 
@@ -330,7 +436,7 @@ class QuestionUI:
     #: One Checkbox per choice for a multiple-answer question; empty otherwise.
     checkboxes: tuple[Any, ...]
     submit: Any
-    #: Shows the ✅/❌ line and the explanation.
+    #: An HTML widget: the ✅/❌ line and the explanation (see :func:`feedback_html`).
     output: Any
 
     def selected(self) -> tuple[int, ...]:
@@ -338,6 +444,13 @@ class QuestionUI:
         if self.checkboxes:
             return tuple(i for i, box in enumerate(self.checkboxes) if box.value)
         return () if self.selector.value is None else (self.selector.value,)
+
+    def lock(self) -> None:
+        """Disable the choices and the button: the counted answer is in."""
+        for widget in (self.selector, *self.checkboxes):
+            widget.disabled = True
+        self.submit.disabled = True
+        self.submit.description = "Answered"
 
 
 @dataclass(frozen=True)
@@ -355,10 +468,79 @@ class QuizUI:
         return bundle
 
 
-def _show(output: Any, text: str) -> None:
-    # Replace the outputs directly: Output.clear_output() needs a running kernel.
-    output.outputs = ()
-    output.append_stdout(text + "\n")
+#: CSS for the quiz and exam cards: a choice's label wraps under itself, however long, with its
+#: radio button or checkbox beside the first line (ipywidgets gives each label one fixed-height,
+#: unwrapped line, so a long label overlaps the next option).
+QUIZ_CSS = """
+.lambda-lab-quiz .widget-radio, .lambda-lab-quiz .jupyter-widget-radio { width: auto; }
+.lambda-lab-quiz .widget-radio-box label, .lambda-lab-quiz .jupyter-widget-radio-box label {
+  height: auto; line-height: 1.4; display: flex; align-items: flex-start;
+  white-space: normal; padding: 3px 0; }
+.lambda-lab-quiz .widget-radio-box input, .lambda-lab-quiz .jupyter-widget-radio-box input {
+  height: auto; line-height: inherit; float: none; flex: none; order: -1;
+  margin: 0.2em 0.6em 0 1px; }
+.lambda-lab-quiz .widget-checkbox, .lambda-lab-quiz .jupyter-widget-checkbox {
+  width: auto; height: auto; line-height: 1.4; padding: 3px 0; }
+.lambda-lab-quiz .widget-checkbox label, .lambda-lab-quiz .jupyter-widget-checkbox label {
+  display: flex; align-items: flex-start; white-space: normal; overflow: visible; }
+.lambda-lab-quiz .widget-checkbox label span, .lambda-lab-quiz .jupyter-widget-checkbox label span {
+  white-space: normal; overflow: visible; }
+.lambda-lab-quiz .widget-checkbox input, .lambda-lab-quiz .jupyter-widget-checkbox input {
+  flex: none; order: -1; align-self: flex-start; margin: 0.2em 0.6em 0 1px;
+  font-size: inherit; }
+.lambda-lab-quiz .widget-html-content, .lambda-lab-quiz .jupyter-widget-html-content {
+  line-height: 1.5; }
+"""
+
+
+def quiz_box(children: Iterable[Any]) -> Any:
+    """A VBox of quiz cards with :data:`QUIZ_CSS` applied (its ``<style>`` rides along)."""
+    import ipywidgets as widgets
+
+    box = widgets.VBox([widgets.HTML(f"<style>{QUIZ_CSS}</style>"), *children])
+    box.add_class("lambda-lab-quiz")
+    return box
+
+
+def choice_selector(question: Question) -> tuple[Any, tuple[Any, ...]]:
+    """RadioButtons, or a VBox of Checkboxes for a multiple-answer question (and the boxes)."""
+    import ipywidgets as widgets
+
+    labels = [question.label(i) for i in range(len(question.choices))]
+    if question.multiple:
+        boxes = tuple(
+            widgets.Checkbox(
+                value=False, description=label, indent=False, layout=widgets.Layout(width="auto")
+            )
+            for label in labels
+        )
+        return widgets.VBox(list(boxes)), boxes
+    radio = widgets.RadioButtons(
+        options=[(label, i) for i, label in enumerate(labels)],
+        value=None,
+        layout=widgets.Layout(width="auto"),
+    )
+    return radio, ()
+
+
+def show_feedback(output: Any, text: str) -> None:
+    """Show ``text`` in an HTML feedback widget (see :func:`feedback_html`)."""
+    output.value = feedback_html(text)
+
+
+def learner_seed(*, record: bool, progress_path: str | Path | None = None) -> int:
+    """The seed that orders this learner's choices: from the progress file (created and saved
+    there when ``record`` is true; 0 when it is false and the file has none)."""
+    from lambda_lab.course import progress
+
+    if record:
+        return progress.quiz_seed(progress_path)
+    seed = progress.load(progress_path).get("seed", 0)
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0 else 0
+
+
+#: Shown under the feedback once a question's counted answer is in.
+LOCKED_NOTE = "🔒 This answer counts towards your score; the question is now locked."
 
 
 def quiz_widget(
@@ -367,40 +549,35 @@ def quiz_widget(
     bank: Iterable[Question] | None = None,
     record: bool = True,
     progress_path: str | Path | None = None,
+    shuffle: bool = True,
+    seed: int | None = None,
 ) -> QuizUI:
     """Build the quiz for ``topic`` as ipywidgets: one card per question and a score label.
+
+    With ``shuffle`` (the default) each question's choices are in the learner's order:
+    ``seed``, else the progress file's (:func:`learner_seed`).
 
     Raises:
         ValueError: if the bank has no questions for ``topic``.
     """
     import ipywidgets as widgets
 
-    quiz = Quiz(topic, bank=bank, record=record, progress_path=progress_path)
+    if shuffle and seed is None:
+        seed = learner_seed(record=record, progress_path=progress_path)
+    quiz = Quiz(
+        topic,
+        bank=bank,
+        record=record,
+        progress_path=progress_path,
+        seed=seed if shuffle else None,
+    )
     score_label = widgets.Label(value=f"Score: {quiz.score}")
     items: list[QuestionUI] = []
     cards = []
     for n, question in enumerate(quiz.questions, start=1):
-        labels = [question.label(i) for i in range(len(question.choices))]
-        checkboxes: tuple[Any, ...] = ()
-        if question.multiple:
-            checkboxes = tuple(
-                widgets.Checkbox(
-                    value=False,
-                    description=label,
-                    indent=False,
-                    layout=widgets.Layout(width="auto"),
-                )
-                for label in labels
-            )
-            selector = widgets.VBox(list(checkboxes))
-        else:
-            selector = widgets.RadioButtons(
-                options=[(label, i) for i, label in enumerate(labels)],
-                value=None,
-                layout=widgets.Layout(width="auto"),
-            )
+        selector, checkboxes = choice_selector(question)
         submit = widgets.Button(description="Submit", button_style="primary")
-        output = widgets.Output(layout=widgets.Layout(min_height="3em"))
+        output = widgets.HTML(layout=widgets.Layout(min_height="2em"))
         item = QuestionUI(question, selector, checkboxes, submit, output)
         submit.on_click(_submit_handler(quiz, item, score_label))
         prompt = html.escape(question.prompt)
@@ -408,7 +585,7 @@ def quiz_widget(
             widgets.VBox([widgets.HTML(f"<b>Q{n}.</b> {prompt}"), selector, submit, output])
         )
         items.append(item)
-    box = widgets.VBox([*cards, score_label])
+    box = quiz_box([*cards, score_label])
     return QuizUI(quiz, box, tuple(items), score_label)
 
 
@@ -417,12 +594,15 @@ def _submit_handler(quiz: Quiz, item: QuestionUI, score_label: Any) -> Callable[
         try:
             picks = item.selected()
             if not picks:
-                _show(item.output, "Pick an answer first.")
+                show_feedback(item.output, "Pick an answer first.")
                 return
             result = quiz.answer(item.question.id, picks)
-            _show(item.output, result.text)
+            note = LOCKED_NOTE if result.scored else ""
+            show_feedback(item.output, f"{result.text}\n{note}")
             score_label.value = f"Score: {quiz.score}"
+            if quiz.is_answered(item.question.id):
+                item.lock()
         except Exception as exc:  # a callback's exception would vanish into the kernel log
-            _show(item.output, f"Something went wrong: {type(exc).__name__}: {exc}")
+            show_feedback(item.output, f"Something went wrong: {type(exc).__name__}: {exc}")
 
     return on_submit

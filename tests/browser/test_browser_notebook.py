@@ -203,6 +203,30 @@ def start_kernel(page, timeout_s: float = 90) -> None:
     raise AssertionError(f"the kernel was not connected and idle within {timeout_s:.0f} s")
 
 
+#: Each quiz option's box (its label) and its radio button's box, in page coordinates.
+MEASURE_OPTIONS = """cell => [...cell.querySelectorAll('.widget-radio-box label')].map(l => {
+    const r = l.getBoundingClientRect(), i = l.querySelector('input').getBoundingClientRect();
+    return {text: l.innerText.slice(0, 40), x: r.x, y: r.y, w: r.width, h: r.height,
+            ix: i.x, iy: i.y, iw: i.width, ih: i.height};
+})"""
+
+
+def measure_options(cell) -> list[dict]:
+    return cell.evaluate(MEASURE_OPTIONS)
+
+
+def assert_no_overlap(boxes: list[dict]) -> None:
+    """No two option boxes share any area; each radio button is visible, at its box's left."""
+    for n, a in enumerate(boxes):
+        assert a["iw"] > 0 and a["ih"] > 0, f"radio button of {a['text']!r} is hidden"
+        assert a["y"] - 1 <= a["iy"] and a["iy"] + a["ih"] <= a["y"] + a["h"] + 1, a
+        assert a["ix"] <= a["x"] + 8, f"radio button of {a['text']!r} is not at the left"
+        for b in boxes[n + 1 :]:
+            overlap_x = min(a["x"] + a["w"], b["x"] + b["w"]) - max(a["x"], b["x"])
+            overlap_y = min(a["y"] + a["h"], b["y"] + b["h"]) - max(a["y"], b["y"])
+            assert overlap_x <= 0.5 or overlap_y <= 0.5, f"options overlap: {a} and {b}"
+
+
 def test_memory_slider_redraws_in_a_real_browser(playwright_api, lab):
     base, token, root = lab
     shots = artifacts_dir()
@@ -285,6 +309,32 @@ def test_memory_slider_redraws_in_a_real_browser(playwright_api, lab):
             slider.scroll_into_view_if_needed()
             page.screenshot(path=str(shots / "02-memory-slider-after.png"))
             slider.screenshot(path=str(shots / "02-memory-slider-widget.png"))
+
+            # The quiz: on a narrow page its longest answers wrap, and no two option boxes
+            # overlap (ipywidgets alone gives each radio label one fixed-height line, so a long
+            # label ran over the next option and hid its radio circle; issue 20).
+            page.set_viewport_size({"width": 560, "height": 900})
+            quiz.scroll_into_view_if_needed()
+            options = quiz.locator(".lambda-lab-quiz .widget-radio-box label")
+            options.first.wait_for(timeout=30_000)
+            page.wait_for_timeout(300)  # let the layout settle after the resize
+            boxes = measure_options(quiz)
+            assert len(boxes) >= 10, boxes
+            assert_no_overlap(boxes)
+            one_line = min(b["h"] for b in boxes)
+            assert max(b["h"] for b in boxes) > 1.6 * one_line, "no long answer wrapped"
+            quiz.screenshot(path=str(shots / "02-quiz-narrow.png"))
+
+            # Answer Q1: the feedback is in the page's proportional font and the question locks.
+            options.first.locator("input").check()
+            quiz.get_by_role("button", name="Submit").first.click()
+            feedback = quiz.locator(".lambda-lab-feedback").first
+            feedback.wait_for(timeout=30_000)
+            font = feedback.evaluate("el => getComputedStyle(el).fontFamily")
+            assert "mono" not in font.lower(), font
+            expect(quiz.get_by_role("button", name="Answered").first).to_be_disabled()
+            assert "locked" in feedback.inner_text()
+            page.set_viewport_size({"width": 1280, "height": 900})
 
             # Every cell ran without an error output.
             page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(

@@ -192,3 +192,25 @@ def test_progress_table_uses_the_registered_exercises_by_default(monkeypatch, tm
         e.topic == "02-memory-cpu-timeout" for e in EXERCISES.values()
     )
     assert not Path(tmp_path / "p.json.corrupt-1").exists()
+
+
+# --- the learner's choice-order seed --------------------------------------------------------------
+
+
+def test_quiz_seed_is_created_once_and_kept(tmp_path):
+    from lambda_lab.course.progress import load, quiz_seed, record_quiz
+
+    path = tmp_path / "progress.json"
+    seed = quiz_seed(path)
+    assert load(path)["seed"] == seed
+    record_quiz("01-first-function", 1, 2, path=path)  # other writes keep it
+    assert quiz_seed(path) == seed
+
+
+def test_a_progress_file_with_a_bad_seed_is_moved_aside(tmp_path):
+    from lambda_lab.course.progress import ProgressWarning, load
+
+    path = tmp_path / "progress.json"
+    path.write_text('{"version": 1, "exercises": {}, "quizzes": {}, "seed": "x"}')
+    with pytest.warns(ProgressWarning):
+        assert "seed" not in load(path)

@@ -136,6 +136,20 @@ def test_validation_names_each_kind_of_problem(change, fragment):
     assert any(fragment in p for p in problems), problems
 
 
+def test_a_group_is_a_name_shared_by_two_or_more_questions():
+    one = {**VALID, "group": "dupes"}
+    two = {**VALID, "id": "q-two", "group": "dupes"}
+    assert [q.group for q in bank(one, two)] == ["dupes", "dupes"]
+    with pytest.raises(qz.QuestionBankError, match="tags only 'q-one'"):
+        bank(one)
+    assert any("group must be a non-empty name" in p for p in problems_of({**VALID, "group": 3}))
+
+
+def test_shuffling_keeps_the_group():
+    (question,) = bank({**VALID, "group": "g"}, {**VALID, "id": "q-2", "group": "g"})[:1]
+    assert qz.shuffle_choices(question, 1).group == "g"
+
+
 def test_validation_reports_a_missing_key():
     entry = copy.deepcopy(VALID)
     del entry["explanation"]
@@ -225,16 +239,73 @@ def test_quiz_records_its_best_score(progress_file):
     assert saved == {"best": 2, "total": 2, "last": 0, "last_total": 2}
 
 
+# --- shuffled choices ---------------------------------------------------------------------------
+
+
+def test_shuffling_moves_the_key_with_its_choice():
+    """The key is re-lettered with the choices: the same text stays right (issue 20)."""
+    question = bank(VALID, MULTI)[1]
+    seen = set()
+    for seed in range(20):
+        shuffled = qz.shuffle_choices(question, seed)
+        assert sorted(shuffled.choices) == sorted(question.choices)
+        assert {shuffled.choices[i] for i in shuffled.answer} == {"A thing", "C thing"}
+        assert qz.grade(shuffled, shuffled.answer).correct
+        seen.add(shuffled.choices)
+    assert len(seen) > 1  # the order really changes with the seed
+
+
+def test_shuffling_is_fixed_by_the_seed_and_differs_between_questions():
+    one, two = bank(VALID, {**VALID, "id": "q-three"})
+    assert qz.shuffle_choices(one, 7) == qz.shuffle_choices(one, 7)
+    orders = {(qz.shuffle_choices(one, s).choices, qz.shuffle_choices(two, s).choices)
+              for s in range(10)}
+    assert any(a != b for a, b in orders)  # each question gets its own order
+
+
+def test_shuffled_shipped_keys_are_spread_over_the_letters():
+    """With a learner's seed, no letter holds the key much more often than chance."""
+    singles = [q for q in qz.load_bank() if not q.multiple]
+    keys = [qz.shuffle_choices(q, 12345).answer[0] for q in singles]
+    assert max(keys.count(k) for k in set(keys)) / len(keys) < 0.45
+
+
+def test_the_learner_seed_is_stored_in_the_progress_file(progress_file):
+    ui = qz.quiz_widget("01-first-function", bank=bank(VALID, MULTI))
+    seed = json.loads(progress_file.read_text())["seed"]
+    assert ui.quiz.seed == seed
+    again = qz.quiz_widget("01-first-function", bank=bank(VALID, MULTI))
+    assert [q.choices for q in again.quiz.questions] == [q.choices for q in ui.quiz.questions]
+
+
+def test_a_fixed_seed_in_the_progress_file_gives_a_fixed_order(progress_file):
+    progress_file.write_text(json.dumps(
+        {"version": 1, "exercises": {}, "quizzes": {}, "seed": 3}))
+    ui = qz.quiz_widget("01-first-function", bank=bank(VALID, MULTI), record=False)
+    assert ui.quiz.questions == tuple(qz.shuffle_choices(q, 3) for q in bank(VALID, MULTI))
+
+
+def test_the_nbval_plugin_fixes_the_seed():
+    from lambda_lab.course import nbval_env, progress
+
+    assert progress.load(nbval_env._progress)["seed"] == progress.TEST_SEED
+
+
 # --- widget ---------------------------------------------------------------------------------
 
 
 def output_text(output):
-    return "".join(o.get("text", "") for o in output.outputs)
+    """The feedback widget's text, tags removed."""
+    import html
+    import re
+
+    return html.unescape(re.sub(r"<[^>]+>", "", output.value.replace("</p>", "\n")))
 
 
 @pytest.fixture
 def ui():
-    return qz.quiz_widget("01-first-function", bank=bank(VALID, MULTI), record=False)
+    return qz.quiz_widget("01-first-function", bank=bank(VALID, MULTI), record=False,
+                          shuffle=False)
 
 
 def test_widget_uses_radio_buttons_for_single_and_checkboxes_for_multiple(ui):
@@ -255,7 +326,7 @@ def test_widget_submit_shows_feedback_and_updates_the_score(ui):
     single, multiple = ui.items
     single.selector.value = 1
     single.submit.click()
-    assert output_text(single.output) == "✅ Correct. B is right.\n"
+    assert output_text(single.output) == f"✅ Correct. B is right.\n{qz.LOCKED_NOTE}\n"
     assert ui.score_label.value == "Score: 1 / 2"
 
     multiple.checkboxes[0].value = True
@@ -264,20 +335,35 @@ def test_widget_submit_shows_feedback_and_updates_the_score(ui):
     assert ui.score_label.value == "Score: 1 / 2"
 
 
-def test_widget_resubmitting_replaces_the_feedback_but_not_the_score(ui):
+def test_widget_locks_a_question_after_its_counted_answer(ui):
+    """Feedback never contradicts the score: after the first answer the question is locked."""
     single = ui.items[0]
     single.selector.value = 0
     single.submit.click()
-    single.selector.value = 1
-    single.submit.click()
-    assert output_text(single.output) == "✅ Correct. B is right.\n"
-    assert ui.score_label.value == "Score: 0 / 2"
+    assert single.selector.disabled and single.submit.disabled
+    assert output_text(single.output).startswith("❌ Not quite. Answer: B. B thing.")
+    assert qz.LOCKED_NOTE in output_text(single.output)
+    multiple = ui.items[1]
+    multiple.checkboxes[0].value = multiple.checkboxes[2].value = True
+    multiple.submit.click()
+    assert all(box.disabled for box in multiple.checkboxes)
+    assert ui.score_label.value == "Score: 1 / 2"
+
+
+def test_a_repeat_answer_is_labelled_unscored():
+    quiz = qz.Quiz("01-first-function", bank=bank(VALID), record=False)
+    assert quiz.answer("q-one", 0).scored
+    again = quiz.answer("q-one", 1)
+    assert again.correct and not again.scored
+    assert again.text.startswith("Unscored retry (your first answer counted): ✅ Correct.")
+    assert quiz.score == "0 / 1"
 
 
 def test_widget_submit_without_a_choice_asks_for_one(ui):
     ui.items[0].submit.click()
     assert output_text(ui.items[0].output) == "Pick an answer first.\n"
     assert ui.quiz.answered == 0
+    assert not ui.items[0].submit.disabled
 
 
 def test_widget_plain_text_is_fixed_for_nbval(ui):
@@ -286,7 +372,45 @@ def test_widget_plain_text_is_fixed_for_nbval(ui):
     assert "application/vnd.jupyter.widget-view+json" in bundle
 
 
+def test_widget_carries_css_that_lets_long_labels_wrap(ui):
+    """ipywidgets gives a radio label one fixed-height line; the quiz's CSS lets it wrap."""
+    assert "lambda-lab-quiz" in ui.box._dom_classes
+    style = ui.box.children[0].value
+    assert "<style>" in style and "height: auto" in style and "white-space: normal" in style
+
+
 @pytest.mark.parametrize("topic", list(TOPICS))
 def test_widget_builds_for_every_shipped_topic(topic):
     ui = qz.quiz_widget(topic, record=False)
     assert len(ui.items) == len(ui.quiz.questions)
+
+
+# --- feedback text ------------------------------------------------------------------------------
+
+
+def test_feedback_is_html_in_a_proportional_font_with_code_in_code_tags():
+    out = qz.feedback_html(
+        "❌ Not quite. It raises ValueError; context.aws_request_id and s3:GetObject <b>.")
+    assert "font-family: var(--jp-content-font-family" in out
+    assert "<code>ValueError</code>" in out
+    assert "<code>context.aws_request_id</code>" in out
+    assert "<code>s3:GetObject</code>" in out
+    assert "&lt;b&gt;" in out  # escaped, not markup
+
+
+def test_no_feedback_in_the_bank_has_a_double_full_stop():
+    """"stackTrace.." came from a label's own full stop plus the sentence's (issue 20)."""
+    for question in qz.load_bank():
+        wrong = next(i for i in range(len(question.choices)) if i not in question.answer)
+        for text in (qz.grade(question, question.answer).text, qz.grade(question, wrong).text):
+            assert ".." not in text.replace("...", ""), (question.id, text)
+
+
+def test_question_files_cite_no_path_outside_the_repository():
+    """Sources are AWS doc pages, not a reference file on one machine (issue 20)."""
+    from pathlib import Path
+
+    for path in sorted((Path(qz.__file__).parent / "questions").glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        for outside in ("/work/", "/root/", "/home/", "~/"):
+            assert outside not in text, (path.name, outside)
