@@ -257,3 +257,27 @@ def test_powertools_metrics_in_a_handler_become_metrics_with_cold_start(aws, lam
     assert (orders["Sum"], orders["Unit"]) == (5.0, "Count")
     [cold] = stats(cw, "Shop", "ColdStart", t0, function_name=name, service="orders")
     assert cold["Sum"] == 1.0
+
+
+def test_an_alarm_on_a_powertools_metric_from_a_handler_goes_to_alarm(aws, lam, create, cw):
+    """UG "Setting alarms on metrics created with the embedded metric format": an alarm on the
+    business metric a handler publishes with Powertools ``log_metrics`` is evaluated like any
+    other. Powertools stamps ``_aws.Timestamp`` with the handler's ``time.time()``, which
+    follows platform time, so after an hour's advance the data point still lands in the
+    minute the alarm evaluates; one more minute of platform time and it is in ALARM."""
+    name = create(POWERTOOLS, MemorySize=1769, Layers=[POWERTOOLS_LAYER])
+    aws.advance(3600)
+    t0 = minute_start(aws)
+    cw.put_metric_alarm(AlarmName="orders-burst", Namespace="Shop", MetricName="OrdersPlaced",
+                        Dimensions=[{"Name": "service", "Value": "orders"},
+                                    {"Name": "channel", "Value": "web"}],
+                        Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=5,
+                        ComparisonOperator="GreaterThanOrEqualToThreshold")
+    for n in (2, 3):
+        assert invoke_json(lam, name, {"orders": n})[1] == "ok"
+    assert [p["Sum"] for p in stats(cw, "Shop", "OrdersPlaced", t0, service="orders",
+                                    channel="web")] == [5.0]
+    aws.advance(60)
+    [alarm] = cw.describe_alarms(AlarmNames=["orders-burst"])["MetricAlarms"]
+    assert alarm["StateValue"] == "ALARM"
+    assert "[5.0 (" in alarm["StateReason"]
