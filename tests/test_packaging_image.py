@@ -216,3 +216,23 @@ def test_cli_builds_an_image(context, tmp_path, capsys):
     dockerfile(context, "FROM public.ecr.aws/lambda/python:3.12\nUSER nobody\n")
     assert main(["package", "--dockerfile", os.path.join(context, "Dockerfile"), "-o", out]) == 2
     assert "Dockerfile line 2: USER nobody" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("digest", ["sha256:../../../../etc/passwd", "sha256:/etc/shadow",
+                                    "../x", "sha256:" + "A" * 64, ""])
+def test_a_client_digest_never_names_a_path_outside_the_registry(digest):
+    """Issue 12 (names never become paths without a safe mapping): ECR's layer API hands the
+    registry digests from clients; whatever they are, the blob path stays in its folder."""
+    from lambda_lab.execution.state import subdir
+    from lambda_lab.packaging.registry import blob_path
+
+    path = blob_path(digest)
+    assert os.path.dirname(path) == subdir("registry", "blobs")
+    assert os.path.basename(path).startswith("invalid-")
+
+
+def test_a_real_digest_keeps_its_hex_name():
+    from lambda_lab.packaging.registry import blob_path
+
+    hexdigest = hashlib.sha256(b"layer").hexdigest()
+    assert os.path.basename(blob_path(f"sha256:{hexdigest}")) == hexdigest

@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import tarfile
 import threading
@@ -30,8 +31,13 @@ _lock = threading.Lock()
 
 
 def blob_path(digest: str) -> str:
-    """Where the blob ``sha256:<hex>`` is (or would be) kept."""
-    return os.path.join(subdir("registry", "blobs"), digest.split(":", 1)[-1])
+    """Where the blob ``sha256:<hex>`` is (or would be) kept. The digest comes from clients
+    (ECR's layer API): anything but 64 hex digits is hashed to a name no blob has, so a path
+    never leaves the registry's folder."""
+    name = digest.split(":", 1)[-1]
+    if not re.fullmatch(r"[0-9a-f]{64}", name):
+        name = "invalid-" + hashlib.sha256(digest.encode()).hexdigest()
+    return os.path.join(subdir("registry", "blobs"), name)
 
 
 def _store(digest: str, data: bytes) -> None:
