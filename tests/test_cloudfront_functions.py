@@ -129,6 +129,25 @@ def test_test_function_runs_the_javascript(cf):
     assert output["request"]["headers"]["x-device"] == {"value": "mobile"}
 
 
+def test_test_function_works_under_a_running_event_loop(cf):
+    """A Jupyter kernel's main thread runs an event loop, where mini-racer refuses a timed
+    eval; TestFunction there gives the same TestResult (FunctionOutput the returned request)."""
+    import asyncio
+
+    made = cf.create_function(Name="loop", FunctionConfig={"Comment": "", "Runtime":
+                                                           "cloudfront-js-2.0"},
+                              FunctionCode=ADD_HEADER)
+
+    async def call() -> dict[str, Any]:
+        return cf.test_function(Name="loop", IfMatch=made["ETag"],
+                                EventObject=viewer_event("/l"))["TestResult"]
+
+    result = asyncio.run(call())
+    assert result["FunctionErrorMessage"] == ""
+    assert json.loads(result["FunctionOutput"])["request"]["headers"]["x-device"] == \
+        {"value": "mobile"}
+
+
 def test_no_network_and_errors_are_reported(cf):
     """Restrictions on CloudFront Functions: no network access (``fetch`` does not exist);
     an exception is the TestResult's FunctionErrorMessage, with no output."""

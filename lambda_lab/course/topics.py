@@ -14,6 +14,7 @@ TOPICS: dict[str, str] = {
     "08-permissions-and-security": "Permissions and security",
     "09-observability": "Logs, metrics, alarms and tracing",
     "10-http-front-doors": "HTTP front doors",
+    "11-lambda-at-edge": "Lambda@Edge and CloudFront Functions",
     "12-vpc": "Lambda in a VPC",
 }
 

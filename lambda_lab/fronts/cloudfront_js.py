@@ -12,8 +12,10 @@ compiled on the learner's machine; if it is missing, :func:`run` says so at call
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.client import responses as reasons
 from typing import Any
@@ -47,7 +49,19 @@ class JsRun:
 
 def run(code: str, event: dict[str, Any]) -> JsRun:
     """Run ``handler(event)`` of ``code`` (sync or async). Raises RuntimeError (NO_ENGINE)
-    when no engine is installed."""
+    when no engine is installed.
+
+    mini-racer refuses a timed ``eval`` in a thread with a running event loop (a Jupyter
+    kernel's main thread), so there the run happens in a worker thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _run(code, event)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_run, code, event).result()
+
+
+def _run(code: str, event: dict[str, Any]) -> JsRun:
     try:
         from py_mini_racer import MiniRacer
     except ImportError:

@@ -191,6 +191,18 @@ WRONG = {
         "of its own (and a custom metric to pay for); keep it in the document with "
         "metrics.add_metadata(key=\"order_id\", value=order[\"id\"])",
     ),
+    "mobile-redirect": (  # the status as a number, not a string
+        lambda event, context: {"status": 302, "headers": {"location": [
+            {"key": "Location", "value": "https://m.example.com" +
+             event["Records"][0]["cf"]["request"]["uri"]}]}},
+        "❌ 1 of 3 checks pass — hint: status is 302: Lambda@Edge wants the status as a "
+        "string, '302'",
+    ),
+    "edge-product": (  # Lambda@Edge everywhere: it can do all, but costs more for two
+        dict.fromkeys(("cache-key", "body", "origin-pick", "jwt", "dynamodb"), "lambda@edge"),
+        "❌ 3 of 5 checks pass — hint: cache-key: lambda@edge cannot do it, or costs more than "
+        "it must — reread the table",
+    ),
     "sqs-endpoint": (  # the endpoint, and a NAT gateway besides
         lambda ec2, net: _with_nat(ec2, net, _sqs_endpoint),
         "❌ 4 of 5 checks pass — hint: a NAT gateway costs by the hour and by the GB: the "

@@ -149,6 +149,7 @@ def test_progress_table_rows(path):
         progress.ProgressRow("08-permissions-and-security", 0, 0, None),
         progress.ProgressRow("09-observability", 0, 0, None),
         progress.ProgressRow("10-http-front-doors", 0, 0, None),
+        progress.ProgressRow("11-lambda-at-edge", 0, 0, None),
         progress.ProgressRow("12-vpc", 0, 0, None),
     )
 
@@ -171,6 +172,7 @@ def test_progress_table_text_is_deterministic(path):
         "08-permissions-and-security  0 / 0      —\n"
         "09-observability             0 / 0      —\n"
         "10-http-front-doors          0 / 0      —\n"
+        "11-lambda-at-edge            0 / 0      —\n"
         "12-vpc                       0 / 0      —"
     )
 
