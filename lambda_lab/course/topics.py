@@ -15,6 +15,7 @@ TOPICS: dict[str, str] = {
     "09-observability": "Logs, metrics, alarms and tracing",
     "10-http-front-doors": "HTTP front doors",
     "12-vpc": "Lambda in a VPC",
+    "13-packaging-and-deployment": "Packaging and deployment",
 }
 
 #: The four content domains of the AWS Certified Developer – Associate exam (DVA-C02).
