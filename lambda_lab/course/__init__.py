@@ -9,7 +9,8 @@ Typical notebook use::
 ipywidgets and PyYAML are imported only when a quiz is built, so importing this is cheap.
 Importing it registers the course's exercises (:mod:`lambda_lab.course.exercise_bank`,
 :mod:`lambda_lab.course.filter_exercise`, :mod:`lambda_lab.course.http_front_doors`,
-:mod:`lambda_lab.course.lambda_at_edge`, :mod:`lambda_lab.course.vpc`).
+:mod:`lambda_lab.course.lambda_at_edge`, :mod:`lambda_lab.course.vpc`,
+:mod:`lambda_lab.course.packaging`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from lambda_lab.course import exercise_bank as _exercise_bank  # noqa: F401 - re
 from lambda_lab.course import filter_exercise as _filter_exercise  # noqa: F401 - registers one
 from lambda_lab.course import http_front_doors as _http_front_doors  # noqa: F401 - registers two
 from lambda_lab.course import lambda_at_edge as _lambda_at_edge  # noqa: F401 - registers two
+from lambda_lab.course import packaging as _packaging  # noqa: F401 - registers chapter 13's
 from lambda_lab.course import vpc as _vpc  # noqa: F401 - registers chapter 12's two
 from lambda_lab.course.exercises import EXERCISES, Check, Exercise, Feedback, check, hint, solution
 from lambda_lab.course.progress import progress_table

@@ -16,6 +16,7 @@ TOPICS: dict[str, str] = {
     "10-http-front-doors": "HTTP front doors",
     "11-lambda-at-edge": "Lambda@Edge and CloudFront Functions",
     "12-vpc": "Lambda in a VPC",
+    "13-packaging-and-deployment": "Packaging and deployment",
 }
 
 #: The four content domains of the AWS Certified Developer – Associate exam (DVA-C02).

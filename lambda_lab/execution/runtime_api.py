@@ -36,8 +36,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the runtime went away (its environment is shutting down): nobody to answer
 
     def _body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)

@@ -13,6 +13,7 @@ import pytest
 from lambda_lab.course import exercises as ex
 from lambda_lab.course.exercises import NOT_ATTEMPTED, Check, Exercise
 from lambda_lab.course.progress import ENV_VAR
+from lambda_lab.packaging import build_zip
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -212,6 +213,12 @@ WRONG = {
         lambda ec2, net: _with_nat(ec2, net, _fix_s3),
         "❌ 3 of 4 checks pass — hint: a NAT gateway charges for every GB to S3: use the "
         "gateway endpoint, it is free",
+    ),
+    "fix-package": (  # the forgotten dependency: no requirements, so no tinydep in the zip
+        lambda src, output, wheels: build_zip(src, output).path,
+        "❌ 2 of 4 checks pass — hint: the zip has no tinydep/: pass "
+        "requirements=<src>/requirements.txt, and find_links=wheels with no_index=True so pip "
+        "installs from the local wheels",
     ),
 }
 

@@ -151,6 +151,7 @@ def test_progress_table_rows(path):
         progress.ProgressRow("10-http-front-doors", 0, 0, None),
         progress.ProgressRow("11-lambda-at-edge", 0, 0, None),
         progress.ProgressRow("12-vpc", 0, 0, None),
+        progress.ProgressRow("13-packaging-and-deployment", 0, 0, None),
     )
 
 
@@ -173,7 +174,8 @@ def test_progress_table_text_is_deterministic(path):
         "09-observability             0 / 0      —\n"
         "10-http-front-doors          0 / 0      —\n"
         "11-lambda-at-edge            0 / 0      —\n"
-        "12-vpc                       0 / 0      —"
+        "12-vpc                       0 / 0      —\n"
+        "13-packaging-and-deployment  0 / 0      —"
     )
 
 
