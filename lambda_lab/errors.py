@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "AccessDeniedException",
+    "CodeSigningConfigNotFoundException",
     "CodeStorageExceededException",
     "InvalidParameterValueException",
     "InvalidRequestContentException",
@@ -193,6 +194,14 @@ class CodeStorageExceededException(LambdaError):
     status = 400
 
 
+class CodeSigningConfigNotFoundException(LambdaError):
+    """PutFunctionCodeSigningConfig names a code signing config that does not exist."""
+
+    code = "CodeSigningConfigNotFoundException"
+    status = 404
+    message_key = "Message"
+
+
 class NotEmulatedException(LambdaError):
     """An operation of the Lambda API that lambda_lab does not emulate (HTTP 501; not an AWS
     error: AWS has every operation of its API)."""
@@ -217,6 +226,7 @@ _BY_CODE: dict[str, type[LambdaError]] = {
         PreconditionFailedException,
         PolicyLengthExceededException,
         CodeStorageExceededException,
+        CodeSigningConfigNotFoundException,
         AccessDeniedException,
     )
 }

@@ -85,8 +85,8 @@ class LayersAPI:
                 "Please provide a source for layer content.")  # emulator wording
         version = self._layer_store.publish(
             name, data, description=body.get("Description", ""),
-            compatible_runtimes=body.get("CompatibleRuntimes") or (),
-            compatible_architectures=body.get("CompatibleArchitectures") or (),
+            compatible_runtimes=body.get("CompatibleRuntimes"),
+            compatible_architectures=body.get("CompatibleArchitectures"),
             license_info=body.get("LicenseInfo"), direct_upload="ZipFile" in content)
         return _json(201, version.shape(self._location(version)))
 

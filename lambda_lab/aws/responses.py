@@ -36,10 +36,12 @@ from ..platform.tracing import attach as attach_tracing
 from ..validation import validate_function_name
 from . import code_api, image_api, operations, paging_api, services, shapes, vpc_config
 from .async_api import AsyncResponses
+from .code_signing_api import CodeSigningResponses
 from .concurrency_api import ConcurrencyResponses
 from .esm_api import EventSourceMappingResponses
 from .layers_api import LayersAPI
 from .permissions_api import PermissionResponses
+from .tags_api import TagResponses, check_tag_count
 
 __all__ = ["LabResponse"]
 
@@ -75,7 +77,8 @@ def _version_key(v: Version) -> tuple[str, int]:
 
 
 class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlResponses,
-                  EventSourceMappingResponses, PermissionResponses, LambdaResponse):
+                  EventSourceMappingResponses, PermissionResponses, TagResponses,
+                  CodeSigningResponses, LambdaResponse):
     """moto's Lambda responses, answered by lambda_lab's platform where it differs from AWS."""
 
     @property
@@ -178,6 +181,7 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
             timeout=body.get("Timeout", 3),
             ephemeral_storage=(body.get("EphemeralStorage") or {}).get("Size", 512),
             environment=(body.get("Environment") or {}).get("Variables") or {},
+            environment_sent="Variables" in (body.get("Environment") or {}),
             description=body.get("Description", ""),
             architecture=(body.get("Architectures") or ["x86_64"])[0],
             layers=self._layer_refs(body.get("Layers")),
@@ -186,6 +190,7 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
             logging=TEXT.merged(body.get("LoggingConfig")),
             image_config=body.get("ImageConfig") or {})
         config.validate()
+        check_tag_count(body.get("Tags") or {})
         services.check_role(self.current_account, config.role)
         if "VpcConfig" in body:  # subnets, groups and the role's ENI permissions (vpc_config)
             config = replace(config, vpc=vpc_config.parse(self.current_account, self.region,
@@ -244,6 +249,7 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
         changes: dict[str, Any] = {f: body[k] for k, f in fields.items() if k in body}
         if "Environment" in body:
             changes["environment"] = (body["Environment"] or {}).get("Variables") or {}
+            changes["environment_sent"] = "Variables" in (body["Environment"] or {})
         if "EphemeralStorage" in body:
             changes["ephemeral_storage"] = body["EphemeralStorage"]["Size"]
         if "Layers" in body:

@@ -80,6 +80,9 @@ class LayerVersion:
     license_info: str | None = None
     statements: dict[str, dict] = field(default_factory=dict)  #: by statement id
     policy_revision: str = field(default_factory=lambda: str(uuid.uuid4()))
+    #: CompatibleRuntimes / CompatibleArchitectures given as (possibly empty) lists: AWS
+    #: answers them even empty, as it answers Description even ``""``.
+    lists_given: tuple[str, ...] = ()
 
     @property
     def arn(self) -> str:
@@ -103,10 +106,14 @@ class LayerVersion:
         return shape
 
     def shape(self, location: str) -> dict:
-        """A GetLayerVersion / PublishLayerVersion response."""
-        return {"Content": {"Location": location, "CodeSha256": self.code_sha256,
-                            "CodeSize": self.code_size},
-                "LayerArn": self.layer_arn, **self.summary()}
+        """A GetLayerVersion / PublishLayerVersion response (Description always, as AWS
+        answers it: ``""`` when none was given)."""
+        shape = {"Content": {"Location": location, "CodeSha256": self.code_sha256,
+                             "CodeSize": self.code_size},
+                 "LayerArn": self.layer_arn, "Description": self.description, **self.summary()}
+        for member in self.lists_given:
+            shape.setdefault(member, [])
+        return shape
 
     def allows(self, account_id: str, organization_id: str | None = None) -> bool:
         """Whether an account (own account always) may use this layer version."""
@@ -151,8 +158,8 @@ class LayerStore:
     # ----------------------------------------------------------------- versions
 
     def publish(self, name_or_arn: str, data: bytes, *, description: str = "",
-                compatible_runtimes: Sequence[str] = (),
-                compatible_architectures: Sequence[str] = (),
+                compatible_runtimes: Sequence[str] | None = None,
+                compatible_architectures: Sequence[str] | None = None,
                 license_info: str | None = None, direct_upload: bool = True) -> LayerVersion:
         """Unpack a .zip as a new version of a layer (created on first publish); one from S3
         (``direct_upload=False``) may be over 50 MB zipped.
@@ -162,6 +169,11 @@ class LayerStore:
         from ..code import folder_size, store_zip
 
         name = self._name(name_or_arn)
+        given = tuple(m for m, v in (("CompatibleRuntimes", compatible_runtimes),
+                                     ("CompatibleArchitectures", compatible_architectures))
+                      if v is not None)
+        compatible_runtimes = list(compatible_runtimes or ())
+        compatible_architectures = list(compatible_architectures or ())
         if len(compatible_runtimes) > RUNTIMES_MAX:
             raise ValidationException(
                 f"1 validation error detected: Value '{list(compatible_runtimes)}' at "
@@ -181,7 +193,7 @@ class LayerStore:
             version = LayerVersion(
                 name, number, self.layer_arn(name), root, len(data), digest, folder_size(root),
                 self.clock.now(), description, list(compatible_runtimes),
-                list(compatible_architectures), license_info)
+                list(compatible_architectures), license_info, lists_given=given)
             self._layers.setdefault(name, {})[number] = version
             return version
 

@@ -72,6 +72,8 @@ class FunctionConfig:
     timeout: int = limits.TIMEOUT_DEFAULT_S
     ephemeral_storage: int = limits.EPHEMERAL_DEFAULT_MB
     environment: Mapping[str, str] = field(default_factory=dict)
+    #: Environment was given (even with no variables): AWS then answers ``{"Variables": {}}``.
+    environment_sent: bool = False
     description: str = ""
     architecture: str = "x86_64"
     layers: tuple[LayerRef, ...] = ()  #: up to 5 layer versions, extracted into /opt in order

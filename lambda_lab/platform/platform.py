@@ -176,6 +176,7 @@ class Platform:
             delay = self._delay(config)
             if delay is not None:  # Pending, with the version it published
                 latest.pending_until = version.pending_until = self.clock.now() + delay
+                self.clock.call_at(latest.pending_until, self._settle, latest, version)
         self._vpc_changed(config)
         return version
 
@@ -215,10 +216,19 @@ class Platform:
         self.clock.call_at(fn.latest.updating_until, self._finish_update, fn.latest)
         return fn.latest
 
+    def _settle(self, *versions: Version) -> None:
+        """Timer: a new function is Active; like every state change on AWS, its versions get
+        a new RevisionId (LocalStack's AWS-recorded test_function_lifecycle)."""
+        with self._lock:
+            for version in dict.fromkeys(versions):
+                version.new_revision()
+
     def _finish_update(self, latest: Version) -> None:
-        """Timer: the update is Successful; the ``$LATEST`` it replaced retires."""
+        """Timer: the update is Successful (a new RevisionId, as on AWS); the ``$LATEST`` it
+        replaced retires."""
         with self._lock:
             previous, latest.previous = latest.previous, None
+            latest.new_revision()
         if previous is not None:
             previous.close()
             self._vpc_changed(previous.config)  # its ENIs may be unused now

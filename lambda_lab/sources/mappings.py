@@ -63,6 +63,7 @@ class EventSourceMapping:
     last_processing_result: str = "No records processed"
     filters: FilterCriteria | None = None  #: FilterCriteria (None: every record goes through)
     filtered_out: int = 0  #: records dropped because no filter matched them
+    tags: dict[str, str] = field(default_factory=dict)  #: Tags (TagResource, ListTags)
     #: what each batch did: dicts with time, ids, outcome (see the pollers)
     history: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
@@ -305,6 +306,7 @@ class MappingStore:
                                batch_size=10 if kind == SQS else 100,
                                last_modified=self.platform.clock.now())
         apply_settings(m, body, creating=True)
+        m.tags = dict(body.get("Tags") or {})
         poller = self._new_poller(m)  # checks the source exists (and SQS visibility timeout)
         with self._lock:
             for other in self.mappings.values():

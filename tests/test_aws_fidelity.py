@@ -1,0 +1,214 @@
+"""Control-plane answers as AWS records them: response members, RevisionId changes, tags and
+code signing configs.
+
+Sources: the Lambda API reference (FunctionConfiguration.RuntimeVersionConfig, EnvironmentResponse,
+PublishLayerVersion's response, TagResource / UntagResource / ListTags, the CodeSigningConfig
+operations) and AWS's recorded answers in LocalStack's AWS-validated Lambda API snapshots
+(github.com/localstack/localstack, tests/aws/services/lambda_/test_lambda_api.snapshot.json),
+which give the exact error wording and when RevisionId changes: a new one when a function goes
+Pending -> Active and when an update ends (``test_function_lifecycle``:
+create, active, update, updated each carry a different RevisionId).
+"""
+# ruff: noqa: F811 -- pytest fixtures are imported from aws_helpers and used as arguments
+
+from __future__ import annotations
+
+import re
+
+import boto3
+import pytest
+from aws_helpers import REGION, TRUST, aws, create, lam, make_zip, role  # noqa: F401
+from botocore.exceptions import ClientError
+from conftest import wait_no_workers
+
+import lambda_lab
+from lambda_lab.clock import VirtualClock
+
+SRC = "def handler(event, context):\n    return 1\n"
+ACCOUNT = "123456789012"
+
+
+def error(info: pytest.ExceptionInfo) -> tuple[str, int, str]:
+    r = info.value.response
+    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Message"]
+
+
+# ------------------------------------------------------------------ response members
+
+def test_runtime_version_config_on_every_configuration_but_listed(lam, create):
+    """FunctionConfiguration.RuntimeVersionConfig.RuntimeVersionArn (API reference), e.g.
+    ``arn:aws:lambda:us-east-1::runtime:<64 hex>``; ListFunctions leaves it out (recorded)."""
+    name = create(SRC)
+    arn = lam.get_function_configuration(FunctionName=name)["RuntimeVersionConfig"][
+        "RuntimeVersionArn"]
+    assert re.fullmatch(r"arn:aws:lambda:us-east-1::runtime:[0-9a-f]{64}", arn)
+    assert lam.get_function(FunctionName=name)["Configuration"]["RuntimeVersionConfig"] == {
+        "RuntimeVersionArn": arn}
+    assert "RuntimeVersionConfig" not in lam.list_functions()["Functions"][0]
+    other = lam.update_function_configuration(FunctionName=name, Runtime="python3.11")
+    assert other["RuntimeVersionConfig"]["RuntimeVersionArn"] != arn
+
+
+def test_empty_environment_is_answered_when_sent(lam, create):
+    """``Environment: {Variables: {}}`` sent: AWS answers it back (recorded create responses);
+    not sent: no Environment member."""
+    sent = create(SRC, Environment={"Variables": {}})
+    assert lam.get_function_configuration(FunctionName=sent)["Environment"] == {"Variables": {}}
+    unsent = create(SRC)
+    assert "Environment" not in lam.get_function_configuration(FunctionName=unsent)
+    updated = lam.update_function_configuration(FunctionName=unsent,
+                                                Environment={"Variables": {}})
+    assert updated["Environment"] == {"Variables": {}}
+
+
+def test_layer_version_answers_empty_description_and_empty_lists(lam):
+    """PublishLayerVersion answers ``Description: ""`` when none was given, and empty
+    CompatibleRuntimes / CompatibleArchitectures when they were sent empty (recorded)."""
+    plain = lam.publish_layer_version(LayerName="plain", Content={"ZipFile": make_zip(SRC)})
+    assert plain["Description"] == ""
+    assert "CompatibleRuntimes" not in plain and "CompatibleArchitectures" not in plain
+    empty = lam.publish_layer_version(LayerName="empty", Content={"ZipFile": make_zip(SRC)},
+                                      CompatibleRuntimes=[], CompatibleArchitectures=[])
+    assert (empty["CompatibleRuntimes"], empty["CompatibleArchitectures"]) == ([], [])
+    got = lam.get_layer_version(LayerName="plain", VersionNumber=1)
+    assert got["Description"] == ""
+
+
+# ------------------------------------------------------------------ RevisionId
+
+@pytest.fixture
+def states_aws():
+    with lambda_lab.mock_aws(seed=7, clock=VirtualClock(), function_states=True) as session:
+        yield session
+    assert wait_no_workers() == set(), "stray worker processes after mock_aws() exited"
+
+
+def test_revision_id_changes_when_active_and_when_an_update_ends(states_aws):
+    """Recorded test_function_lifecycle: create (Pending), Active, update (InProgress),
+    Successful: four different RevisionIds; a published-on-create version gets its own new one
+    too (recorded test_publish_version_on_create)."""
+    client = boto3.client("lambda", region_name=REGION)
+    iam = boto3.client("iam", region_name=REGION)
+    role_arn = iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    made = client.create_function(FunctionName="f", Runtime="python3.12", Role=role_arn,
+                                  Handler="lambda_function.handler", Publish=True,
+                                  Code={"ZipFile": make_zip(SRC)})
+    pending_latest = client.get_function(FunctionName="f")["Configuration"]["RevisionId"]
+    states_aws.advance(1)
+    active = client.get_function(FunctionName="f")["Configuration"]
+    assert active["State"] == "Active"
+    assert len({made["RevisionId"], pending_latest, active["RevisionId"]}) == 3
+    v1 = client.get_function(FunctionName="f", Qualifier="1")["Configuration"]["RevisionId"]
+    assert v1 != made["RevisionId"]
+    updating = client.update_function_configuration(FunctionName="f", MemorySize=256)
+    assert updating["RevisionId"] != active["RevisionId"]
+    states_aws.advance(1)
+    done = client.get_function(FunctionName="f")["Configuration"]
+    assert done["LastUpdateStatus"] == "Successful"
+    assert done["RevisionId"] != updating["RevisionId"]
+
+
+# ------------------------------------------------------------------ tags
+
+def test_tag_lifecycle_on_a_function(lam, create):
+    """Tags on CreateFunction, then TagResource (overwrites), UntagResource (keys that are not
+    there are fine: 204), ListTags; GetFunction shows them."""
+    name = create(SRC, Tags={"a": "1"})
+    arn = lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+    assert lam.list_tags(Resource=arn)["Tags"] == {"a": "1"}
+    lam.tag_resource(Resource=arn, Tags={"b": "2", "a": "x"})
+    assert lam.get_function(FunctionName=name)["Tags"] == {"a": "x", "b": "2"}
+    status = lam.untag_resource(Resource=arn, TagKeys=["a", "zz"])
+    assert status["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert lam.list_tags(Resource=arn)["Tags"] == {"b": "2"}
+
+
+def test_tag_errors_as_aws_answers_them(lam, create):
+    """Recorded: a version/alias ARN, a missing function, a missing mapping, an empty Tags
+    map, more than 50 tags, and an ARN that is no Lambda resource."""
+    name = create(SRC)
+    arn = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{name}"
+    with pytest.raises(ClientError) as e:
+        lam.tag_resource(Resource=f"{arn}:$LATEST", Tags={"a": "b"})
+    assert error(e) == ("InvalidParameterValueException", 400, "Tags on function aliases and "
+                        "versions are not supported. Please specify a function ARN.")
+    with pytest.raises(ClientError) as e:
+        lam.list_tags(Resource=f"{arn}nope")
+    assert error(e) == ("ResourceNotFoundException", 404, f"Function not found: {arn}nope")
+    esm = f"arn:aws:lambda:us-east-1:{ACCOUNT}:event-source-mapping:" \
+          "00000000-0000-0000-0000-000000000000"
+    with pytest.raises(ClientError) as e:
+        lam.untag_resource(Resource=esm, TagKeys=["a"])
+    assert error(e) == ("ResourceNotFoundException", 404, f"Event source mapping not found: {esm}")
+    with pytest.raises(ClientError) as e:
+        lam.tag_resource(Resource=arn, Tags={})
+    assert error(e) == ("InvalidParameterValueException", 400,
+                        "An error occurred and the request cannot be processed.")
+    lam.tag_resource(Resource=arn, Tags={f"k{i}": "v" for i in range(50)})
+    with pytest.raises(ClientError) as e:
+        lam.tag_resource(Resource=arn, Tags={"one": "more"})
+    assert error(e) == ("InvalidParameterValueException", 400,
+                        "Number of tags exceeds resource tag limit.")
+    with pytest.raises(ClientError) as e:
+        lam.list_tags(Resource=f"arn:aws:lambda:us-east-1:{ACCOUNT}:foobar:x")
+    code, status, message = error(e)
+    assert (code, status) == ("ValidationException", 400)
+    assert message.startswith("1 validation error detected: Value 'arn:aws:lambda:us-east-1:"
+                              f"{ACCOUNT}:foobar:x' at 'resource' failed to satisfy constraint")
+
+
+def test_too_many_tags_on_create_is_refused(lam, create):
+    with pytest.raises(ClientError) as e:
+        create(SRC, Tags={f"k{i}": "v" for i in range(51)})
+    assert error(e)[:2] == ("InvalidParameterValueException", 400)
+    assert lam.list_functions()["Functions"] == []
+
+
+# ------------------------------------------------------------------ code signing configs
+
+def test_code_signing_config_lifecycle(lam, create):
+    """Create / Update / Get / Put on a function / List / Delete (API reference; recorded
+    shapes: CodeSigningConfigId ``csc-`` and 17 characters, statuses 201/200/204)."""
+    name = create(SRC)
+    made = lam.create_code_signing_config(
+        Description="d", AllowedPublishers={"SigningProfileVersionArns": [
+            f"arn:aws:signer:us-east-1:{ACCOUNT}:/signing-profiles/p"]},
+        CodeSigningPolicies={"UntrustedArtifactOnDeployment": "Enforce"})
+    csc = made["CodeSigningConfig"]
+    assert made["ResponseMetadata"]["HTTPStatusCode"] == 201
+    assert re.fullmatch(r"csc-[a-z0-9]{17}", csc["CodeSigningConfigId"])
+    arn = csc["CodeSigningConfigArn"]
+    assert arn == f"arn:aws:lambda:us-east-1:{ACCOUNT}:code-signing-config:" \
+                  f"{csc['CodeSigningConfigId']}"
+    lam.update_code_signing_config(CodeSigningConfigArn=arn,
+                                   CodeSigningPolicies={"UntrustedArtifactOnDeployment": "Warn"})
+    got = lam.get_code_signing_config(CodeSigningConfigArn=arn)["CodeSigningConfig"]
+    assert got["CodeSigningPolicies"] == {"UntrustedArtifactOnDeployment": "Warn"}
+    assert lam.get_function_code_signing_config(FunctionName=name).keys() == {
+        "ResponseMetadata"}
+    put = lam.put_function_code_signing_config(CodeSigningConfigArn=arn, FunctionName=name)
+    assert (put["CodeSigningConfigArn"], put["FunctionName"]) == (arn, name)
+    assert lam.list_functions_by_code_signing_config(CodeSigningConfigArn=arn)[
+        "FunctionArns"] == [f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{name}"]
+    assert [c["CodeSigningConfigArn"] for c in lam.list_code_signing_configs()[
+        "CodeSigningConfigs"]] == [arn]
+    lam.delete_function_code_signing_config(FunctionName=name)
+    assert lam.delete_code_signing_config(CodeSigningConfigArn=arn)[
+        "ResponseMetadata"]["HTTPStatusCode"] == 204
+
+
+def test_code_signing_config_errors(lam, create):
+    """Recorded wording: a missing config (ResourceNotFoundException, no Type in the body),
+    PutFunctionCodeSigningConfig with a missing config (CodeSigningConfigNotFoundException)."""
+    name = create(SRC)
+    missing = f"arn:aws:lambda:us-east-1:{ACCOUNT}:code-signing-config:csc-0000000000000000x"
+    with pytest.raises(ClientError) as e:
+        lam.get_code_signing_config(CodeSigningConfigArn=missing)
+    assert error(e) == ("ResourceNotFoundException", 404,
+                        f"The Lambda code signing configuration {missing} can not be found.")
+    assert "Type" not in e.value.response
+    with pytest.raises(ClientError) as e:
+        lam.put_function_code_signing_config(CodeSigningConfigArn=missing, FunctionName=name)
+    assert error(e) == ("CodeSigningConfigNotFoundException", 404,
+                        "The code signing configuration cannot be found. Check that the "
+                        f"provided configuration is not deleted: {missing}.")
