@@ -212,3 +212,40 @@ def test_code_signing_config_errors(lam, create):
     assert error(e) == ("CodeSigningConfigNotFoundException", 404,
                         "The code signing configuration cannot be found. Check that the "
                         f"provided configuration is not deleted: {missing}.")
+
+
+# ------------------------------------------------------------------ validations
+
+@pytest.mark.parametrize("call", ["get_function", "get_function_configuration",
+                                  "delete_function", "invoke"])
+def test_function_arn_of_another_region_is_not_reachable(lam, create, call):
+    """Recorded: ResourceNotFoundException "Functions from 'eu-central-1' are not reachable in
+    this region ('us-east-1')" for every operation on a function ARN of another Region."""
+    name = create(SRC)
+    with pytest.raises(ClientError) as e:
+        getattr(lam, call)(FunctionName=f"arn:aws:lambda:eu-central-1:{ACCOUNT}:function:{name}")
+    assert error(e) == ("ResourceNotFoundException", 404, "Functions from 'eu-central-1' are "
+                        "not reachable in this region ('us-east-1')")
+    assert e.value.response["Type"] == "User"
+
+
+def test_architectures_checked_as_aws_does(lam, create):
+    """Recorded create_lambda_exceptions: two architectures, or one in capitals."""
+    with pytest.raises(ClientError) as e:
+        create(SRC, Architectures=["x86_64", "arm64"])
+    assert error(e) == ("ValidationException", 400, "1 validation error detected: Value "
+                        "'[x86_64, arm64]' at 'architectures' failed to satisfy constraint: "
+                        "Member must have length less than or equal to 1")
+    with pytest.raises(ClientError) as e:
+        create(SRC, Architectures=["X86_64"])
+    assert error(e)[:2] == ("ValidationException", 400)
+    assert "Value '[X86_64]' at 'architectures'" in error(e)[2]
+
+
+def test_list_functions_refuses_an_unknown_function_version(lam):
+    """Recorded: FunctionVersion must be ALL."""
+    with pytest.raises(ClientError) as e:
+        lam.list_functions(FunctionVersion="invalid")
+    assert error(e) == ("ValidationException", 400, "1 validation error detected: Value "
+                        "'invalid' at 'functionVersion' failed to satisfy constraint: Member "
+                        "must satisfy enum value set: [ALL]")

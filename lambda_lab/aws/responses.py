@@ -25,6 +25,7 @@ from ..errors import (
     InvalidRequestContentException,
     LambdaError,
     NotEmulatedException,
+    ResourceNotFoundException,
     ServiceException,
 )
 from ..fronts.function_url_api import FunctionUrlResponses
@@ -33,7 +34,7 @@ from ..platform.arns import parse_function_ref
 from ..platform.logconfig import TEXT
 from ..platform.model import check_revision
 from ..platform.tracing import attach as attach_tracing
-from ..validation import validate_function_name
+from ..validation import raise_validation, validate_function_name
 from . import code_api, image_api, operations, paging_api, services, shapes, vpc_config
 from .async_api import AsyncResponses
 from .code_signing_api import CodeSigningResponses
@@ -69,6 +70,30 @@ def _reply(status: int, body: Any = "", headers: dict[str, str] | None = None) -
     text = body if isinstance(body, (str, bytes)) else json.dumps(body)
     return status, {"Content-Type": "application/json", **(headers or {}), "status": str(status)}, \
         text
+
+
+def check_region(ref: str | None, region: str) -> None:
+    """A function ARN of another Region: ResourceNotFoundException, as AWS answers it
+    (recorded: "Functions from 'eu-central-1' are not reachable in this region
+    ('us-east-1')")."""
+    parts = (ref or "").split(":")
+    if len(parts) > 3 and parts[0] == "arn" and parts[3] and parts[3] != region:
+        raise ResourceNotFoundException(
+            f"Functions from '{parts[3]}' are not reachable in this region ('{region}')")
+
+
+def check_architectures(given: Any) -> None:
+    """Architectures: one of x86_64 / arm64 (Coral's ValidationException, as recorded)."""
+    if given is None:
+        return
+    shown = "[" + ", ".join(str(a) for a in given) + "]"
+    if len(given) > 1:
+        raise_validation([f"Value '{shown}' at 'architectures' failed to satisfy constraint: "
+                          "Member must have length less than or equal to 1"])
+    if any(a not in ("x86_64", "arm64") for a in given):
+        raise_validation([f"Value '{shown}' at 'architectures' failed to satisfy constraint: "
+                          "Member must satisfy constraint: [Member must satisfy enum value set: "
+                          "[x86_64, arm64], Member must not be null]"])
 
 
 def _version_key(v: Version) -> tuple[str, int]:
@@ -130,6 +155,7 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
             self._route = operations.route(self.method, self.raw_path, self.querystring)
             self._body = operations.check(self._route, self.querystring, self.headers,
                                           self.raw_body)
+            check_region(self._route.labels.get("FunctionName"), self.region)
             action = camelcase_to_underscores(self._route.operation)
             if not callable(getattr(self, action, None)):
                 raise NotEmulatedException(
@@ -174,6 +200,7 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
         body = self.json_body
         name, _ = validate_function_name(body["FunctionName"], create=True)  # before any disk
         image = image_api.check_create(body)
+        check_architectures(body.get("Architectures"))
         config = FunctionConfig(
             code=self._code(name, body["Code"], True) if image else Code("", "", 0),
             handler=body.get("Handler", ""), role=body.get("Role", ""),
@@ -215,7 +242,11 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
         return json.dumps(shapes.configuration(self.platform, version, qualifier))
 
     def list_functions(self) -> str:
-        every = self.querystring.get("FunctionVersion", [None])[0] == "ALL"
+        which = self.querystring.get("FunctionVersion", [None])[0]
+        if which not in (None, "ALL"):
+            raise_validation([f"Value '{which}' at 'functionVersion' failed to satisfy "
+                              "constraint: Member must satisfy enum value set: [ALL]"])
+        every = which == "ALL"
         versions = [v for fn in self.platform.list_functions()
                     for v in (fn.all_versions() if every else [fn.latest])]
         chosen, marker = paging_api.page(self.querystring, "functions", versions, _version_key)
