@@ -249,3 +249,12 @@ def test_list_functions_refuses_an_unknown_function_version(lam):
     assert error(e) == ("ValidationException", 400, "1 validation error detected: Value "
                         "'invalid' at 'functionVersion' failed to satisfy constraint: Member "
                         "must satisfy enum value set: [ALL]")
+
+
+def test_total_code_size_counts_layers(lam):
+    """API AccountUsage.TotalCodeSize: "The amount of storage space, in bytes, that's being
+    used by deployment packages and layer archives"."""
+    before = lam.get_account_settings()["AccountUsage"]["TotalCodeSize"]
+    layer = lam.publish_layer_version(LayerName="l", Content={"ZipFile": make_zip(SRC)})
+    after = lam.get_account_settings()["AccountUsage"]["TotalCodeSize"]
+    assert after - before == layer["Content"]["CodeSize"]

@@ -50,6 +50,7 @@ class ConcurrencyResponses:
     def get_account_settings(self) -> TYPE_RESPONSE:
         functions = self.platform.list_functions()
         code = sum(v.config.code.size for fn in functions for v in fn.all_versions())
+        code += self.platform.layers.total_code_size()  # layers count too (AccountUsage)
         c = self.platform.concurrency
         return _reply(200, {
             "AccountLimit": {

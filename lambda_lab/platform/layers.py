@@ -144,6 +144,13 @@ class LayerStore:
     def layer_arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account_id}:layer:{name}"
 
+    def total_code_size(self) -> int:
+        """The zipped size of every layer version stored (counted in the account's
+        TotalCodeSize, API AccountUsage)."""
+        with self._lock:
+            return sum(v.code_size for by_number in self._layers.values()
+                       for v in by_number.values())
+
     def _name(self, name_or_arn: str) -> str:
         """A layer name from a name or a layer ARN (validated)."""
         if re.fullmatch(LAYER_ARN_PATTERN, name_or_arn):
