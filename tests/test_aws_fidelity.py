@@ -258,3 +258,50 @@ def test_total_code_size_counts_layers(lam):
     layer = lam.publish_layer_version(LayerName="l", Content={"ZipFile": make_zip(SRC)})
     after = lam.get_account_settings()["AccountUsage"]["TotalCodeSize"]
     assert after - before == layer["Content"]["CodeSize"]
+
+
+def test_delete_function_qualifier_answers(lam, create):
+    """Recorded: DeleteFunction of a version that does not exist is a no-op (204);
+    ``$LATEST`` is refused before the function is even looked up; a missing function is named
+    by its unqualified ARN even when a qualifier was given."""
+    name = create(SRC)
+    assert lam.delete_function(FunctionName=name, Qualifier="1233")[
+        "ResponseMetadata"]["HTTPStatusCode"] == 204
+    with pytest.raises(ClientError) as e:
+        lam.delete_function(FunctionName="nothing-here", Qualifier="$LATEST")
+    assert error(e) == ("InvalidParameterValueException", 400,
+                        "$LATEST version cannot be deleted without deleting the function.")
+    lam.delete_function(FunctionName=name)
+    with pytest.raises(ClientError) as e:
+        lam.delete_function(FunctionName=name, Qualifier="1233")
+    assert error(e) == ("ResourceNotFoundException", 404,
+                        f"Function not found: arn:aws:lambda:us-east-1:{ACCOUNT}:function:{name}")
+
+
+def test_not_found_answers_of_event_invoke_and_url_configs(lam, create):
+    """Recorded: GetFunctionEventInvokeConfig names the qualified ARN even when the function or
+    version does not exist; GetFunctionUrlConfig of a missing function has the generic
+    message."""
+    name = create(SRC)
+    with pytest.raises(ClientError) as e:
+        lam.get_function_event_invoke_config(FunctionName=name, Qualifier="1221")
+    assert error(e) == ("ResourceNotFoundException", 404, "The function arn:aws:lambda:"
+                        f"us-east-1:{ACCOUNT}:function:{name}:1221 doesn't have an "
+                        "EventInvokeConfig")
+    with pytest.raises(ClientError) as e:
+        lam.get_function_event_invoke_config(FunctionName="gone")
+    assert error(e)[2] == (f"The function arn:aws:lambda:us-east-1:{ACCOUNT}:function:gone:"
+                           "$LATEST doesn't have an EventInvokeConfig")
+    with pytest.raises(ClientError) as e:
+        lam.get_function_url_config(FunctionName="gone")
+    assert error(e) == ("ResourceNotFoundException", 404,
+                        "The resource you requested does not exist.")
+
+
+def test_list_versions_leaves_out_states_as_list_functions_does(lam, create):
+    """Recorded ListVersionsByFunction items: no State / LastUpdateStatus members, no
+    RuntimeVersionConfig."""
+    name = create(SRC)
+    lam.publish_version(FunctionName=name)
+    for item in lam.list_versions_by_function(FunctionName=name)["Versions"]:
+        assert not {"State", "LastUpdateStatus", "RuntimeVersionConfig"} & item.keys()

@@ -125,7 +125,15 @@ class AsyncResponses:
         return self._store_event_config(merge=True)
 
     def get_function_event_invoke_config(self) -> TYPE_RESPONSE:
-        fn, qualifier, arn = self._async_target()
+        try:
+            fn, qualifier, arn = self._async_target()
+        except ResourceNotFoundException:  # no function or version: the same answer (recorded)
+            ref = unquote(self.path.split("/")[3])
+            name, qualifier = parse_function_ref(ref, self.querystring.get("Qualifier",
+                                                                           [None])[0])
+            arn = self.platform.arn(name, qualifier or LATEST)
+            raise ResourceNotFoundException(
+                f"The function {arn} doesn't have an EventInvokeConfig") from None
         config = self.platform.async_queue.configs.get(fn, {}).get(qualifier)
         if config is None:
             raise ResourceNotFoundException(

@@ -327,7 +327,8 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
         fn = self.platform.function(self._path_function())
         chosen, marker = paging_api.page(self.querystring, "versions", fn.all_versions(),
                                          _version_key)
-        body: dict[str, Any] = {"Versions": [shapes.configuration(self.platform, v, v.number)
+        body: dict[str, Any] = {"Versions": [shapes.configuration(self.platform, v, v.number,
+                                                                  listed=True)
                                              for v in chosen]}
         if marker:
             body["NextMarker"] = marker

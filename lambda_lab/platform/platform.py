@@ -259,13 +259,17 @@ class Platform:
     def delete_function(self, ref: str, qualifier: str | None = None) -> None:
         """Delete the function, or only one published version of it.
 
-        Raises ResourceNotFoundException, InvalidParameterValueException for ``$LATEST`` or an
-        alias, ResourceConflictException for a version an alias points to."""
+        Raises ResourceNotFoundException (no such function; a missing version of it is no
+        error, as on AWS), InvalidParameterValueException for ``$LATEST`` or an alias,
+        ResourceConflictException for a version an alias points to."""
         name, qualifier = parse_function_ref(ref, qualifier)
+        if qualifier == LATEST:  # checked before the function's existence (recorded)
+            raise InvalidParameterValueException(
+                "$LATEST version cannot be deleted without deleting the function.")
         with self._lock:
             fn = self._functions.get(name)
-            if fn is None:
-                raise self._not_found(name, qualifier)
+            if fn is None:  # the unqualified ARN, even with a qualifier (recorded)
+                raise self._not_found(name)
             if qualifier is None:
                 del self._functions[name]
                 self.concurrency.forget_function(name)
@@ -276,12 +280,12 @@ class Platform:
                 self.identities = {k: v for k, v in self.identities.items()
                                    if v.function_name != name}
                 return
-            if qualifier == LATEST or qualifier in fn.aliases:
+            if qualifier in fn.aliases:
                 raise InvalidParameterValueException(
                     "Deletion of aliases or $LATEST version is not supported through "
                     "DeleteFunction; delete the alias, or the whole function.")
-            if qualifier not in fn.versions:
-                raise self._not_found(name, qualifier)
+            if qualifier not in fn.versions:  # AWS answers 204: nothing to delete (recorded)
+                return
             users = sorted(a.name for a in fn.aliases.values()
                            if a.function_version == qualifier or qualifier in a.weights)
             if users:
