@@ -44,10 +44,13 @@ class LambdaError(Exception):
     message_key: ClassVar[str] = "message"
     typed: ClassVar[bool] = True
 
-    def __init__(self, message: str, *, reason: str | None = None, **extras: Any) -> None:
+    def __init__(self, message: str, *, reason: str | None = None, typed: bool | None = None,
+                 **extras: Any) -> None:
         super().__init__(message)
         self.message = message
         self.reason = reason
+        if typed is not None:  # a few answers of AWS's leave Type out (or put it in)
+            self.typed = typed  # type: ignore[misc]
         #: Further members of the error body, e.g. ``EC2ErrorCode``; copied into :meth:`to_dict`.
         self.extras: dict[str, Any] = dict(extras)
 

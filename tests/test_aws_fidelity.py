@@ -305,3 +305,28 @@ def test_list_versions_leaves_out_states_as_list_functions_does(lam, create):
     lam.publish_version(FunctionName=name)
     for item in lam.list_versions_by_function(FunctionName=name)["Versions"]:
         assert not {"State", "LastUpdateStatus", "RuntimeVersionConfig"} & item.keys()
+
+
+def test_create_with_publish_answers_version_1_with_an_unqualified_arn(lam, create):
+    """Recorded test_publish_version_on_create: Version "1", FunctionArn without ``:1``."""
+    name = "published"
+    made = lam.create_function(FunctionName=name, Runtime="python3.12", Publish=True,
+                               Role=lam.get_function(FunctionName=create(SRC))[
+                                   "Configuration"]["Role"],
+                               Handler="lambda_function.handler",
+                               Code={"ZipFile": make_zip(SRC)})
+    assert made["Version"] == "1"
+    assert made["FunctionArn"] == f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{name}"
+
+
+def test_latest_in_a_weighted_alias_is_refused_without_type(lam, create):
+    """Recorded: "$LATEST is not supported for an alias pointing to more than 1 version",
+    whose body (unlike most) has no Type member."""
+    name = create(SRC)
+    lam.publish_version(FunctionName=name)
+    with pytest.raises(ClientError) as e:
+        lam.create_alias(FunctionName=name, Name="a", FunctionVersion="$LATEST",
+                         RoutingConfig={"AdditionalVersionWeights": {"1": 0.5}})
+    assert error(e) == ("InvalidParameterValueException", 400,
+                        "$LATEST is not supported for an alias pointing to more than 1 version")
+    assert "Type" not in e.value.response

@@ -168,7 +168,7 @@ class AsyncResponses:
         if value not in (recursion.ALLOW, recursion.TERMINATE):
             raise ValidationException(
                 f"1 validation error detected: Value '{value}' at 'recursiveLoop' failed to "
-                "satisfy constraint: Member must satisfy enum value set: [Allow, Terminate]")
+                "satisfy constraint: Member must satisfy enum value set: [Terminate, Allow]")
         fn, _, _ = self._async_target()
         recursion.set_config(fn, value)
         return _reply(200, {"RecursiveLoop": value})

@@ -228,7 +228,10 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
         self._attach_log_groups(config)
         version = self.platform.create_function(name, config, publish=body.get("Publish", False),
                                                 tags=body.get("Tags"))
-        return _reply(201, shapes.configuration(self.platform, version))
+        shape = shapes.configuration(self.platform, version)
+        # Published on create: Version "1", yet an unqualified FunctionArn (recorded).
+        shape["FunctionArn"] = self.platform.arn(name)
+        return _reply(201, shape)
 
     def get_function(self) -> str:
         ref, qualifier = parse_function_ref(self._path_function(), self._qualifier())

@@ -49,7 +49,8 @@ def check_routing(primary: str, weights: Mapping[str, float]) -> dict[str, float
                 "included in routing configuration.")
         if primary == LATEST:
             raise InvalidParameterValueException(
-                "$LATEST is not supported for an alias pointing to more than 1 version")
+                "$LATEST is not supported for an alias pointing to more than 1 version",
+                typed=False)  # AWS's body has no Type here (recorded)
         if not key.isdigit():
             raise ValidationException(
                 f"1 validation error detected: Value '{{{key}={value}}}' at "
