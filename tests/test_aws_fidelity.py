@@ -330,3 +330,21 @@ def test_latest_in_a_weighted_alias_is_refused_without_type(lam, create):
     assert error(e) == ("InvalidParameterValueException", 400,
                         "$LATEST is not supported for an alias pointing to more than 1 version")
     assert "Type" not in e.value.response
+
+
+def test_reserved_and_provisioned_concurrency_answers(lam, create):
+    """Recorded: PutFunctionConcurrency on a missing function names ``:$LATEST``; on a
+    qualified ARN it is refused; DeleteProvisionedConcurrencyConfig of a version without one
+    answers 204."""
+    with pytest.raises(ClientError) as e:
+        lam.put_function_concurrency(FunctionName="nothing", ReservedConcurrentExecutions=1)
+    assert error(e) == ("ResourceNotFoundException", 404, "Function not found: arn:aws:lambda:"
+                        f"us-east-1:{ACCOUNT}:function:nothing:$LATEST")
+    name = create(SRC)
+    lam.publish_version(FunctionName=name)
+    with pytest.raises(ClientError) as e:
+        lam.put_function_concurrency(FunctionName=f"{name}:1", ReservedConcurrentExecutions=1)
+    assert error(e)[:2] == ("InvalidParameterValueException", 400)
+    assert error(e)[2].startswith("This operation is permitted on Lambda functions only.")
+    gone = lam.delete_provisioned_concurrency_config(FunctionName=name, Qualifier="1")
+    assert gone["ResponseMetadata"]["HTTPStatusCode"] == 204

@@ -256,7 +256,7 @@ class ConcurrencyController:
                 raise InvalidParameterValueException(
                     "Specified ReservedConcurrentExecutions for function decreases account's "
                     f"UnreservedConcurrentExecution below its minimum value of "
-                    f"[{self.unreserved_min}].")
+                    f"[{self.unreserved_min}].", typed=False)  # no Type (AWS-recorded)
             self._reserved[function] = count
             self._recompute()
 

@@ -194,8 +194,12 @@ class ProvisionedConcurrency:
     def delete(self, ref: str, qualifier: str | None) -> None:
         """DeleteProvisionedConcurrencyConfig: free the reservation, end idle environments.
 
-        Raises ProvisionedConcurrencyConfigNotFoundException, ResourceNotFoundException."""
-        config = self.get(ref, qualifier)
+        Raises ResourceNotFoundException; a version or alias without a config is no error
+        (AWS answers 204, recorded)."""
+        try:
+            config = self.get(ref, qualifier)
+        except ProvisionedConcurrencyConfigNotFoundException:
+            return
         with self._lock:
             self._configs.pop((config.function_name, config.qualifier), None)
             self.platform.concurrency.delete_provisioned(config.function_name, config.qualifier)
