@@ -348,3 +348,43 @@ def test_reserved_and_provisioned_concurrency_answers(lam, create):
     assert error(e)[2].startswith("This operation is permitted on Lambda functions only.")
     gone = lam.delete_provisioned_concurrency_config(FunctionName=name, Qualifier="1")
     assert gone["ResponseMetadata"]["HTTPStatusCode"] == 204
+
+
+def test_tags_renew_the_revision_id_and_list_all_qualifies_latest(lam, create):
+    """Recorded TestLambdaTags.test_tag_lifecycle: each TagResource / UntagResource gives the
+    function a new RevisionId; recorded list_all: ListFunctions(FunctionVersion=ALL) qualifies
+    ``$LATEST``'s ARN too."""
+    name = create(SRC)
+    arn = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{name}"
+    first = lam.get_function(FunctionName=name)["Configuration"]["RevisionId"]
+    lam.tag_resource(Resource=arn, Tags={"a": "1"})
+    tagged = lam.get_function(FunctionName=name)["Configuration"]["RevisionId"]
+    lam.untag_resource(Resource=arn, TagKeys=["a"])
+    untagged = lam.get_function(FunctionName=name)["Configuration"]["RevisionId"]
+    assert len({first, tagged, untagged}) == 3
+    listed = lam.list_functions(FunctionVersion="ALL")["Functions"]
+    assert [f["FunctionArn"] for f in listed] == [f"{arn}:$LATEST"]
+    assert lam.list_functions()["Functions"][0]["FunctionArn"] == arn
+
+
+def test_alias_and_provisioned_not_found_wording(lam, create):
+    """Recorded: UpdateAlias of a missing alias is "Alias not found"; the provisioned
+    concurrency operations name a missing alias "Cannot find alias arn" and a missing version
+    "Function not found", with the qualified ARN even for a missing function; ``$LATEST`` on
+    Get is "must be an alias or a published version"."""
+    name = create(SRC)
+    arn = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:"
+    with pytest.raises(ClientError) as e:
+        lam.update_alias(FunctionName=name, Name="nope", Description="x")
+    assert error(e) == ("ResourceNotFoundException", 404, f"Alias not found: {arn}{name}:nope")
+    with pytest.raises(ClientError) as e:
+        lam.get_provisioned_concurrency_config(FunctionName="missing", Qualifier="noalias")
+    assert error(e)[2] == f"Cannot find alias arn: {arn}missing:noalias"
+    with pytest.raises(ClientError) as e:
+        lam.put_provisioned_concurrency_config(FunctionName=name, Qualifier="10",
+                                               ProvisionedConcurrentExecutions=1)
+    assert error(e)[2] == f"Function not found: {arn}{name}:10"
+    with pytest.raises(ClientError) as e:
+        lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier="$LATEST")
+    assert error(e) == ("InvalidParameterValueException", 400, "The function resource provided "
+                        "must be an alias or a published version.")

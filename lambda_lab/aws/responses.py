@@ -253,8 +253,10 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
         versions = [v for fn in self.platform.list_functions()
                     for v in (fn.all_versions() if every else [fn.latest])]
         chosen, marker = paging_api.page(self.querystring, "functions", versions, _version_key)
-        body: dict[str, Any] = {"Functions": [shapes.configuration(self.platform, v, listed=True)
-                                              for v in chosen]}
+        # FunctionVersion=ALL qualifies every ARN, $LATEST's too (recorded list_all).
+        body: dict[str, Any] = {"Functions": [
+            shapes.configuration(self.platform, v, v.number if every else None, listed=True)
+            for v in chosen]}
         if marker:
             body["NextMarker"] = marker
         return json.dumps(body)

@@ -19,17 +19,12 @@ from moto.core.common_types import TYPE_RESPONSE
 
 from ..errors import InvalidParameterValueException, ResourceNotFoundException
 from ..platform import Platform
+from ..validation import TAGGABLE_RESOURCE_PATTERN as RESOURCE_PATTERN
 from ..validation import constraint_errors, raise_validation
 
 __all__ = ["MAX_TAGS", "TagResponses", "check_tag_count"]
 
 MAX_TAGS = 50  #: tags per resource (Lambda quotas)
-#: The ``Resource`` pattern AWS prints in its ValidationException.
-RESOURCE_PATTERN = (
-    r"arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:"
-    r"(function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?|layer:([a-zA-Z0-9-_]+)|"
-    r"code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-"
-    r"[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|capacity-provider:[a-zA-Z0-9-_]+)")
 QUALIFIED = ("Tags on function aliases and versions are not supported. Please specify a "
              "function ARN.")
 TOO_MANY = "Number of tags exceeds resource tag limit."
@@ -59,15 +54,18 @@ class TagResponses:
         arn = unquote(self.path.split("/tags/", 1)[1])
         if not re.fullmatch(RESOURCE_PATTERN, arn):
             raise_validation(constraint_errors(arn, "resource", pattern=RESOURCE_PATTERN))
+        self._tagged_function: Any = None
         kind, _, rest = arn.split(":", 5)[5].partition(":")
         if kind == "function":
             name, _, qualifier = rest.partition(":")
             if qualifier:
                 raise InvalidParameterValueException(QUALIFIED)
             try:
-                return self.platform.function(name).tags
+                fn = self.platform.function(name)
             except ResourceNotFoundException:
                 raise ResourceNotFoundException(f"Function not found: {arn}") from None
+            self._tagged_function = fn
+            return fn.tags
         if kind == "event-source-mapping":
             from ..sources.mappings import store_for
 
@@ -91,6 +89,7 @@ class TagResponses:
                 "An error occurred and the request cannot be processed.")
         check_tag_count({**target, **tags})
         target.update(tags)
+        self._renew()
         return _reply(204)
 
     def untag_resource(self) -> TYPE_RESPONSE:
@@ -100,7 +99,15 @@ class TagResponses:
         target = self._tagged()
         for key in keys or ():
             target.pop(key, None)
+        self._renew()
         return _reply(204)
+
+    def _renew(self) -> None:
+        """A function's tags changed: like any change, a new RevisionId (recorded
+        TestLambdaTags.test_tag_lifecycle: each Tag/UntagResource gives GetFunction a new one)."""
+        fn = getattr(self, "_tagged_function", None)
+        if fn is not None:
+            fn.latest.new_revision()
 
     def list_tags(self) -> TYPE_RESPONSE:
         return _reply(200, {"Tags": dict(self._tagged())})

@@ -118,6 +118,8 @@ def update(platform: Platform, fn: Function, name: str, version: str | None,
     ``revision_id``: only if it is the alias's (else PreconditionFailedException). An alias
     with provisioned concurrency takes it along (ResourceConflictException if a new version
     is provisioned by another configuration)."""
+    if name not in fn.aliases:  # UpdateAlias's own wording (recorded)
+        raise ResourceNotFoundException(f"Alias not found: {platform.arn(fn.name, name)}")
     alias = get(platform, fn, name)
     check_revision(alias.revision_id, revision_id)
     target = version if version is not None else alias.function_version
