@@ -388,3 +388,41 @@ def test_alias_and_provisioned_not_found_wording(lam, create):
         lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier="$LATEST")
     assert error(e) == ("InvalidParameterValueException", 400, "The function resource provided "
                         "must be an alias or a published version.")
+
+
+def test_create_function_named_by_another_regions_arn(lam, create):
+    """Recorded test_function_arns: CreateFunction with an ARN of another Region is refused
+    like every other operation ("not reachable in this region")."""
+    with pytest.raises(ClientError) as e:
+        create(SRC, FunctionName=f"arn:aws:lambda:ap-southeast-1:{ACCOUNT}:function:x")
+    assert error(e) == ("ResourceNotFoundException", 404, "Functions from 'ap-southeast-1' are "
+                        "not reachable in this region ('us-east-1')")
+
+
+def test_event_invoke_config_and_mapping_answers_for_missing_functions(lam, create):
+    """Recorded: Put/Update/ListFunctionEventInvokeConfig(s) of a missing function: "The
+    function doesn't exist."; Put with no setting at all is refused first; Delete answers as
+    for a missing config; CreateEventSourceMapping: "Function does not exist"."""
+    with pytest.raises(ClientError) as e:
+        lam.put_function_event_invoke_config(FunctionName="gone")
+    assert error(e) == ("InvalidParameterValueException", 400, "You must specify at least one "
+                        "of error handling or destination setting.")
+    for call in (lambda: lam.put_function_event_invoke_config(FunctionName="gone",
+                                                              MaximumRetryAttempts=1),
+                 lambda: lam.update_function_event_invoke_config(FunctionName="gone",
+                                                                 MaximumRetryAttempts=1),
+                 lambda: lam.list_function_event_invoke_configs(FunctionName="gone")):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert error(e) == ("ResourceNotFoundException", 404, "The function doesn't exist.")
+    with pytest.raises(ClientError) as e:
+        lam.delete_function_event_invoke_config(FunctionName="gone")
+    assert error(e)[2] == (f"The function arn:aws:lambda:us-east-1:{ACCOUNT}:function:gone:"
+                           "$LATEST doesn't have an EventInvokeConfig")
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue = sqs.create_queue(QueueName="q")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    with pytest.raises(ClientError) as e:
+        lam.create_event_source_mapping(FunctionName="gone", EventSourceArn=queue_arn)
+    assert error(e) == ("InvalidParameterValueException", 400, "Function does not exist")

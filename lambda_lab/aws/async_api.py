@@ -15,7 +15,11 @@ from urllib.parse import unquote
 
 from moto.core.common_types import TYPE_RESPONSE
 
-from ..errors import ResourceNotFoundException, ValidationException
+from ..errors import (
+    InvalidParameterValueException,
+    ResourceNotFoundException,
+    ValidationException,
+)
 from ..platform import LATEST, Platform, recursion
 from ..platform.arns import parse_function_ref
 from ..platform.asyncq import EventInvokeConfig
@@ -90,10 +94,22 @@ class AsyncResponses:
             "OnFailure": {"Destination": config.on_failure} if config.on_failure else {}}
         return shape
 
+    def _existing_target(self) -> tuple[Any, str, str]:
+        """:meth:`_async_target`, with Put/Update/List's wording for a missing function or
+        qualifier (recorded: "The function doesn't exist.")."""
+        try:
+            return self._async_target()
+        except ResourceNotFoundException:
+            raise ResourceNotFoundException("The function doesn't exist.") from None
+
     def _store_event_config(self, *, merge: bool) -> TYPE_RESPONSE:
         body = json.loads(self.body) if self.body else {}
         _check_ranges(body)
-        fn, qualifier, arn = self._async_target()
+        if not merge and not {"MaximumRetryAttempts", "MaximumEventAgeInSeconds",
+                              "DestinationConfig"} & body.keys():
+            raise InvalidParameterValueException(
+                "You must specify at least one of error handling or destination setting.")
+        fn, qualifier, arn = self._existing_target()
         configs = self.platform.async_queue.configs.setdefault(fn, {})
         old = configs.get(qualifier)
         if merge and old is None:
@@ -128,10 +144,7 @@ class AsyncResponses:
         try:
             fn, qualifier, arn = self._async_target()
         except ResourceNotFoundException:  # no function or version: the same answer (recorded)
-            ref = unquote(self.path.split("/")[3])
-            name, qualifier = parse_function_ref(ref, self.querystring.get("Qualifier",
-                                                                           [None])[0])
-            arn = self.platform.arn(name, qualifier or LATEST)
+            arn = self._missing_config_arn()
             raise ResourceNotFoundException(
                 f"The function {arn} doesn't have an EventInvokeConfig") from None
         config = self.platform.async_queue.configs.get(fn, {}).get(qualifier)
@@ -141,15 +154,23 @@ class AsyncResponses:
         return _reply(200, self._event_config_shape(arn, config))
 
     def delete_function_event_invoke_config(self) -> TYPE_RESPONSE:
-        fn, qualifier, arn = self._async_target()
-        if self.platform.async_queue.configs.get(fn, {}).pop(qualifier, None) is None:
+        try:
+            fn, qualifier, arn = self._async_target()
+        except ResourceNotFoundException:  # the same answer as no config (recorded)
+            fn, qualifier, arn = None, LATEST, self._missing_config_arn()
+        if fn is None or self.platform.async_queue.configs.get(fn, {}).pop(qualifier, None) is None:
             raise ResourceNotFoundException(
                 f"The function {arn} doesn't have an EventInvokeConfig")
         return _reply(204)
 
+    def _missing_config_arn(self) -> str:
+        ref = unquote(self.path.split("/")[3])
+        name, qualifier = parse_function_ref(ref, self.querystring.get("Qualifier", [None])[0])
+        return self.platform.arn(name, qualifier or LATEST)
+
     def list_function_event_invoke_configs(self) -> TYPE_RESPONSE:
         """Marker / MaxItems paging, at most 50 a response (MaxItems 1-50, botocore's model)."""
-        fn, _, _ = self._async_target()
+        fn, _, _ = self._existing_target()
         configs = list(self.platform.async_queue.configs.get(fn, {}).items())
         chosen, marker = paging_api.page(
             self.querystring, "event-invoke-configs", configs,

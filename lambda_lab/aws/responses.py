@@ -199,6 +199,7 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
         code_api.check_request_size("CreateFunction", self.raw_body)
         body = self.json_body
         name, _ = validate_function_name(body["FunctionName"], create=True)  # before any disk
+        check_region(body["FunctionName"], self.region)
         image = image_api.check_create(body)
         check_architectures(body.get("Architectures"))
         config = FunctionConfig(

@@ -292,7 +292,10 @@ class MappingStore:
         from ..platform.arns import parse_function_ref
 
         name, qualifier = parse_function_ref(ref)
-        self.platform.version(name, qualifier)  # ResourceNotFoundException
+        try:
+            self.platform.version(name, qualifier)
+        except ResourceNotFoundException:  # AWS's answer here (recorded)
+            raise InvalidParameterValueException("Function does not exist") from None
         return name, qualifier, self.platform.arn(name, qualifier)
 
     def create(self, body: dict[str, Any]) -> EventSourceMapping:
