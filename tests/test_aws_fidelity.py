@@ -426,3 +426,20 @@ def test_event_invoke_config_and_mapping_answers_for_missing_functions(lam, crea
     with pytest.raises(ClientError) as e:
         lam.create_event_source_mapping(FunctionName="gone", EventSourceArn=queue_arn)
     assert error(e) == ("InvalidParameterValueException", 400, "Function does not exist")
+
+
+def test_layer_permission_answers_name_the_missing_version(lam):
+    """Recorded test_layer_policy_exceptions: Add/Get/RemoveLayerVersionPermission on a missing
+    layer or version: "Layer version <arn>:<n> does not exist."; a stale RevisionId names
+    "the GetLayerPolicy API"."""
+    layer_arn = f"arn:aws:lambda:us-east-1:{ACCOUNT}:layer:l"
+    lam.publish_layer_version(LayerName="l", Content={"ZipFile": make_zip(SRC)})
+    with pytest.raises(ClientError) as e:
+        lam.get_layer_version_policy(LayerName="l", VersionNumber=2)
+    assert error(e) == ("ResourceNotFoundException", 404,
+                        f"Layer version {layer_arn}:2 does not exist.")
+    with pytest.raises(ClientError) as e:
+        lam.add_layer_version_permission(LayerName="l", VersionNumber=1, StatementId="s",
+                                         Action="lambda:GetLayerVersion", Principal="*",
+                                         RevisionId="stale")
+    assert error(e)[2].endswith("Call the GetLayerPolicy API to retrieve the latest Revision Id")

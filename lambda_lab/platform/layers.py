@@ -216,6 +216,15 @@ class LayerStore:
             raise ResourceNotFoundException("The resource you requested does not exist.")
         return version
 
+    def _policy_target(self, name_or_arn: str, number: int | str) -> LayerVersion:
+        """:meth:`get` for the layer permission operations, whose missing-version answer names
+        the version (recorded: "Layer version <arn>:<n> does not exist.")."""
+        try:
+            return self.get(name_or_arn, number)
+        except ResourceNotFoundException:
+            arn = f"{self.layer_arn(self._name(name_or_arn))}:{number}"
+            raise ResourceNotFoundException(f"Layer version {arn} does not exist.") from None
+
     def find(self, version_arn: str) -> LayerVersion | None:
         """The version a layer version ARN names in this store, or None."""
         layer_arn, _, number = version_arn.rpartition(":")
@@ -267,7 +276,7 @@ class LayerStore:
         Returns (statement, new revision id). Raises ResourceNotFoundException,
         ValidationException, ResourceConflictException (statement id taken),
         PreconditionFailedException (stale revision id)."""
-        version = self.get(name_or_arn, number)
+        version = self._policy_target(name_or_arn, number)
         for value, what, pattern in ((statement_id, "statementId", r"([a-zA-Z0-9-_]+)"),
                                      (action, "action", ACTION_PATTERN),
                                      (principal, "principal", PRINCIPAL_PATTERN)):
@@ -299,7 +308,7 @@ class LayerStore:
         """(policy document as JSON text, revision id).
 
         Raises ResourceNotFoundException when the version or its policy does not exist."""
-        version = self.get(name_or_arn, number)
+        version = self._policy_target(name_or_arn, number)
         if not version.statements:
             raise ResourceNotFoundException("No policy is associated with the given resource.")
         document = {"Version": "2012-10-17", "Id": "default",
@@ -309,7 +318,7 @@ class LayerStore:
     def remove_permission(self, name_or_arn: str, number: int | str, statement_id: str,
                           revision_id: str | None = None) -> None:
         """Raises ResourceNotFoundException, PreconditionFailedException."""
-        version = self.get(name_or_arn, number)
+        version = self._policy_target(name_or_arn, number)
         with self._lock:
             self._check_revision(version, revision_id)
             if statement_id not in version.statements:
@@ -323,7 +332,7 @@ class LayerStore:
         if revision_id and revision_id != version.policy_revision:
             raise PreconditionFailedException(
                 "The Revision Id provided does not match the latest Revision Id. Call the "
-                "GetLayerVersionPolicy API to retrieve the latest Revision Id")
+                "GetLayerPolicy API to retrieve the latest Revision Id")  # AWS's (recorded)
 
 
 # --------------------------------------------------------------------- a function's layers
