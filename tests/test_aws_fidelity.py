@@ -443,3 +443,34 @@ def test_layer_permission_answers_name_the_missing_version(lam):
                                          Action="lambda:GetLayerVersion", Principal="*",
                                          RevisionId="stale")
     assert error(e)[2].endswith("Call the GetLayerPolicy API to retrieve the latest Revision Id")
+
+
+def test_permission_answers_as_recorded(lam, create):
+    """Recorded test_permission_exceptions: AddPermission on $LATEST is refused; a missing
+    alias is "Cannot find alias arn", a missing version "Function not found"; GetPolicy of a
+    missing function "The resource you requested does not exist."; RemovePermission on a
+    missing function "No policy found for", on a function without policy "No policy is
+    associated with the given resource."."""
+    name = create(SRC)
+    arn = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:"
+    grant = {"Action": "lambda:InvokeFunction", "StatementId": "s",
+             "Principal": "s3.amazonaws.com"}
+    cases = [
+        (lambda: lam.add_permission(FunctionName=f"{name}:$LATEST", **grant),
+         ("InvalidParameterValueException", 400,
+          "We currently do not support adding policies for $LATEST.")),
+        (lambda: lam.add_permission(FunctionName=f"{name}:nope", **grant),
+         ("ResourceNotFoundException", 404, f"Cannot find alias arn: {arn}{name}:nope")),
+        (lambda: lam.add_permission(FunctionName=name, Qualifier="42", **grant),
+         ("ResourceNotFoundException", 404, f"Function not found: {arn}{name}:42")),
+        (lambda: lam.get_policy(FunctionName="gone"),
+         ("ResourceNotFoundException", 404, "The resource you requested does not exist.")),
+        (lambda: lam.remove_permission(FunctionName="gone", StatementId="s"),
+         ("ResourceNotFoundException", 404, f"No policy found for: {arn}gone")),
+        (lambda: lam.remove_permission(FunctionName=name, StatementId="s"),
+         ("ResourceNotFoundException", 404, "No policy is associated with the given resource.")),
+    ]
+    for call, expected in cases:
+        with pytest.raises(ClientError) as e:
+            call()
+        assert error(e) == expected
