@@ -474,3 +474,20 @@ def test_permission_answers_as_recorded(lam, create):
         with pytest.raises(ClientError) as e:
             call()
         assert error(e) == expected
+
+
+def test_snap_start_apply_on_is_kept_and_checked(lam, create):
+    """API SnapStart / SnapStartResponse: ApplyOn is PublishedVersions or None and is answered
+    as set (recorded test_snapstart_update_function_configuration, OptimizationStatus Off on
+    $LATEST); any other value is Coral's ValidationException (recorded)."""
+    name = create(SRC)
+    assert lam.get_function_configuration(FunctionName=name)["SnapStart"] == {
+        "ApplyOn": "None", "OptimizationStatus": "Off"}
+    updated = lam.update_function_configuration(FunctionName=name,
+                                                SnapStart={"ApplyOn": "PublishedVersions"})
+    assert updated["SnapStart"] == {"ApplyOn": "PublishedVersions", "OptimizationStatus": "Off"}
+    with pytest.raises(ClientError) as e:
+        create(SRC, SnapStart={"ApplyOn": "invalidOption"})
+    assert error(e) == ("ValidationException", 400, "1 validation error detected: Value "
+                        "'invalidOption' at 'snapStart.applyOn' failed to satisfy constraint: "
+                        "Member must satisfy enum value set: [PublishedVersions, None]")

@@ -96,6 +96,19 @@ def check_architectures(given: Any) -> None:
                           "[x86_64, arm64], Member must not be null]"])
 
 
+def check_snap_start(body: dict[str, Any]) -> str | None:
+    """SnapStart.ApplyOn of a request (None: not given), checked against the model's enum with
+    Coral's message (recorded test_snapstart_exceptions)."""
+    if "SnapStart" not in body:
+        return None
+    apply_on = (body["SnapStart"] or {}).get("ApplyOn", "None")
+    if apply_on not in ("PublishedVersions", "None"):
+        raise_validation([f"Value '{apply_on}' at 'snapStart.applyOn' failed to satisfy "
+                          "constraint: Member must satisfy enum value set: "
+                          "[PublishedVersions, None]"])
+    return str(apply_on)
+
+
 def _version_key(v: Version) -> tuple[str, int]:
     """Functions by name, each one's $LATEST first and then its versions in order."""
     return v.function_name, -1 if v.number == LATEST else int(v.number)
@@ -202,6 +215,7 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
         check_region(body["FunctionName"], self.region)
         image = image_api.check_create(body)
         check_architectures(body.get("Architectures"))
+        snap_start = check_snap_start(body) or "None"
         config = FunctionConfig(
             code=self._code(name, body["Code"], True) if image else Code("", "", 0),
             handler=body.get("Handler", ""), role=body.get("Role", ""),
@@ -216,7 +230,7 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
             dead_letter_arn=(body.get("DeadLetterConfig") or {}).get("TargetArn") or "",
             tracing=shapes.tracing_mode(body, "PassThrough"),
             logging=TEXT.merged(body.get("LoggingConfig")),
-            image_config=body.get("ImageConfig") or {})
+            image_config=body.get("ImageConfig") or {}, snap_start=snap_start)
         config.validate()
         check_tag_count(body.get("Tags") or {})
         services.check_role(self.current_account, config.role)
@@ -289,6 +303,8 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
             changes["environment_sent"] = "Variables" in (body["Environment"] or {})
         if "EphemeralStorage" in body:
             changes["ephemeral_storage"] = body["EphemeralStorage"]["Size"]
+        if "SnapStart" in body:
+            changes["snap_start"] = check_snap_start(body)
         if "Layers" in body:
             changes["layers"] = self._layer_refs(body["Layers"] or [])
         if "DeadLetterConfig" in body:

@@ -75,7 +75,7 @@ def configuration(platform: Platform, version: Version, arn_qualifier: str | Non
         "PackageType": "Zip",
         "Architectures": [c.architecture],
         "EphemeralStorage": {"Size": c.ephemeral_storage},
-        "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
+        "SnapStart": {"ApplyOn": c.snap_start, "OptimizationStatus": "Off"},
         "LoggingConfig": c.logging.shape(version.function_name),
     }
     if c.code.image is not None:  # no Runtime / Handler; ImageConfigResponse when configured

@@ -82,6 +82,9 @@ class FunctionConfig:
     logging: LoggingConfig = TEXT  #: LoggingConfig: format, levels, log group (see logconfig)
     vpc: VpcConfig | None = None  #: VpcConfig (None: never given; see network)
     image_config: Mapping[str, Any] = field(default_factory=dict)  #: ImageConfig (images)
+    #: SnapStart.ApplyOn, answered as set (``None`` or ``PublishedVersions``); the snapshot
+    #: optimisation itself is not emulated (OptimizationStatus stays ``Off``).
+    snap_start: str = "None"
 
     @property
     def package_type(self) -> str:
