@@ -491,3 +491,18 @@ def test_snap_start_apply_on_is_kept_and_checked(lam, create):
     assert error(e) == ("ValidationException", 400, "1 validation error detected: Value "
                         "'invalidOption' at 'snapStart.applyOn' failed to satisfy constraint: "
                         "Member must satisfy enum value set: [PublishedVersions, None]")
+
+
+def test_weight_out_of_range_printed_as_a_float(lam, create):
+    """Recorded routing_config_exc_subzero: the weight -1 is printed ``{2=-1.0}``."""
+    from botocore.config import Config
+
+    name = create(SRC)
+    lam.publish_version(FunctionName=name)
+    raw = boto3.client("lambda", region_name=REGION, config=Config(parameter_validation=False))
+    with pytest.raises(ClientError) as e:
+        raw.create_alias(FunctionName=name, Name="a", FunctionVersion="1",
+                         RoutingConfig={"AdditionalVersionWeights": {"2": -1}})
+    assert error(e)[:2] == ("ValidationException", 400)
+    assert error(e)[2].startswith("1 validation error detected: Value '{2=-1.0}' at "
+                                  "'routingConfig.additionalVersionWeights'")

@@ -38,7 +38,7 @@ def check_routing(primary: str, weights: Mapping[str, float]) -> dict[str, float
     for key, value in weights.items():
         if not 0.0 <= value < 1.0:
             raise ValidationException(
-                f"1 validation error detected: Value '{{{key}={value}}}' at "
+                f"1 validation error detected: Value '{{{key}={float(value)}}}' at "
                 "'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map "
                 "value must satisfy constraint: [Member must have value less than or equal to "
                 "1.0, Member must have value greater than or equal to 0.0, Member must not be "
@@ -53,7 +53,7 @@ def check_routing(primary: str, weights: Mapping[str, float]) -> dict[str, float
                 typed=False)  # AWS's body has no Type here (recorded)
         if not key.isdigit():
             raise ValidationException(
-                f"1 validation error detected: Value '{{{key}={value}}}' at "
+                f"1 validation error detected: Value '{{{key}={float(value)}}}' at "
                 "'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map keys "
                 "must satisfy constraint: [Member must have length less than or equal to 1024, "
                 "Member must have length greater than or equal to 1, Member must satisfy "
