@@ -506,3 +506,19 @@ def test_weight_out_of_range_printed_as_a_float(lam, create):
     assert error(e)[:2] == ("ValidationException", 400)
     assert error(e)[2].startswith("1 validation error detected: Value '{2=-1.0}' at "
                                   "'routingConfig.additionalVersionWeights'")
+
+
+def test_layer_arn_without_version_refused_with_awss_pattern(lam, create):
+    """Recorded add_layer_arn_without_version_exc: the Layers item constraint AWS prints
+    (length up to 2048, today's ARN pattern with the ``(eusc-)?`` partition)."""
+    lam.publish_layer_version(LayerName="l", Content={"ZipFile": make_zip(SRC)})
+    arn = f"arn:aws:lambda:us-east-1:{ACCOUNT}:layer:l"
+    with pytest.raises(ClientError) as e:
+        create(SRC, Layers=[arn])
+    code, status, message = error(e)
+    assert (code, status) == ("ValidationException", 400)
+    assert message.startswith(f"1 validation error detected: Value '[{arn}]' at 'layers' failed "
+                              "to satisfy constraint: Member must satisfy constraint: [Member "
+                              "must have length less than or equal to 2048, ")
+    assert r"lambda:(eusc-)?[a-z]{2}" in message
+    create(SRC, Layers=[f"{arn}:1"])  # a version ARN is fine

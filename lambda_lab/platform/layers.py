@@ -38,8 +38,11 @@ __all__ = ["LayerRef", "LayerStore", "LayerVersion", "check_function_layers", "o
 
 NAME_PATTERN = r"[a-zA-Z0-9-_]+"
 LAYER_ARN_PATTERN = r"arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+"
-VERSION_ARN_PATTERN = (r"(arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+:"
-                       r"[0-9]+)|(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+)")
+#: A function's Layers item, as AWS prints it today (recorded test_layer_function_exceptions).
+VERSION_ARN_PATTERN = (r"(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-"
+                       r"[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+)|"
+                       r"(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+)")
+VERSION_ARN_MAX = 2048
 PRINCIPAL_PATTERN = r"\d{12}|\*|arn:(aws[a-zA-Z-]*):iam::\d{12}:root"
 ACTION_PATTERN = r"lambda:GetLayerVersion"
 RUNTIMES_MAX = 15
@@ -341,12 +344,13 @@ def parse_layer_version_arn(arn: str) -> tuple[str, str, str, int]:
     """(region, account, layer name, version) of a layer version ARN.
 
     Raises ValidationException (AWS's wording for the ``layers`` member)."""
-    if not isinstance(arn, str) or not 1 <= len(arn) <= 140 or not re.fullmatch(
+    if not isinstance(arn, str) or not 1 <= len(arn) <= VERSION_ARN_MAX or not re.fullmatch(
             VERSION_ARN_PATTERN, arn) or ":awslayer:" in arn:
         raise ValidationException(
             f"1 validation error detected: Value '[{arn}]' at 'layers' failed to satisfy "
             "constraint: Member must satisfy constraint: [Member must have length less than or "
-            "equal to 140, Member must have length greater than or equal to 1, Member must "
+            f"equal to {VERSION_ARN_MAX}, Member must have length greater than or equal to 1, "
+            "Member must "
             f"satisfy regular expression pattern: {VERSION_ARN_PATTERN}, Member must not be "
             "null]")
     parts = arn.split(":")
