@@ -522,3 +522,50 @@ def test_layer_arn_without_version_refused_with_awss_pattern(lam, create):
                               "must have length less than or equal to 2048, ")
     assert r"lambda:(eusc-)?[a-z]{2}" in message
     create(SRC, Layers=[f"{arn}:1"])  # a version ARN is fine
+
+
+def test_subnet_id_pattern_printed_as_aws_does(lam, create):
+    """Recorded create-response-invalid-format-subnet-id: the pattern is printed without
+    anchors (``subnet-[0-9a-z]*``)."""
+    with pytest.raises(ClientError) as e:
+        create(SRC, VpcConfig={"SubnetIds": ["bad-subnet"], "SecurityGroupIds": []})
+    assert error(e)[:2] == ("ValidationException", 400)
+    assert error(e)[2].endswith("Member must satisfy regular expression pattern: "
+                                "subnet-[0-9a-z]*]")
+
+
+def test_provisioned_concurrency_over_the_unreserved_pool(lam, create):
+    """Recorded put_provisioned_concurrency_account_limit_exceeded: more than the account's
+    unreserved concurrency names it (and the body has no Type)."""
+    name = create(SRC)
+    version = lam.publish_version(FunctionName=name)["Version"]
+    limit = lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"]
+    with pytest.raises(ClientError) as e:
+        lam.put_provisioned_concurrency_config(FunctionName=name, Qualifier=version,
+                                               ProvisionedConcurrentExecutions=limit + 1)
+    assert error(e) == ("InvalidParameterValueException", 400, "Specified ConcurrentExecutions "
+                        f"for function is greater than account's unreserved concurrency "
+                        f"[{limit}].")
+    assert "Type" not in e.value.response
+
+
+def test_alias_on_a_missing_function_names_the_version(lam):
+    """Recorded routing_config_exc_fn_doesnotexist: "Function not found: <arn>:<version>"."""
+    with pytest.raises(ClientError) as e:
+        lam.create_alias(FunctionName="gone", Name="a", FunctionVersion="1")
+    assert error(e) == ("ResourceNotFoundException", 404,
+                        f"Function not found: arn:aws:lambda:us-east-1:{ACCOUNT}:function:gone:1")
+
+
+def test_sqs_mapping_refuses_a_destination_before_looking_up_the_function(lam):
+    """Recorded destination_config_failure."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue = sqs.create_queue(QueueName="q2")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    with pytest.raises(ClientError) as e:
+        lam.create_event_source_mapping(
+            FunctionName="gone", EventSourceArn=queue_arn,
+            DestinationConfig={"OnSuccess": {"Destination": queue_arn}})
+    assert error(e) == ("InvalidParameterValueException", 400, "Unsupported DestinationConfig "
+                        "parameter for given event source mapping type.")

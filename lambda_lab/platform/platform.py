@@ -338,7 +338,11 @@ class Platform:
                      weights: Mapping[str, float] | None = None) -> Alias:
         """Create an alias; see :mod:`lambda_lab.platform.aliases` for the rules."""
         with self._lock:
-            return aliases.create(self, self.function(ref), name, version, description, weights)
+            try:
+                fn = self.function(ref)
+            except ResourceNotFoundException:  # named with the version (recorded)
+                raise self._not_found(parse_function_ref(ref)[0], version) from None
+            return aliases.create(self, fn, name, version, description, weights)
 
     def update_alias(self, ref: str, name: str, *, version: str | None = None,
                      description: str | None = None,

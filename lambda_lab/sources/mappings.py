@@ -192,6 +192,10 @@ def _sqs_settings(m: EventSourceMapping, body: dict[str, Any]) -> None:
                         "MaximumRetryAttempts", "MaximumRecordAgeInSeconds",
                         "TumblingWindowInSeconds", "DestinationConfig"):
         if body.get(stream_only) not in (None, {}, False):
+            if stream_only == "DestinationConfig":  # AWS's wording (recorded)
+                raise InvalidParameterValueException(
+                    "Unsupported DestinationConfig parameter for given event source mapping "
+                    "type.")
             raise InvalidParameterValueException(
                 f"Unsupported {stream_only} parameter for SQS event source.")  # emulator wording
     fifo = m.event_source_arn.endswith(".fifo")
@@ -304,6 +308,9 @@ class MappingStore:
         ResourceConflictException (a mapping of the same source and function exists)."""
         arn = body.get("EventSourceArn") or ""
         kind = kind_of(arn)
+        if kind == SQS and body.get("DestinationConfig") not in (None, {}):
+            _sqs_settings(EventSourceMapping("", kind, arn, "", None, "", 10),
+                          {"DestinationConfig": body["DestinationConfig"]})  # before the function
         name, qualifier, function_arn = self._function(body.get("FunctionName") or "")
         m = EventSourceMapping(str(_uuid.uuid4()), kind, arn, name, qualifier, function_arn,
                                batch_size=10 if kind == SQS else 100,
