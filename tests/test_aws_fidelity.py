@@ -569,3 +569,37 @@ def test_sqs_mapping_refuses_a_destination_before_looking_up_the_function(lam):
             DestinationConfig={"OnSuccess": {"Destination": queue_arn}})
     assert error(e) == ("InvalidParameterValueException", 400, "Unsupported DestinationConfig "
                         "parameter for given event source mapping type.")
+
+
+def test_event_invoke_destinations_checked_as_aws_does(lam, create):
+    """Recorded test_lambda_eventinvokeconfig_exceptions: a missing destination function, the
+    function itself, another service's ARN, a malformed ARN (Coral's pattern); an empty
+    OnSuccess is accepted."""
+    name, other = create(SRC), create(SRC)
+    arn = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:"
+    cases = [
+        ({"OnSuccess": {"Destination": f"{arn}gone"}},
+         ("InvalidParameterValueException", 400, f"The destination ARN {arn}gone is invalid.")),
+        ({"OnSuccess": {"Destination": f"{arn}{name}"}},
+         ("InvalidParameterValueException", 400,
+          "You can't specify the function as a destination for itself.")),
+        ({"OnSuccess": {"Destination": f"arn:aws:iam:us-east-1:{ACCOUNT}:function:{name}"}},
+         ("InvalidParameterValueException", 400, "The provided destination config "
+          "DestinationConfig(onSuccess=OnSuccess(destination=arn:aws:iam:us-east-1:"
+          f"{ACCOUNT}:function:{name}), onFailure=null) is invalid.")),
+    ]
+    for dests, expected in cases:
+        with pytest.raises(ClientError) as e:
+            lam.put_function_event_invoke_config(FunctionName=name, DestinationConfig=dests)
+        assert error(e) == expected
+    with pytest.raises(ClientError) as e:
+        lam.put_function_event_invoke_config(
+            FunctionName=name, DestinationConfig={"OnFailure": {"Destination": "arn:aws:_-/!x"}})
+    assert error(e)[:2] == ("ValidationException", 400)
+    assert "at 'destinationConfig.onFailure.destination'" in error(e)[2]
+    ok = lam.put_function_event_invoke_config(
+        FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": f"{arn}{other}"}})
+    assert ok["DestinationConfig"]["OnSuccess"] == {"Destination": f"{arn}{other}"}
+    empty = lam.put_function_event_invoke_config(FunctionName=name,
+                                                 DestinationConfig={"OnSuccess": {}})
+    assert empty["DestinationConfig"] == {"OnSuccess": {}, "OnFailure": {}}

@@ -10,6 +10,7 @@ The settings live on the platform's :class:`~lambda_lab.platform.asyncq.AsyncQue
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -24,6 +25,7 @@ from ..platform import LATEST, Platform, recursion
 from ..platform.arns import parse_function_ref
 from ..platform.asyncq import EventInvokeConfig
 from ..platform.destinations import validate_destination
+from ..validation import raise_validation
 from . import paging_api
 
 __all__ = ["AsyncResponses"]
@@ -33,6 +35,12 @@ __all__ = ["AsyncResponses"]
 def _reply(status: int, body: Any = "") -> TYPE_RESPONSE:
     text = body if isinstance(body, str) else json.dumps(body)
     return status, {"Content-Type": "application/json", "status": str(status)}, text
+
+
+#: DestinationConfig's Destination, as AWS prints it (recorded).
+DESTINATION_PATTERN = (r"$|kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):"
+                       r"([a-zA-Z0-9\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-"
+                       r"\d{1})?:(\d{12})?:(.*)")
 
 
 def _check_ranges(body: dict[str, Any]) -> None:
@@ -94,6 +102,38 @@ class AsyncResponses:
             "OnFailure": {"Destination": config.on_failure} if config.on_failure else {}}
         return shape
 
+    def _check_destinations(self, fn: Any, on_success: str | None,
+                            on_failure: str | None) -> None:
+        """AWS's checks of an EventInvokeConfig's destinations, in its order and words
+        (recorded test_lambda_eventinvokeconfig_exceptions): the ARN pattern, the service, the
+        function itself, a function that does not exist."""
+        for where, dest in (("onSuccess", on_success), ("onFailure", on_failure)):
+            if dest and not re.fullmatch(DESTINATION_PATTERN, dest):
+                raise_validation([f"Value '{dest}' at 'destinationConfig.{where}.destination' "
+                                  "failed to satisfy constraint: Member must satisfy regular "
+                                  f"expression pattern: {DESTINATION_PATTERN}"])
+        for dest, failure in ((on_success, False), (on_failure, True)):
+            if not dest:
+                continue
+            try:
+                validate_destination(dest, on_failure=failure)
+            except InvalidParameterValueException:
+                shown = [f"OnSuccess(destination={on_success})" if on_success else "null",
+                         f"OnFailure(destination={on_failure})" if on_failure else "null"]
+                raise InvalidParameterValueException(
+                    f"The provided destination config DestinationConfig(onSuccess={shown[0]}, "
+                    f"onFailure={shown[1]}) is invalid.") from None
+            if dest.split(":")[2] == "lambda":
+                name = dest.split(":")[6] if dest.count(":") >= 6 else ""
+                if name == fn.name:
+                    raise InvalidParameterValueException(
+                        "You can't specify the function as a destination for itself.")
+                try:
+                    self.platform.function(dest)
+                except ResourceNotFoundException:
+                    raise InvalidParameterValueException(
+                        f"The destination ARN {dest} is invalid.") from None
+
     def _existing_target(self) -> tuple[Any, str, str]:
         """:meth:`_async_target`, with Put/Update/List's wording for a missing function or
         qualifier (recorded: "The function doesn't exist.")."""
@@ -121,10 +161,7 @@ class AsyncResponses:
         if dests is not None:
             on_success = ((dests.get("OnSuccess") or {}).get("Destination") or None)
             on_failure = ((dests.get("OnFailure") or {}).get("Destination") or None)
-            if on_success:
-                validate_destination(on_success, on_failure=False)
-            if on_failure:
-                validate_destination(on_failure, on_failure=True)
+            self._check_destinations(fn, on_success, on_failure)
         config = EventInvokeConfig(
             maximum_retry_attempts=body.get("MaximumRetryAttempts",
                                             base.maximum_retry_attempts),
