@@ -603,3 +603,30 @@ def test_event_invoke_destinations_checked_as_aws_does(lam, create):
     empty = lam.put_function_event_invoke_config(FunctionName=name,
                                                  DestinationConfig={"OnSuccess": {}})
     assert empty["DestinationConfig"] == {"OnSuccess": {}, "OnFailure": {}}
+
+
+def test_more_recorded_refusals(lam, create):
+    """Recorded: an invalid principal; a layer of another Region; CreateEventSourceMapping
+    without a source ("Unrecognized event source."); a weight key that is not a version
+    (printed without "Member must not be null")."""
+    name = create(SRC)
+    with pytest.raises(ClientError) as e:
+        lam.add_permission(FunctionName=name, StatementId="s", Action="lambda:InvokeFunction",
+                           Principal="invalid.nonaws.com")
+    assert error(e) == ("InvalidParameterValueException", 400, "The provided principal was "
+                        "invalid. Please check the principal and try again.")
+    with pytest.raises(ClientError) as e:
+        create(SRC, Layers=[f"arn:aws:lambda:ap-southeast-1:{ACCOUNT}:layer:l:1"])
+    assert error(e) == ("InvalidParameterValueException", 400, "Layers are not in the same "
+                        "region as the function. Layers are expected to be in region us-east-1.")
+    from botocore.config import Config
+
+    raw = boto3.client("lambda", region_name=REGION, config=Config(parameter_validation=False))
+    with pytest.raises(ClientError) as e:
+        raw.create_event_source_mapping(FunctionName=name)
+    assert error(e) == ("InvalidParameterValueException", 400, "Unrecognized event source.")
+    lam.publish_version(FunctionName=name)
+    with pytest.raises(ClientError) as e:
+        lam.create_alias(FunctionName=name, Name="a", FunctionVersion="1",
+                         RoutingConfig={"AdditionalVersionWeights": {"$LATEST": 0.5}})
+    assert error(e)[2].endswith("Member must satisfy regular expression pattern: [0-9]+]")

@@ -210,6 +210,10 @@ class LayersAPI:
         validate_layers(arns)
         refs = []
         for arn in arns:
+            if arn.split(":")[3] != self.region:  # AWS's answer (recorded)
+                raise InvalidParameterValueException(
+                    "Layers are not in the same region as the function. Layers are expected to "
+                    f"be in region {self.region}.")
             version = self._resolve_layer(arn)
             if version is None:
                 raise InvalidParameterValueException(f"Layer version {arn} does not exist.")

@@ -149,6 +149,8 @@ def kind_of(arn: str) -> str:
         return KINESIS
     if service == DYNAMODB and "/stream/" in parts[5]:
         return DYNAMODB
+    if not arn:  # AWS's answer when there is no EventSourceArn (recorded)
+        raise InvalidParameterValueException("Unrecognized event source.")
     raise InvalidParameterValueException(  # emulator wording
         f"Unsupported event source type: {arn}; lambda_lab polls SQS queues, Kinesis streams "
         "and DynamoDB streams.")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import (
+    InvalidParameterValueException,
     LambdaError,
     PreconditionFailedException,
     ResourceConflictException,
@@ -69,7 +70,6 @@ def resolve(platform: Platform, ref: str, qualifier: str | None, op: str = "get"
     not exist, RemovePermission on a missing function "No policy found for"."""
     import re
 
-    from ..errors import InvalidParameterValueException
     from ..platform.arns import parse_function_ref
 
     name, qualifier = parse_function_ref(ref, qualifier)
@@ -123,6 +123,11 @@ def add_permission(platform: Platform, ref: str, qualifier: str | None,
         raise ValidationException(
             "1 validation error detected: Value null at 'principal' failed to satisfy "
             "constraint: Member must not be null")
+    if not (principal == "*" or re.fullmatch(r"\d{12}", principal)
+            or principal.startswith("arn:")
+            or re.fullmatch(r"[a-z0-9.-]+\.amazonaws\.com(\.cn)?", principal)):
+        raise InvalidParameterValueException(  # AWS's answer (recorded)
+            "The provided principal was invalid. Please check the principal and try again.")
     fn, qualifier = _target(platform, ref, qualifier)
     resource = platform.arn(fn.name, qualifier)
     statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow",
