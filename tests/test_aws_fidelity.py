@@ -630,3 +630,14 @@ def test_more_recorded_refusals(lam, create):
         lam.create_alias(FunctionName=name, Name="a", FunctionVersion="1",
                          RoutingConfig={"AdditionalVersionWeights": {"$LATEST": 0.5}})
     assert error(e)[2].endswith("Member must satisfy regular expression pattern: [0-9]+]")
+
+
+def test_statement_id_pattern_printed_as_aws_does(lam, create):
+    """Recorded add_permission_invalid_statement_id: ``([a-zA-Z0-9-_]+)``."""
+    name = create(SRC)
+    with pytest.raises(ClientError) as e:
+        lam.add_permission(FunctionName=name, StatementId="example.com",
+                           Action="lambda:InvokeFunction", Principal="s3.amazonaws.com")
+    assert error(e) == ("ValidationException", 400, "1 validation error detected: Value "
+                        "'example.com' at 'statementId' failed to satisfy constraint: Member "
+                        "must satisfy regular expression pattern: ([a-zA-Z0-9-_]+)")

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["Policy", "add_permission", "allows", "get_policy", "remove_permission"]
 
 _ACTION = r"(lambda:[*]|lambda:[a-zA-Z]+|[*])"
-_SID = r"^[a-zA-Z0-9-_]+$"
+_SID = r"([a-zA-Z0-9-_]+)"  # as AWS prints it (recorded add_permission_invalid_statement_id)
 NO_POLICY = "The resource you requested does not exist."
 
 
