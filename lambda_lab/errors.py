@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "AccessDeniedException",
+    "CodeSigningConfigNotFoundException",
     "CodeStorageExceededException",
     "InvalidParameterValueException",
     "InvalidRequestContentException",
@@ -43,10 +44,13 @@ class LambdaError(Exception):
     message_key: ClassVar[str] = "message"
     typed: ClassVar[bool] = True
 
-    def __init__(self, message: str, *, reason: str | None = None, **extras: Any) -> None:
+    def __init__(self, message: str, *, reason: str | None = None, typed: bool | None = None,
+                 **extras: Any) -> None:
         super().__init__(message)
         self.message = message
         self.reason = reason
+        if typed is not None:  # a few answers of AWS's leave Type out (or put it in)
+            self.typed = typed  # type: ignore[misc]
         #: Further members of the error body, e.g. ``EC2ErrorCode``; copied into :meth:`to_dict`.
         self.extras: dict[str, Any] = dict(extras)
 
@@ -193,6 +197,14 @@ class CodeStorageExceededException(LambdaError):
     status = 400
 
 
+class CodeSigningConfigNotFoundException(LambdaError):
+    """PutFunctionCodeSigningConfig names a code signing config that does not exist."""
+
+    code = "CodeSigningConfigNotFoundException"
+    status = 404
+    message_key = "Message"
+
+
 class NotEmulatedException(LambdaError):
     """An operation of the Lambda API that lambda_lab does not emulate (HTTP 501; not an AWS
     error: AWS has every operation of its API)."""
@@ -217,6 +229,7 @@ _BY_CODE: dict[str, type[LambdaError]] = {
         PreconditionFailedException,
         PolicyLengthExceededException,
         CodeStorageExceededException,
+        CodeSigningConfigNotFoundException,
         AccessDeniedException,
     )
 }

@@ -57,6 +57,13 @@ FUNCTION_NAME_PATTERN = _ARN_PREFIX + r"([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_
 #: dots allowed, ``$LATEST.PUBLISHED``, 256 characters (botocore model).
 NAMESPACED_FUNCTION_NAME_PATTERN = (
     _ARN_PREFIX + r"([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?")
+#: TagResource / UntagResource / ListTags ``Resource``, as AWS prints it (the model's lacks
+#: ``(eusc-)?`` and layers; LocalStack's AWS-recorded TestLambdaTags snapshots).
+TAGGABLE_RESOURCE_PATTERN = (
+    r"arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:"
+    r"(function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?|layer:([a-zA-Z0-9-_]+)|"
+    r"code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-"
+    r"[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|capacity-provider:[a-zA-Z0-9-_]+)")
 #: The Qualifier query parameter of Get/Delete/Invoke (``NumericLatestPublishedOrAliasQualifier``).
 QUALIFIER_PATTERN = r"\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+"
 FUNCTION_NAME_MAX = 64  #: a function's own name (Lambda's check after the model's)

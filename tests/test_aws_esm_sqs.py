@@ -131,8 +131,10 @@ def test_validation_errors_as_aws_words_them(aws, lam, sqs, create):
     with pytest.raises(ValidationException, match="greater than or equal to 2"):
         store_for(aws.platform()).create({"EventSourceArn": arn, "FunctionName": name,
                                           "ScalingConfig": {"MaximumConcurrency": 1}})
+    # AWS-recorded (LocalStack test_event_source_mapping_exceptions): not a 404
     assert error_of(lambda: lam.create_event_source_mapping(
-        EventSourceArn=arn, FunctionName="nope"))[0] == "ResourceNotFoundException"
+        EventSourceArn=arn, FunctionName="nope")) == ("InvalidParameterValueException",
+                                                      "Function does not exist")
     assert error_of(lambda: lam.create_event_source_mapping(
         EventSourceArn=arn.replace("plain", "missing"),
         FunctionName=name))[0] == "InvalidParameterValueException"

@@ -10,16 +10,22 @@ The settings live on the platform's :class:`~lambda_lab.platform.asyncq.AsyncQue
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from moto.core.common_types import TYPE_RESPONSE
 
-from ..errors import ResourceNotFoundException, ValidationException
+from ..errors import (
+    InvalidParameterValueException,
+    ResourceNotFoundException,
+    ValidationException,
+)
 from ..platform import LATEST, Platform, recursion
 from ..platform.arns import parse_function_ref
 from ..platform.asyncq import EventInvokeConfig
 from ..platform.destinations import validate_destination
+from ..validation import raise_validation
 from . import paging_api
 
 __all__ = ["AsyncResponses"]
@@ -29,6 +35,12 @@ __all__ = ["AsyncResponses"]
 def _reply(status: int, body: Any = "") -> TYPE_RESPONSE:
     text = body if isinstance(body, str) else json.dumps(body)
     return status, {"Content-Type": "application/json", "status": str(status)}, text
+
+
+#: DestinationConfig's Destination, as AWS prints it (recorded).
+DESTINATION_PATTERN = (r"$|kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):"
+                       r"([a-zA-Z0-9\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-"
+                       r"\d{1})?:(\d{12})?:(.*)")
 
 
 def _check_ranges(body: dict[str, Any]) -> None:
@@ -90,10 +102,54 @@ class AsyncResponses:
             "OnFailure": {"Destination": config.on_failure} if config.on_failure else {}}
         return shape
 
+    def _check_destinations(self, fn: Any, on_success: str | None,
+                            on_failure: str | None) -> None:
+        """AWS's checks of an EventInvokeConfig's destinations, in its order and words
+        (recorded test_lambda_eventinvokeconfig_exceptions): the ARN pattern, the service, the
+        function itself, a function that does not exist."""
+        for where, dest in (("onSuccess", on_success), ("onFailure", on_failure)):
+            if dest and not re.fullmatch(DESTINATION_PATTERN, dest):
+                raise_validation([f"Value '{dest}' at 'destinationConfig.{where}.destination' "
+                                  "failed to satisfy constraint: Member must satisfy regular "
+                                  f"expression pattern: {DESTINATION_PATTERN}"])
+        for dest, failure in ((on_success, False), (on_failure, True)):
+            if not dest:
+                continue
+            try:
+                validate_destination(dest, on_failure=failure)
+            except InvalidParameterValueException:
+                shown = [f"OnSuccess(destination={on_success})" if on_success else "null",
+                         f"OnFailure(destination={on_failure})" if on_failure else "null"]
+                raise InvalidParameterValueException(
+                    f"The provided destination config DestinationConfig(onSuccess={shown[0]}, "
+                    f"onFailure={shown[1]}) is invalid.") from None
+            if dest.split(":")[2] == "lambda":
+                name = dest.split(":")[6] if dest.count(":") >= 6 else ""
+                if name == fn.name:
+                    raise InvalidParameterValueException(
+                        "You can't specify the function as a destination for itself.")
+                try:
+                    self.platform.function(dest)
+                except ResourceNotFoundException:
+                    raise InvalidParameterValueException(
+                        f"The destination ARN {dest} is invalid.") from None
+
+    def _existing_target(self) -> tuple[Any, str, str]:
+        """:meth:`_async_target`, with Put/Update/List's wording for a missing function or
+        qualifier (recorded: "The function doesn't exist.")."""
+        try:
+            return self._async_target()
+        except ResourceNotFoundException:
+            raise ResourceNotFoundException("The function doesn't exist.") from None
+
     def _store_event_config(self, *, merge: bool) -> TYPE_RESPONSE:
         body = json.loads(self.body) if self.body else {}
         _check_ranges(body)
-        fn, qualifier, arn = self._async_target()
+        if not merge and not {"MaximumRetryAttempts", "MaximumEventAgeInSeconds",
+                              "DestinationConfig"} & body.keys():
+            raise InvalidParameterValueException(
+                "You must specify at least one of error handling or destination setting.")
+        fn, qualifier, arn = self._existing_target()
         configs = self.platform.async_queue.configs.setdefault(fn, {})
         old = configs.get(qualifier)
         if merge and old is None:
@@ -105,10 +161,7 @@ class AsyncResponses:
         if dests is not None:
             on_success = ((dests.get("OnSuccess") or {}).get("Destination") or None)
             on_failure = ((dests.get("OnFailure") or {}).get("Destination") or None)
-            if on_success:
-                validate_destination(on_success, on_failure=False)
-            if on_failure:
-                validate_destination(on_failure, on_failure=True)
+            self._check_destinations(fn, on_success, on_failure)
         config = EventInvokeConfig(
             maximum_retry_attempts=body.get("MaximumRetryAttempts",
                                             base.maximum_retry_attempts),
@@ -125,7 +178,12 @@ class AsyncResponses:
         return self._store_event_config(merge=True)
 
     def get_function_event_invoke_config(self) -> TYPE_RESPONSE:
-        fn, qualifier, arn = self._async_target()
+        try:
+            fn, qualifier, arn = self._async_target()
+        except ResourceNotFoundException:  # no function or version: the same answer (recorded)
+            arn = self._missing_config_arn()
+            raise ResourceNotFoundException(
+                f"The function {arn} doesn't have an EventInvokeConfig") from None
         config = self.platform.async_queue.configs.get(fn, {}).get(qualifier)
         if config is None:
             raise ResourceNotFoundException(
@@ -133,15 +191,23 @@ class AsyncResponses:
         return _reply(200, self._event_config_shape(arn, config))
 
     def delete_function_event_invoke_config(self) -> TYPE_RESPONSE:
-        fn, qualifier, arn = self._async_target()
-        if self.platform.async_queue.configs.get(fn, {}).pop(qualifier, None) is None:
+        try:
+            fn, qualifier, arn = self._async_target()
+        except ResourceNotFoundException:  # the same answer as no config (recorded)
+            fn, qualifier, arn = None, LATEST, self._missing_config_arn()
+        if fn is None or self.platform.async_queue.configs.get(fn, {}).pop(qualifier, None) is None:
             raise ResourceNotFoundException(
                 f"The function {arn} doesn't have an EventInvokeConfig")
         return _reply(204)
 
+    def _missing_config_arn(self) -> str:
+        ref = unquote(self.path.split("/")[3])
+        name, qualifier = parse_function_ref(ref, self.querystring.get("Qualifier", [None])[0])
+        return self.platform.arn(name, qualifier or LATEST)
+
     def list_function_event_invoke_configs(self) -> TYPE_RESPONSE:
         """Marker / MaxItems paging, at most 50 a response (MaxItems 1-50, botocore's model)."""
-        fn, _, _ = self._async_target()
+        fn, _, _ = self._existing_target()
         configs = list(self.platform.async_queue.configs.get(fn, {}).items())
         chosen, marker = paging_api.page(
             self.querystring, "event-invoke-configs", configs,
@@ -160,7 +226,7 @@ class AsyncResponses:
         if value not in (recursion.ALLOW, recursion.TERMINATE):
             raise ValidationException(
                 f"1 validation error detected: Value '{value}' at 'recursiveLoop' failed to "
-                "satisfy constraint: Member must satisfy enum value set: [Allow, Terminate]")
+                "satisfy constraint: Member must satisfy enum value set: [Terminate, Allow]")
         fn, _, _ = self._async_target()
         recursion.set_config(fn, value)
         return _reply(200, {"RecursiveLoop": value})

@@ -17,8 +17,9 @@ from urllib.parse import unquote
 from moto.core.common_types import TYPE_RESPONSE
 
 from .. import limits
-from ..errors import InvalidParameterValueException
-from ..platform import Platform
+from ..errors import InvalidParameterValueException, ResourceNotFoundException
+from ..platform import LATEST, Platform
+from ..platform.arns import parse_function_ref
 from . import paging_api
 
 __all__ = ["ConcurrencyResponses"]
@@ -50,6 +51,7 @@ class ConcurrencyResponses:
     def get_account_settings(self) -> TYPE_RESPONSE:
         functions = self.platform.list_functions()
         code = sum(v.config.code.size for fn in functions for v in fn.all_versions())
+        code += self.platform.layers.total_code_size()  # layers count too (AccountUsage)
         c = self.platform.concurrency
         return _reply(200, {
             "AccountLimit": {
@@ -65,7 +67,17 @@ class ConcurrencyResponses:
     # ----------------------------------------------------------------- reserved
 
     def put_function_concurrency(self) -> TYPE_RESPONSE:
-        fn = self.platform.function(self._concurrency_function())
+        name, qualifier = parse_function_ref(self._concurrency_function())
+        try:
+            fn = self.platform.function(name)
+        except ResourceNotFoundException:  # named with $LATEST (recorded)
+            raise ResourceNotFoundException(
+                f"Function not found: {self.platform.arn(name, LATEST)}") from None
+        if qualifier is not None:
+            raise InvalidParameterValueException(
+                "This operation is permitted on Lambda functions only. Aliases and versions do "
+                "not support this operation. Please specify either a function name or an "
+                "unqualified function ARN.")
         count = self.json_body.get("ReservedConcurrentExecutions")
         if not isinstance(count, int):
             raise InvalidParameterValueException(

@@ -85,8 +85,8 @@ class LayersAPI:
                 "Please provide a source for layer content.")  # emulator wording
         version = self._layer_store.publish(
             name, data, description=body.get("Description", ""),
-            compatible_runtimes=body.get("CompatibleRuntimes") or (),
-            compatible_architectures=body.get("CompatibleArchitectures") or (),
+            compatible_runtimes=body.get("CompatibleRuntimes"),
+            compatible_architectures=body.get("CompatibleArchitectures"),
             license_info=body.get("LicenseInfo"), direct_upload="ZipFile" in content)
         return _json(201, version.shape(self._location(version)))
 
@@ -210,6 +210,10 @@ class LayersAPI:
         validate_layers(arns)
         refs = []
         for arn in arns:
+            if arn.split(":")[3] != self.region:  # AWS's answer (recorded)
+                raise InvalidParameterValueException(
+                    "Layers are not in the same region as the function. Layers are expected to "
+                    f"be in region {self.region}.")
             version = self._resolve_layer(arn)
             if version is None:
                 raise InvalidParameterValueException(f"Layer version {arn} does not exist.")

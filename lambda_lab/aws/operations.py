@@ -31,6 +31,7 @@ from ..errors import AccessDeniedException, InvalidRequestContentException
 from ..validation import (
     FUNCTION_NAME_PATTERN,
     NAMESPACED_FUNCTION_NAME_PATTERN,
+    TAGGABLE_RESOURCE_PATTERN,
     constraint_errors,
     raise_validation,
 )
@@ -39,7 +40,8 @@ __all__ = ["Route", "api_dates", "check", "route"]
 
 #: AWS's own patterns (the model's lack the ``(eusc-)?`` partition AWS now prints).
 _PATTERNS = {"FunctionName": FUNCTION_NAME_PATTERN,
-             "NamespacedFunctionName": NAMESPACED_FUNCTION_NAME_PATTERN}
+             "NamespacedFunctionName": NAMESPACED_FUNCTION_NAME_PATTERN,
+             "TaggableResource": TAGGABLE_RESOURCE_PATTERN}
 #: Query members checked here (the others, e.g. MaxItems, Lambda checks itself: paging_api).
 _QUERY_CHECKED = {"Qualifier", "FunctionName"}
 _HEADERS_CHECKED = {"InvocationType", "LogType"}

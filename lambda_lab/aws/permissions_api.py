@@ -43,6 +43,7 @@ class PermissionResponses:
 
     def add_permission(self) -> TYPE_RESPONSE:
         ref, qualifier = self._policy_target()
+        permissions.resolve(self.platform, ref, qualifier, "add")
         target = self.platform.revisioned(ref, qualifier)
         body = dict(self.json_body)
         check_revision(target.revision_id, body.pop("RevisionId", None))
@@ -52,12 +53,14 @@ class PermissionResponses:
 
     def get_policy(self) -> TYPE_RESPONSE:
         ref, qualifier = self._policy_target()
+        permissions.resolve(self.platform, ref, qualifier, "get")
         policy = permissions.get_policy(self.platform, ref, qualifier)
         return _reply(200, {"Policy": json.dumps(policy.document()),
                             "RevisionId": self.platform.revisioned(ref, qualifier).revision_id})
 
     def remove_permission(self) -> TYPE_RESPONSE:
         ref, qualifier = self._policy_target()
+        permissions.resolve(self.platform, ref, qualifier, "remove")
         sid = unquote(self.path.rstrip("/").rsplit("/", 1)[-1])
         target = self.platform.revisioned(ref, qualifier)
         try:  # a missing statement is ResourceNotFoundException, before any revision check

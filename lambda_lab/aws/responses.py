@@ -25,6 +25,7 @@ from ..errors import (
     InvalidRequestContentException,
     LambdaError,
     NotEmulatedException,
+    ResourceNotFoundException,
     ServiceException,
 )
 from ..fronts.function_url_api import FunctionUrlResponses
@@ -33,13 +34,15 @@ from ..platform.arns import parse_function_ref
 from ..platform.logconfig import TEXT
 from ..platform.model import check_revision
 from ..platform.tracing import attach as attach_tracing
-from ..validation import validate_function_name
+from ..validation import raise_validation, validate_function_name
 from . import code_api, image_api, operations, paging_api, services, shapes, vpc_config
 from .async_api import AsyncResponses
+from .code_signing_api import CodeSigningResponses
 from .concurrency_api import ConcurrencyResponses
 from .esm_api import EventSourceMappingResponses
 from .layers_api import LayersAPI
 from .permissions_api import PermissionResponses
+from .tags_api import TagResponses, check_tag_count
 
 __all__ = ["LabResponse"]
 
@@ -69,13 +72,51 @@ def _reply(status: int, body: Any = "", headers: dict[str, str] | None = None) -
         text
 
 
+def check_region(ref: str | None, region: str) -> None:
+    """A function ARN of another Region: ResourceNotFoundException, as AWS answers it
+    (recorded: "Functions from 'eu-central-1' are not reachable in this region
+    ('us-east-1')")."""
+    parts = (ref or "").split(":")
+    if len(parts) > 3 and parts[0] == "arn" and parts[3] and parts[3] != region:
+        raise ResourceNotFoundException(
+            f"Functions from '{parts[3]}' are not reachable in this region ('{region}')")
+
+
+def check_architectures(given: Any) -> None:
+    """Architectures: one of x86_64 / arm64 (Coral's ValidationException, as recorded)."""
+    if given is None:
+        return
+    shown = "[" + ", ".join(str(a) for a in given) + "]"
+    if len(given) > 1:
+        raise_validation([f"Value '{shown}' at 'architectures' failed to satisfy constraint: "
+                          "Member must have length less than or equal to 1"])
+    if any(a not in ("x86_64", "arm64") for a in given):
+        raise_validation([f"Value '{shown}' at 'architectures' failed to satisfy constraint: "
+                          "Member must satisfy constraint: [Member must satisfy enum value set: "
+                          "[x86_64, arm64], Member must not be null]"])
+
+
+def check_snap_start(body: dict[str, Any]) -> str | None:
+    """SnapStart.ApplyOn of a request (None: not given), checked against the model's enum with
+    Coral's message (recorded test_snapstart_exceptions)."""
+    if "SnapStart" not in body:
+        return None
+    apply_on = (body["SnapStart"] or {}).get("ApplyOn", "None")
+    if apply_on not in ("PublishedVersions", "None"):
+        raise_validation([f"Value '{apply_on}' at 'snapStart.applyOn' failed to satisfy "
+                          "constraint: Member must satisfy enum value set: "
+                          "[PublishedVersions, None]"])
+    return str(apply_on)
+
+
 def _version_key(v: Version) -> tuple[str, int]:
     """Functions by name, each one's $LATEST first and then its versions in order."""
     return v.function_name, -1 if v.number == LATEST else int(v.number)
 
 
 class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlResponses,
-                  EventSourceMappingResponses, PermissionResponses, LambdaResponse):
+                  EventSourceMappingResponses, PermissionResponses, TagResponses,
+                  CodeSigningResponses, LambdaResponse):
     """moto's Lambda responses, answered by lambda_lab's platform where it differs from AWS."""
 
     @property
@@ -127,6 +168,7 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
             self._route = operations.route(self.method, self.raw_path, self.querystring)
             self._body = operations.check(self._route, self.querystring, self.headers,
                                           self.raw_body)
+            check_region(self._route.labels.get("FunctionName"), self.region)
             action = camelcase_to_underscores(self._route.operation)
             if not callable(getattr(self, action, None)):
                 raise NotEmulatedException(
@@ -170,7 +212,10 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
         code_api.check_request_size("CreateFunction", self.raw_body)
         body = self.json_body
         name, _ = validate_function_name(body["FunctionName"], create=True)  # before any disk
+        check_region(body["FunctionName"], self.region)
         image = image_api.check_create(body)
+        check_architectures(body.get("Architectures"))
+        snap_start = check_snap_start(body) or "None"
         config = FunctionConfig(
             code=self._code(name, body["Code"], True) if image else Code("", "", 0),
             handler=body.get("Handler", ""), role=body.get("Role", ""),
@@ -178,14 +223,16 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
             timeout=body.get("Timeout", 3),
             ephemeral_storage=(body.get("EphemeralStorage") or {}).get("Size", 512),
             environment=(body.get("Environment") or {}).get("Variables") or {},
+            environment_sent="Variables" in (body.get("Environment") or {}),
             description=body.get("Description", ""),
             architecture=(body.get("Architectures") or ["x86_64"])[0],
             layers=self._layer_refs(body.get("Layers")),
             dead_letter_arn=(body.get("DeadLetterConfig") or {}).get("TargetArn") or "",
             tracing=shapes.tracing_mode(body, "PassThrough"),
             logging=TEXT.merged(body.get("LoggingConfig")),
-            image_config=body.get("ImageConfig") or {})
+            image_config=body.get("ImageConfig") or {}, snap_start=snap_start)
         config.validate()
+        check_tag_count(body.get("Tags") or {})
         services.check_role(self.current_account, config.role)
         if "VpcConfig" in body:  # subnets, groups and the role's ENI permissions (vpc_config)
             config = replace(config, vpc=vpc_config.parse(self.current_account, self.region,
@@ -196,7 +243,10 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
         self._attach_log_groups(config)
         version = self.platform.create_function(name, config, publish=body.get("Publish", False),
                                                 tags=body.get("Tags"))
-        return _reply(201, shapes.configuration(self.platform, version))
+        shape = shapes.configuration(self.platform, version)
+        # Published on create: Version "1", yet an unqualified FunctionArn (recorded).
+        shape["FunctionArn"] = self.platform.arn(name)
+        return _reply(201, shape)
 
     def get_function(self) -> str:
         ref, qualifier = parse_function_ref(self._path_function(), self._qualifier())
@@ -210,12 +260,18 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
         return json.dumps(shapes.configuration(self.platform, version, qualifier))
 
     def list_functions(self) -> str:
-        every = self.querystring.get("FunctionVersion", [None])[0] == "ALL"
+        which = self.querystring.get("FunctionVersion", [None])[0]
+        if which not in (None, "ALL"):
+            raise_validation([f"Value '{which}' at 'functionVersion' failed to satisfy "
+                              "constraint: Member must satisfy enum value set: [ALL]"])
+        every = which == "ALL"
         versions = [v for fn in self.platform.list_functions()
                     for v in (fn.all_versions() if every else [fn.latest])]
         chosen, marker = paging_api.page(self.querystring, "functions", versions, _version_key)
-        body: dict[str, Any] = {"Functions": [shapes.configuration(self.platform, v, listed=True)
-                                              for v in chosen]}
+        # FunctionVersion=ALL qualifies every ARN, $LATEST's too (recorded list_all).
+        body: dict[str, Any] = {"Functions": [
+            shapes.configuration(self.platform, v, v.number if every else None, listed=True)
+            for v in chosen]}
         if marker:
             body["NextMarker"] = marker
         return json.dumps(body)
@@ -244,8 +300,11 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
         changes: dict[str, Any] = {f: body[k] for k, f in fields.items() if k in body}
         if "Environment" in body:
             changes["environment"] = (body["Environment"] or {}).get("Variables") or {}
+            changes["environment_sent"] = "Variables" in (body["Environment"] or {})
         if "EphemeralStorage" in body:
             changes["ephemeral_storage"] = body["EphemeralStorage"]["Size"]
+        if "SnapStart" in body:
+            changes["snap_start"] = check_snap_start(body)
         if "Layers" in body:
             changes["layers"] = self._layer_refs(body["Layers"] or [])
         if "DeadLetterConfig" in body:
@@ -290,7 +349,8 @@ class LabResponse(ConcurrencyResponses, LayersAPI, AsyncResponses, FunctionUrlRe
         fn = self.platform.function(self._path_function())
         chosen, marker = paging_api.page(self.querystring, "versions", fn.all_versions(),
                                          _version_key)
-        body: dict[str, Any] = {"Versions": [shapes.configuration(self.platform, v, v.number)
+        body: dict[str, Any] = {"Versions": [shapes.configuration(self.platform, v, v.number,
+                                                                  listed=True)
                                              for v in chosen]}
         if marker:
             body["NextMarker"] = marker

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
 from ..platform import LATEST, Alias, Function, Platform, Version
 
-__all__ = ["alias_shape", "configuration", "get_function_shape", "log_group_sink", "tracing_mode",
-           "xray_sink"]
+__all__ = ["alias_shape", "configuration", "get_function_shape", "log_group_sink",
+           "runtime_version_arn", "tracing_mode", "xray_sink"]
 
 
 def _timestamp(t: float) -> str:
@@ -39,6 +40,14 @@ def _states(platform: Platform, version: Version) -> dict[str, str]:
     return {"State": "Active", "LastUpdateStatus": "Successful"}
 
 
+def runtime_version_arn(region: str, runtime: str) -> str:
+    """The ARN of the runtime version a function runs on (API RuntimeVersionConfig), e.g.
+    ``arn:aws:lambda:us-east-1::runtime:<64 hex digits>``: one version per runtime here (the
+    digits are the SHA-256 of the runtime's name)."""
+    digest = hashlib.sha256(runtime.encode()).hexdigest()
+    return f"arn:aws:lambda:{region}::runtime:{digest}"
+
+
 def configuration(platform: Platform, version: Version, arn_qualifier: str | None = None, *,
                   listed: bool = False) -> dict[str, Any]:
     """A FunctionConfiguration; ``arn_qualifier`` qualifies FunctionArn (a published version is
@@ -66,7 +75,7 @@ def configuration(platform: Platform, version: Version, arn_qualifier: str | Non
         "PackageType": "Zip",
         "Architectures": [c.architecture],
         "EphemeralStorage": {"Size": c.ephemeral_storage},
-        "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
+        "SnapStart": {"ApplyOn": c.snap_start, "OptimizationStatus": "Off"},
         "LoggingConfig": c.logging.shape(version.function_name),
     }
     if c.code.image is not None:  # no Runtime / Handler; ImageConfigResponse when configured
@@ -74,7 +83,10 @@ def configuration(platform: Platform, version: Version, arn_qualifier: str | Non
         del shape["Runtime"], shape["Handler"]
         if c.image_config:
             shape["ImageConfigResponse"] = {"ImageConfig": dict(c.image_config)}
-    if c.environment:
+    if not listed and c.code.image is None:
+        shape["RuntimeVersionConfig"] = {"RuntimeVersionArn": runtime_version_arn(
+            platform.region, c.runtime)}
+    if c.environment or c.environment_sent:
         shape["Environment"] = {"Variables": dict(c.environment)}
     if c.layers:
         shape["Layers"] = [{"Arn": r.arn, "CodeSize": r.code_size} for r in c.layers]

@@ -50,9 +50,10 @@ _MAX_SUBNETS, _MAX_GROUPS = 16, 5
 
 def _ids(value: Any, field: str, prefix: str, limit: int) -> tuple[str, ...]:
     items = list(value or [])
-    pattern = f"^{prefix}-[0-9a-z]*$"
+    # the model's patterns, as AWS prints them (recorded test_invalid_vpc_config_*)
+    pattern = {"subnet": "subnet-[0-9a-z]*", "sg": "sg-[0-9a-zA-Z]*"}[prefix]
     for item in items:
-        if not isinstance(item, str) or not re.match(pattern, item):
+        if not isinstance(item, str) or not re.fullmatch(pattern, item):
             raise ValidationException(
                 f"1 validation error detected: Value '[{', '.join(map(str, items))}]' at "
                 f"'vpcConfig.{field}' failed to satisfy constraint: Member must satisfy "

@@ -101,7 +101,10 @@ class FunctionUrlResponses:
         return _reply(201, config.shape(arn, create=True))
 
     def get_function_url_config(self) -> TYPE_RESPONSE:
-        _, config, arn = self._url_config()
+        try:
+            _, config, arn = self._url_config()
+        except ResourceNotFoundException:  # no function either: AWS's generic answer
+            raise ResourceNotFoundException(NOT_FOUND) from None
         return _reply(200, config.shape(arn))
 
     def update_function_url_config(self) -> TYPE_RESPONSE:

@@ -38,7 +38,7 @@ def check_routing(primary: str, weights: Mapping[str, float]) -> dict[str, float
     for key, value in weights.items():
         if not 0.0 <= value < 1.0:
             raise ValidationException(
-                f"1 validation error detected: Value '{{{key}={value}}}' at "
+                f"1 validation error detected: Value '{{{key}={float(value)}}}' at "
                 "'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map "
                 "value must satisfy constraint: [Member must have value less than or equal to "
                 "1.0, Member must have value greater than or equal to 0.0, Member must not be "
@@ -49,14 +49,15 @@ def check_routing(primary: str, weights: Mapping[str, float]) -> dict[str, float
                 "included in routing configuration.")
         if primary == LATEST:
             raise InvalidParameterValueException(
-                "$LATEST is not supported for an alias pointing to more than 1 version")
+                "$LATEST is not supported for an alias pointing to more than 1 version",
+                typed=False)  # AWS's body has no Type here (recorded)
         if not key.isdigit():
             raise ValidationException(
-                f"1 validation error detected: Value '{{{key}={value}}}' at "
+                f"1 validation error detected: Value '{{{key}={float(value)}}}' at "
                 "'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map keys "
                 "must satisfy constraint: [Member must have length less than or equal to 1024, "
                 "Member must have length greater than or equal to 1, Member must satisfy "
-                "regular expression pattern: [0-9]+, Member must not be null]")
+                "regular expression pattern: [0-9]+]")  # as AWS prints it (recorded)
     return {str(k): float(v) for k, v in weights.items()}
 
 
@@ -117,6 +118,8 @@ def update(platform: Platform, fn: Function, name: str, version: str | None,
     ``revision_id``: only if it is the alias's (else PreconditionFailedException). An alias
     with provisioned concurrency takes it along (ResourceConflictException if a new version
     is provisioned by another configuration)."""
+    if name not in fn.aliases:  # UpdateAlias's own wording (recorded)
+        raise ResourceNotFoundException(f"Alias not found: {platform.arn(fn.name, name)}")
     alias = get(platform, fn, name)
     check_revision(alias.revision_id, revision_id)
     target = version if version is not None else alias.function_version

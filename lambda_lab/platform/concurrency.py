@@ -256,7 +256,7 @@ class ConcurrencyController:
                 raise InvalidParameterValueException(
                     "Specified ReservedConcurrentExecutions for function decreases account's "
                     f"UnreservedConcurrentExecution below its minimum value of "
-                    f"[{self.unreserved_min}].")
+                    f"[{self.unreserved_min}].", typed=False)  # no Type (AWS-recorded)
             self._reserved[function] = count
             self._recompute()
 
@@ -289,12 +289,16 @@ class ConcurrencyController:
                         "reservedConcurrentExecution for function")
             else:
                 old = self._provisioned.get((function, qualifier), 0)
+                if count - old > self._unreserved_limit:  # AWS's wording, no Type (recorded)
+                    raise InvalidParameterValueException(
+                        "Specified ConcurrentExecutions for function is greater than account's "
+                        f"unreserved concurrency [{self._unreserved_limit}].", typed=False)
                 if (count > old
                         and self._unreserved_limit + old - count < self.unreserved_min):
                     raise InvalidParameterValueException(
                         "Specified ConcurrentExecutions for function decreases account's "
                         "UnreservedConcurrentExecution below its minimum value of "
-                        f"[{self.unreserved_min}].")
+                        f"[{self.unreserved_min}].", typed=False)
             self._provisioned[(function, qualifier)] = count
             self._recompute()
 

@@ -38,8 +38,11 @@ __all__ = ["LayerRef", "LayerStore", "LayerVersion", "check_function_layers", "o
 
 NAME_PATTERN = r"[a-zA-Z0-9-_]+"
 LAYER_ARN_PATTERN = r"arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+"
-VERSION_ARN_PATTERN = (r"(arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+:"
-                       r"[0-9]+)|(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+)")
+#: A function's Layers item, as AWS prints it today (recorded test_layer_function_exceptions).
+VERSION_ARN_PATTERN = (r"(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-"
+                       r"[a-z]+-\d{1}:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+)|"
+                       r"(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+)")
+VERSION_ARN_MAX = 2048
 PRINCIPAL_PATTERN = r"\d{12}|\*|arn:(aws[a-zA-Z-]*):iam::\d{12}:root"
 ACTION_PATTERN = r"lambda:GetLayerVersion"
 RUNTIMES_MAX = 15
@@ -80,6 +83,9 @@ class LayerVersion:
     license_info: str | None = None
     statements: dict[str, dict] = field(default_factory=dict)  #: by statement id
     policy_revision: str = field(default_factory=lambda: str(uuid.uuid4()))
+    #: CompatibleRuntimes / CompatibleArchitectures given as (possibly empty) lists: AWS
+    #: answers them even empty, as it answers Description even ``""``.
+    lists_given: tuple[str, ...] = ()
 
     @property
     def arn(self) -> str:
@@ -103,10 +109,14 @@ class LayerVersion:
         return shape
 
     def shape(self, location: str) -> dict:
-        """A GetLayerVersion / PublishLayerVersion response."""
-        return {"Content": {"Location": location, "CodeSha256": self.code_sha256,
-                            "CodeSize": self.code_size},
-                "LayerArn": self.layer_arn, **self.summary()}
+        """A GetLayerVersion / PublishLayerVersion response (Description always, as AWS
+        answers it: ``""`` when none was given)."""
+        shape = {"Content": {"Location": location, "CodeSha256": self.code_sha256,
+                             "CodeSize": self.code_size},
+                 "LayerArn": self.layer_arn, "Description": self.description, **self.summary()}
+        for member in self.lists_given:
+            shape.setdefault(member, [])
+        return shape
 
     def allows(self, account_id: str, organization_id: str | None = None) -> bool:
         """Whether an account (own account always) may use this layer version."""
@@ -137,6 +147,13 @@ class LayerStore:
     def layer_arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account_id}:layer:{name}"
 
+    def total_code_size(self) -> int:
+        """The zipped size of every layer version stored (counted in the account's
+        TotalCodeSize, API AccountUsage)."""
+        with self._lock:
+            return sum(v.code_size for by_number in self._layers.values()
+                       for v in by_number.values())
+
     def _name(self, name_or_arn: str) -> str:
         """A layer name from a name or a layer ARN (validated)."""
         if re.fullmatch(LAYER_ARN_PATTERN, name_or_arn):
@@ -151,8 +168,8 @@ class LayerStore:
     # ----------------------------------------------------------------- versions
 
     def publish(self, name_or_arn: str, data: bytes, *, description: str = "",
-                compatible_runtimes: Sequence[str] = (),
-                compatible_architectures: Sequence[str] = (),
+                compatible_runtimes: Sequence[str] | None = None,
+                compatible_architectures: Sequence[str] | None = None,
                 license_info: str | None = None, direct_upload: bool = True) -> LayerVersion:
         """Unpack a .zip as a new version of a layer (created on first publish); one from S3
         (``direct_upload=False``) may be over 50 MB zipped.
@@ -162,6 +179,11 @@ class LayerStore:
         from ..code import folder_size, store_zip
 
         name = self._name(name_or_arn)
+        given = tuple(m for m, v in (("CompatibleRuntimes", compatible_runtimes),
+                                     ("CompatibleArchitectures", compatible_architectures))
+                      if v is not None)
+        compatible_runtimes = list(compatible_runtimes or ())
+        compatible_architectures = list(compatible_architectures or ())
         if len(compatible_runtimes) > RUNTIMES_MAX:
             raise ValidationException(
                 f"1 validation error detected: Value '{list(compatible_runtimes)}' at "
@@ -181,7 +203,7 @@ class LayerStore:
             version = LayerVersion(
                 name, number, self.layer_arn(name), root, len(data), digest, folder_size(root),
                 self.clock.now(), description, list(compatible_runtimes),
-                list(compatible_architectures), license_info)
+                list(compatible_architectures), license_info, lists_given=given)
             self._layers.setdefault(name, {})[number] = version
             return version
 
@@ -196,6 +218,15 @@ class LayerStore:
         if version is None:
             raise ResourceNotFoundException("The resource you requested does not exist.")
         return version
+
+    def _policy_target(self, name_or_arn: str, number: int | str) -> LayerVersion:
+        """:meth:`get` for the layer permission operations, whose missing-version answer names
+        the version (recorded: "Layer version <arn>:<n> does not exist.")."""
+        try:
+            return self.get(name_or_arn, number)
+        except ResourceNotFoundException:
+            arn = f"{self.layer_arn(self._name(name_or_arn))}:{number}"
+            raise ResourceNotFoundException(f"Layer version {arn} does not exist.") from None
 
     def find(self, version_arn: str) -> LayerVersion | None:
         """The version a layer version ARN names in this store, or None."""
@@ -248,7 +279,7 @@ class LayerStore:
         Returns (statement, new revision id). Raises ResourceNotFoundException,
         ValidationException, ResourceConflictException (statement id taken),
         PreconditionFailedException (stale revision id)."""
-        version = self.get(name_or_arn, number)
+        version = self._policy_target(name_or_arn, number)
         for value, what, pattern in ((statement_id, "statementId", r"([a-zA-Z0-9-_]+)"),
                                      (action, "action", ACTION_PATTERN),
                                      (principal, "principal", PRINCIPAL_PATTERN)):
@@ -280,7 +311,7 @@ class LayerStore:
         """(policy document as JSON text, revision id).
 
         Raises ResourceNotFoundException when the version or its policy does not exist."""
-        version = self.get(name_or_arn, number)
+        version = self._policy_target(name_or_arn, number)
         if not version.statements:
             raise ResourceNotFoundException("No policy is associated with the given resource.")
         document = {"Version": "2012-10-17", "Id": "default",
@@ -290,7 +321,7 @@ class LayerStore:
     def remove_permission(self, name_or_arn: str, number: int | str, statement_id: str,
                           revision_id: str | None = None) -> None:
         """Raises ResourceNotFoundException, PreconditionFailedException."""
-        version = self.get(name_or_arn, number)
+        version = self._policy_target(name_or_arn, number)
         with self._lock:
             self._check_revision(version, revision_id)
             if statement_id not in version.statements:
@@ -304,7 +335,7 @@ class LayerStore:
         if revision_id and revision_id != version.policy_revision:
             raise PreconditionFailedException(
                 "The Revision Id provided does not match the latest Revision Id. Call the "
-                "GetLayerVersionPolicy API to retrieve the latest Revision Id")
+                "GetLayerPolicy API to retrieve the latest Revision Id")  # AWS's (recorded)
 
 
 # --------------------------------------------------------------------- a function's layers
@@ -313,12 +344,13 @@ def parse_layer_version_arn(arn: str) -> tuple[str, str, str, int]:
     """(region, account, layer name, version) of a layer version ARN.
 
     Raises ValidationException (AWS's wording for the ``layers`` member)."""
-    if not isinstance(arn, str) or not 1 <= len(arn) <= 140 or not re.fullmatch(
+    if not isinstance(arn, str) or not 1 <= len(arn) <= VERSION_ARN_MAX or not re.fullmatch(
             VERSION_ARN_PATTERN, arn) or ":awslayer:" in arn:
         raise ValidationException(
             f"1 validation error detected: Value '[{arn}]' at 'layers' failed to satisfy "
             "constraint: Member must satisfy constraint: [Member must have length less than or "
-            "equal to 140, Member must have length greater than or equal to 1, Member must "
+            f"equal to {VERSION_ARN_MAX}, Member must have length greater than or equal to 1, "
+            "Member must "
             f"satisfy regular expression pattern: {VERSION_ARN_PATTERN}, Member must not be "
             "null]")
     parts = arn.split(":")

@@ -72,6 +72,8 @@ class FunctionConfig:
     timeout: int = limits.TIMEOUT_DEFAULT_S
     ephemeral_storage: int = limits.EPHEMERAL_DEFAULT_MB
     environment: Mapping[str, str] = field(default_factory=dict)
+    #: Environment was given (even with no variables): AWS then answers ``{"Variables": {}}``.
+    environment_sent: bool = False
     description: str = ""
     architecture: str = "x86_64"
     layers: tuple[LayerRef, ...] = ()  #: up to 5 layer versions, extracted into /opt in order
@@ -80,6 +82,9 @@ class FunctionConfig:
     logging: LoggingConfig = TEXT  #: LoggingConfig: format, levels, log group (see logconfig)
     vpc: VpcConfig | None = None  #: VpcConfig (None: never given; see network)
     image_config: Mapping[str, Any] = field(default_factory=dict)  #: ImageConfig (images)
+    #: SnapStart.ApplyOn, answered as set (``None`` or ``PublishedVersions``); the snapshot
+    #: optimisation itself is not emulated (OptimizationStatus stays ``Off``).
+    snap_start: str = "None"
 
     @property
     def package_type(self) -> str:

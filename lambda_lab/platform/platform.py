@@ -176,6 +176,7 @@ class Platform:
             delay = self._delay(config)
             if delay is not None:  # Pending, with the version it published
                 latest.pending_until = version.pending_until = self.clock.now() + delay
+                self.clock.call_at(latest.pending_until, self._settle, latest, version)
         self._vpc_changed(config)
         return version
 
@@ -215,10 +216,19 @@ class Platform:
         self.clock.call_at(fn.latest.updating_until, self._finish_update, fn.latest)
         return fn.latest
 
+    def _settle(self, *versions: Version) -> None:
+        """Timer: a new function is Active; like every state change on AWS, its versions get
+        a new RevisionId (LocalStack's AWS-recorded test_function_lifecycle)."""
+        with self._lock:
+            for version in dict.fromkeys(versions):
+                version.new_revision()
+
     def _finish_update(self, latest: Version) -> None:
-        """Timer: the update is Successful; the ``$LATEST`` it replaced retires."""
+        """Timer: the update is Successful (a new RevisionId, as on AWS); the ``$LATEST`` it
+        replaced retires."""
         with self._lock:
             previous, latest.previous = latest.previous, None
+            latest.new_revision()
         if previous is not None:
             previous.close()
             self._vpc_changed(previous.config)  # its ENIs may be unused now
@@ -249,13 +259,17 @@ class Platform:
     def delete_function(self, ref: str, qualifier: str | None = None) -> None:
         """Delete the function, or only one published version of it.
 
-        Raises ResourceNotFoundException, InvalidParameterValueException for ``$LATEST`` or an
-        alias, ResourceConflictException for a version an alias points to."""
+        Raises ResourceNotFoundException (no such function; a missing version of it is no
+        error, as on AWS), InvalidParameterValueException for ``$LATEST`` or an alias,
+        ResourceConflictException for a version an alias points to."""
         name, qualifier = parse_function_ref(ref, qualifier)
+        if qualifier == LATEST:  # checked before the function's existence (recorded)
+            raise InvalidParameterValueException(
+                "$LATEST version cannot be deleted without deleting the function.")
         with self._lock:
             fn = self._functions.get(name)
-            if fn is None:
-                raise self._not_found(name, qualifier)
+            if fn is None:  # the unqualified ARN, even with a qualifier (recorded)
+                raise self._not_found(name)
             if qualifier is None:
                 del self._functions[name]
                 self.concurrency.forget_function(name)
@@ -266,12 +280,12 @@ class Platform:
                 self.identities = {k: v for k, v in self.identities.items()
                                    if v.function_name != name}
                 return
-            if qualifier == LATEST or qualifier in fn.aliases:
+            if qualifier in fn.aliases:
                 raise InvalidParameterValueException(
                     "Deletion of aliases or $LATEST version is not supported through "
                     "DeleteFunction; delete the alias, or the whole function.")
-            if qualifier not in fn.versions:
-                raise self._not_found(name, qualifier)
+            if qualifier not in fn.versions:  # AWS answers 204: nothing to delete (recorded)
+                return
             users = sorted(a.name for a in fn.aliases.values()
                            if a.function_version == qualifier or qualifier in a.weights)
             if users:
@@ -324,7 +338,11 @@ class Platform:
                      weights: Mapping[str, float] | None = None) -> Alias:
         """Create an alias; see :mod:`lambda_lab.platform.aliases` for the rules."""
         with self._lock:
-            return aliases.create(self, self.function(ref), name, version, description, weights)
+            try:
+                fn = self.function(ref)
+            except ResourceNotFoundException:  # named with the version (recorded)
+                raise self._not_found(parse_function_ref(ref)[0], version) from None
+            return aliases.create(self, fn, name, version, description, weights)
 
     def update_alias(self, ref: str, name: str, *, version: str | None = None,
                      description: str | None = None,

@@ -30,9 +30,11 @@ from ..errors import (
     InvalidParameterValueException,
     LambdaError,
     ResourceConflictException,
+    ResourceNotFoundException,
     ValidationException,
 )
-from .model import LATEST, Version
+from .arns import parse_function_ref
+from .model import LATEST, Function, Version
 
 if TYPE_CHECKING:
     from ..clock import Timer
@@ -122,15 +124,30 @@ class ProvisionedConcurrency:
 
     # ----------------------------------------------------------------- control plane
 
-    def _resolve(self, ref: str, qualifier: str | None) -> tuple[str, str, Version]:
-        fn = self.platform.function(ref)
+    def _resolve(self, ref: str, qualifier: str | None, *, put: bool = False
+                 ) -> tuple[str, str, Version]:
+        """(name, qualifier, version). The errors and their order are AWS's (recorded): a
+        missing alias is "Cannot find alias arn", a missing version "Function not found", both
+        naming the qualified ARN even when the function itself is missing."""
         if not qualifier:  # emulator wording (botocore requires the Qualifier)
+            self.platform.function(ref)
             raise InvalidParameterValueException("The Qualifier parameter is required.")
         if qualifier == LATEST:
+            self.platform.function(ref)
             raise InvalidParameterValueException(
                 "Provisioned Concurrency Configs cannot be applied to unpublished function "
-                "versions.")
-        version = self.platform.version(fn.name, qualifier)  # ResourceNotFoundException
+                "versions." if put else
+                "The function resource provided must be an alias or a published version.")
+        name = parse_function_ref(ref)[0]
+        try:
+            fn: Function | None = self.platform.function(name)
+        except ResourceNotFoundException:
+            fn = None
+        if fn is None or (fn.version(qualifier) is None and qualifier not in fn.aliases):
+            arn = self.platform.arn(name, qualifier)
+            raise ResourceNotFoundException(f"Function not found: {arn}" if qualifier.isdigit()
+                                            else f"Cannot find alias arn: {arn}")
+        version = self.platform.version(fn.name, qualifier)
         return fn.name, qualifier, version
 
     def put(self, ref: str, qualifier: str | None, count: int) -> ProvisionedConcurrencyConfig:
@@ -144,7 +161,7 @@ class ProvisionedConcurrency:
                 f"1 validation error detected: Value '{count}' at "
                 "'provisionedConcurrentExecutions' failed to satisfy constraint: Member must "
                 "have value greater than or equal to 1")
-        name, qualifier, version = self._resolve(ref, qualifier)
+        name, qualifier, version = self._resolve(ref, qualifier, put=True)
         alias = self.platform.function(name).aliases.get(qualifier)
         if alias is not None and alias.weights:
             # DG: not while the alias's routing configuration is in place. The message is the
@@ -194,8 +211,12 @@ class ProvisionedConcurrency:
     def delete(self, ref: str, qualifier: str | None) -> None:
         """DeleteProvisionedConcurrencyConfig: free the reservation, end idle environments.
 
-        Raises ProvisionedConcurrencyConfigNotFoundException, ResourceNotFoundException."""
-        config = self.get(ref, qualifier)
+        Raises ResourceNotFoundException; a version or alias without a config is no error
+        (AWS answers 204, recorded)."""
+        try:
+            config = self.get(ref, qualifier)
+        except ProvisionedConcurrencyConfigNotFoundException:
+            return
         with self._lock:
             self._configs.pop((config.function_name, config.qualifier), None)
             self.platform.concurrency.delete_provisioned(config.function_name, config.qualifier)

@@ -63,6 +63,7 @@ class EventSourceMapping:
     last_processing_result: str = "No records processed"
     filters: FilterCriteria | None = None  #: FilterCriteria (None: every record goes through)
     filtered_out: int = 0  #: records dropped because no filter matched them
+    tags: dict[str, str] = field(default_factory=dict)  #: Tags (TagResource, ListTags)
     #: what each batch did: dicts with time, ids, outcome (see the pollers)
     history: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
@@ -148,6 +149,8 @@ def kind_of(arn: str) -> str:
         return KINESIS
     if service == DYNAMODB and "/stream/" in parts[5]:
         return DYNAMODB
+    if not arn:  # AWS's answer when there is no EventSourceArn (recorded)
+        raise InvalidParameterValueException("Unrecognized event source.")
     raise InvalidParameterValueException(  # emulator wording
         f"Unsupported event source type: {arn}; lambda_lab polls SQS queues, Kinesis streams "
         "and DynamoDB streams.")
@@ -191,6 +194,10 @@ def _sqs_settings(m: EventSourceMapping, body: dict[str, Any]) -> None:
                         "MaximumRetryAttempts", "MaximumRecordAgeInSeconds",
                         "TumblingWindowInSeconds", "DestinationConfig"):
         if body.get(stream_only) not in (None, {}, False):
+            if stream_only == "DestinationConfig":  # AWS's wording (recorded)
+                raise InvalidParameterValueException(
+                    "Unsupported DestinationConfig parameter for given event source mapping "
+                    "type.")
             raise InvalidParameterValueException(
                 f"Unsupported {stream_only} parameter for SQS event source.")  # emulator wording
     fifo = m.event_source_arn.endswith(".fifo")
@@ -291,7 +298,10 @@ class MappingStore:
         from ..platform.arns import parse_function_ref
 
         name, qualifier = parse_function_ref(ref)
-        self.platform.version(name, qualifier)  # ResourceNotFoundException
+        try:
+            self.platform.version(name, qualifier)
+        except ResourceNotFoundException:  # AWS's answer here (recorded)
+            raise InvalidParameterValueException("Function does not exist") from None
         return name, qualifier, self.platform.arn(name, qualifier)
 
     def create(self, body: dict[str, Any]) -> EventSourceMapping:
@@ -300,11 +310,15 @@ class MappingStore:
         ResourceConflictException (a mapping of the same source and function exists)."""
         arn = body.get("EventSourceArn") or ""
         kind = kind_of(arn)
+        if kind == SQS and body.get("DestinationConfig") not in (None, {}):
+            _sqs_settings(EventSourceMapping("", kind, arn, "", None, "", 10),
+                          {"DestinationConfig": body["DestinationConfig"]})  # before the function
         name, qualifier, function_arn = self._function(body.get("FunctionName") or "")
         m = EventSourceMapping(str(_uuid.uuid4()), kind, arn, name, qualifier, function_arn,
                                batch_size=10 if kind == SQS else 100,
                                last_modified=self.platform.clock.now())
         apply_settings(m, body, creating=True)
+        m.tags = dict(body.get("Tags") or {})
         poller = self._new_poller(m)  # checks the source exists (and SQS visibility timeout)
         with self._lock:
             for other in self.mappings.values():

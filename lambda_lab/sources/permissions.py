@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import (
+    InvalidParameterValueException,
     LambdaError,
     PreconditionFailedException,
     ResourceConflictException,
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["Policy", "add_permission", "allows", "get_policy", "remove_permission"]
 
 _ACTION = r"(lambda:[*]|lambda:[a-zA-Z]+|[*])"
-_SID = r"^[a-zA-Z0-9-_]+$"
+_SID = r"([a-zA-Z0-9-_]+)"  # as AWS prints it (recorded add_permission_invalid_statement_id)
 NO_POLICY = "The resource you requested does not exist."
 
 
@@ -61,6 +62,40 @@ def _principal(principal: str) -> dict[str, str] | str:
     return {"AWS": principal}
 
 
+def resolve(platform: Platform, ref: str, qualifier: str | None, op: str = "get") -> None:
+    """Check the function (and version or alias) a permission operation names, with AWS's
+    answer for each case (recorded test_permission_exceptions): ``op`` is ``add``, ``get`` or
+    ``remove``. AddPermission on ``$LATEST`` is refused; a missing alias is "Cannot find alias
+    arn", a missing version "Function not found"; GetPolicy says only that the resource does
+    not exist, RemovePermission on a missing function "No policy found for"."""
+    import re
+
+    from ..platform.arns import parse_function_ref
+
+    name, qualifier = parse_function_ref(ref, qualifier)
+    if op == "add" and qualifier == "$LATEST":
+        raise InvalidParameterValueException(
+            "We currently do not support adding policies for $LATEST.")
+    try:
+        fn = platform.function(name)
+    except ResourceNotFoundException:
+        if op == "get":
+            raise ResourceNotFoundException(NO_POLICY) from None
+        if op == "remove":
+            raise ResourceNotFoundException(
+                f"No policy found for: {platform.arn(name)}") from None
+        raise
+    if qualifier in (None, "$LATEST") or fn.version(qualifier) is not None \
+            or qualifier in fn.aliases:
+        return
+    if op == "get":
+        raise ResourceNotFoundException(NO_POLICY)
+    arn = platform.arn(name, qualifier)
+    if re.fullmatch(r"[a-zA-Z0-9-_]+", qualifier) and not qualifier.isdigit():
+        raise ResourceNotFoundException(f"Cannot find alias arn: {arn}")
+    raise ResourceNotFoundException(f"Function not found: {arn}")
+
+
 def _target(platform: Platform, ref: str, qualifier: str | None) -> tuple[Function, str | None]:
     from ..platform.arns import parse_function_ref
 
@@ -88,6 +123,11 @@ def add_permission(platform: Platform, ref: str, qualifier: str | None,
         raise ValidationException(
             "1 validation error detected: Value null at 'principal' failed to satisfy "
             "constraint: Member must not be null")
+    if not (principal == "*" or re.fullmatch(r"\d{12}", principal)
+            or principal.startswith("arn:")
+            or re.fullmatch(r"[a-z0-9.-]+\.amazonaws\.com(\.cn)?", principal)):
+        raise InvalidParameterValueException(  # AWS's answer (recorded)
+            "The provided principal was invalid. Please check the principal and try again.")
     fn, qualifier = _target(platform, ref, qualifier)
     resource = platform.arn(fn.name, qualifier)
     statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow",
@@ -116,8 +156,8 @@ def add_permission(platform: Platform, ref: str, qualifier: str | None,
                 "GetPolicy API to retrieve the latest Revision Id")
         if any(s["Sid"] == sid for s in policy.statements):
             raise ResourceConflictException(
-                f"The statement id ({sid}) provided already exists. Please specify a new "
-                "statement id, or remove the existing statement.")
+                f"The statement id ({sid}) provided already exists. Please provide a new "
+                "statement id, or remove the existing statement.")  # AWS's (recorded)
         if len(json.dumps(policy.document())) + len(json.dumps(statement)) > 20_480:
             from ..errors import PolicyLengthExceededException
 
@@ -145,7 +185,9 @@ def remove_permission(platform: Platform, ref: str, qualifier: str | None, sid: 
     fn, qualifier = _target(platform, ref, qualifier)
     with _lock:
         policy = _policies.get(fn, {}).get(qualifier)
-        if policy is None or not any(s["Sid"] == sid for s in policy.statements):
+        if policy is None or not policy.statements:  # AWS's wording (recorded)
+            raise ResourceNotFoundException("No policy is associated with the given resource.")
+        if not any(s["Sid"] == sid for s in policy.statements):
             raise ResourceNotFoundException(
                 f"Statement {sid} is not found in resource policy.")
         if revision_id and revision_id != policy.revision_id:
