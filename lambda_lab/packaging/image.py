@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..execution.state import subdir
 from .dockerfile import DockerfileError, Instruction, parse, split_args, substitute
 from .zipbuild import PackagingError, pip_install
 
@@ -405,7 +406,8 @@ def build_image(dockerfile: str, *, context: str | None = None, output: str | No
                 build_args: Mapping[str, str] | None = None, architecture: str = "x86_64",
                 find_links: str | None = None, no_index: bool = False) -> BuiltImage:
     """Build the image a Dockerfile describes; ``context`` defaults to its folder, ``output``
-    (where the image folder and layer blobs go) to a new temporary folder.
+    (where the image folder and layer blobs go) to a new folder in the emulator's state folder
+    (removed when the process exits).
 
     Raises DockerfileError naming the line of an instruction it cannot build (an unsupported
     instruction or RUN command, a missing file, pip's failure)."""
@@ -413,7 +415,7 @@ def build_image(dockerfile: str, *, context: str | None = None, output: str | No
         raise DockerfileError(f"No such Dockerfile: {dockerfile}")
     with open(dockerfile, encoding="utf-8") as f:
         instructions = parse(f.read())
-    output = output or tempfile.mkdtemp(prefix="lambda-lab-image-")
+    output = output or tempfile.mkdtemp(prefix="image-", dir=subdir("built-images"))
     rootfs = os.path.join(output, "rootfs")
     blobs = os.path.join(output, "blobs")
     shutil.rmtree(rootfs, ignore_errors=True)
