@@ -127,6 +127,12 @@ def home_file():
 def _check_attack(out: dict, victim: dict, module_text: str, isolation: str) -> None:
     got = {k: v for k, v in out.items() if k in DENIED}
     expected = dict(DENIED)
+    if CHECKOUT.startswith("/tmp/"):
+        # a checkout under /tmp: every mode falls back (a tmpfs /tmp would hide lambda_lab), and
+        # the fallback redirects the handler's /tmp paths to its own folder, where the
+        # checkout's path does not exist (the probe is not written either way)
+        isolation = "fallback"
+        expected["write_checkout"] = "ENOENT"
     if _mode(isolation) == "namespace":
         expected["read_other_tmp"] = "ENOENT"  # its /tmp is a tmpfs: that folder stays empty
         # every mount but /tmp is read-only there: Lambda's "Read-only file system"

@@ -242,10 +242,11 @@ class ExecutionEnvironment:
         return env
 
     def _isolation_request(self) -> str:
-        if self._requested_isolation != "auto":
-            return self._requested_isolation
+        if self._requested_isolation == "fallback":
+            return "fallback"
         # A private tmpfs on /tmp would hide code, logs or the Python installation kept under
-        # /tmp (a virtualenv there, say): fall back then.
+        # /tmp (a virtualenv there, a checkout there, say): fall back then, even when the
+        # namespace mode was asked for (as where user namespaces are forbidden).
         return "fallback" if needs_host_tmp(self.dir, self.spec) else "namespace"
 
     def start(self, timeout: float = INIT_TIMEOUT_S) -> None:
