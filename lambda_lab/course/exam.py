@@ -330,7 +330,7 @@ def score_exam(
             results.append((q, grade(q, picks), True))
         else:
             labels = tuple(q.label(i) for i in q.answer)
-            results.append((q, Result(False, q.explanation, labels), False))
+            results.append((q, Result(False, q.feedback, labels), False))
     return ExamReport(
         tuple(results),
         _tallies(results, lambda q: q.domain, weights),

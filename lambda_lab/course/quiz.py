@@ -13,6 +13,12 @@ The bank is ``lambda_lab/course/questions/*.yaml``, one file per topic::
         explanation: ...                          # current value; older values where they differ
         group: tmp-size                           # optional: near-duplicates share a group, and
                                                   # a drawn exam holds one question per group
+        wrong:                                    # why each wrong choice is wrong, by index
+          0: ...
+          2: ...
+        doc: https://docs.aws.amazon.com/...      # the AWS page that backs the answer
+        section: Reserved concurrency and real throttles  # the topic notebook's "## N. <title>"
+                                                  # that teaches it (title without its number)
 
 :func:`grade` is pure; :class:`Quiz` keeps the score (a question's first answer counts, so a
 score means something); :func:`quiz_widget` is a thin ipywidgets view over a :class:`Quiz`.
@@ -59,7 +65,7 @@ __all__ = [
 
 _KINDS = ("single", "multiple")
 _REQUIRED = ("id", "domain", "type", "prompt", "choices", "answer", "explanation")
-_ALLOWED = frozenset((*_REQUIRED, "topic", "group"))
+_ALLOWED = frozenset((*_REQUIRED, "topic", "group", "wrong", "doc", "section"))
 _LETTERS = "ABCDEFGHIJ"
 
 
@@ -86,10 +92,25 @@ class Question:
     multiple: bool = False
     #: Near-duplicates share a group; an exam draws at most one question of a group.
     group: str | None = None
+    #: Why each wrong choice is wrong: ``(choice index, reason)`` pairs, in choice order.
+    wrong: tuple[tuple[int, str], ...] = ()
+    #: The AWS documentation page that backs the answer.
+    doc: str | None = None
+    #: The title (without its number) of the topic notebook's section that teaches it.
+    section: str | None = None
 
     def label(self, index: int) -> str:
         """``"B. <choice>"`` for choice ``index``."""
         return f"{_LETTERS[index]}. {self.choices[index]}"
+
+    @property
+    def feedback(self) -> str:
+        """The explanation, then one "Why not B: ..." line per wrong choice, then the doc link."""
+        lines = [self.explanation]
+        lines += [f"Why not {_LETTERS[i]}: {reason}" for i, reason in self.wrong]
+        if self.doc:
+            lines.append(f"AWS docs: {self.doc}")
+        return "\n".join(lines)
 
 
 @dataclass(frozen=True, repr=False)
@@ -138,6 +159,9 @@ def shuffle_choices(question: Question, seed: int) -> Question:
         explanation=question.explanation,
         multiple=question.multiple,
         group=question.group,
+        wrong=tuple(sorted((order.index(i), reason) for i, reason in question.wrong)),
+        doc=question.doc,
+        section=question.section,
     )
 
 
@@ -201,7 +225,7 @@ def grade(question: Question, selected: int | Iterable[int]) -> Result:
     """
     picks = _selection(question, selected)
     labels = tuple(question.label(i) for i in question.answer)
-    return Result(picks == frozenset(question.answer), question.explanation, labels)
+    return Result(picks == frozenset(question.answer), question.feedback, labels)
 
 
 def _problems_of(entry: object, where: str, default_topic: object) -> list[str]:
@@ -223,6 +247,11 @@ def _problems_of(entry: object, where: str, default_topic: object) -> list[str]:
             problems.append(f"{where}: {key} must be non-empty text")
     if "group" in entry and (not isinstance(entry["group"], str) or not entry["group"].strip()):
         problems.append(f"{where}: group must be a non-empty name")
+    for key in ("doc", "section"):
+        if key in entry and (not isinstance(entry[key], str) or not entry[key].strip()):
+            problems.append(f"{where}: {key} must be non-empty text")
+    if "doc" in entry and isinstance(entry["doc"], str) and not entry["doc"].startswith("https://"):
+        problems.append(f"{where}: doc must be an https:// link")
     kind, choices, answer = entry["type"], entry["choices"], entry["answer"]
     if kind not in _KINDS:
         problems.append(f"{where}: type must be 'single' or 'multiple', not {kind!r}")
@@ -247,6 +276,24 @@ def _problems_of(entry: object, where: str, default_topic: object) -> list[str]:
         problems.append(f"{where}: a single-answer question needs exactly one answer")
     if kind == "multiple" and not 2 <= len(set(answer)) < len(choices):
         problems.append(f"{where}: a multiple-answer question needs 2 or more answers, not all")
+    if "wrong" in entry:
+        problems += _wrong_problems(entry["wrong"], answer, len(choices), where)
+    return problems
+
+
+def _wrong_problems(wrong: object, answer: list[int], n_choices: int, where: str) -> list[str]:
+    """Problems of a ``wrong`` mapping: a reason for exactly every choice not in the answer."""
+    if not isinstance(wrong, dict) or not all(
+        isinstance(k, int) and not isinstance(k, bool) and isinstance(v, str) and v.strip()
+        for k, v in wrong.items()
+    ):
+        return [f"{where}: wrong must map choice indices to non-empty reasons"]
+    expected = set(range(n_choices)) - set(answer)
+    problems = []
+    if missing := sorted(expected - set(wrong)):
+        problems.append(f"{where}: wrong has no reason for choice {missing}")
+    if extra := sorted(set(wrong) - expected):
+        problems.append(f"{where}: wrong gives a reason for {extra}, which is not a wrong choice")
     return problems
 
 
@@ -291,6 +338,12 @@ def build_bank(documents: Iterable[tuple[str, object]]) -> tuple[Question, ...]:
                     explanation=" ".join(entry["explanation"].split()),
                     multiple=entry["type"] == "multiple",
                     group=entry.get("group"),
+                    wrong=tuple(
+                        (i, " ".join(reason.split()))
+                        for i, reason in sorted(entry.get("wrong", {}).items())
+                    ),
+                    doc=entry.get("doc"),
+                    section=entry.get("section"),
                 )
             )
     members: dict[str, list[str]] = {}
