@@ -61,7 +61,9 @@ def test_every_question_explains_each_wrong_choice_and_links_its_sources(topic: 
     for q in BY_TOPIC[topic]:
         if len(q.wrong) != len(q.choices) - len(q.answer):
             problems.append(f"{q.id}: no reason for each wrong choice (wrong:)")
-        if not (q.doc or "").startswith(("https://docs.aws.amazon.com/", "https://aws.amazon.com/")):
+        if not (q.doc or "").startswith(
+            ("https://docs.aws.amazon.com/", "https://aws.amazon.com/")
+        ):
             problems.append(f"{q.id}: doc is not an AWS page: {q.doc!r}")
         if q.section not in sections:
             problems.append(f"{q.id}: section {q.section!r} is not one of {sorted(sections)}")
