@@ -215,7 +215,10 @@ def bench_slider_redraw(counts: Counts) -> list[Figure]:
 
     from matplotlib.figure import Figure as MplFigure
 
-    from .course.widgets import slider_redraw_timings, timeout_model_redraw_timings
+    from .course.chapters.ch02_memory_cpu_timeout.widgets import (
+        slider_redraw_timings,
+        timeout_model_redraw_timings,
+    )
 
     n = max(20, 4 * counts.cold_starts)
     redraws = max((slider_redraw_timings(n), timeout_model_redraw_timings(n)), key=_p95)

@@ -22,7 +22,7 @@ import boto3
 import pytest
 from aws_helpers import REGION, create, invoke_json, lam, poll, role, session  # noqa: F401
 
-from lambda_lab.course.powertools import powertools_layer_arn
+from lambda_lab.course.chapters.ch09_observability.powertools import powertools_layer_arn
 
 #: Powertools as its docs tell to add it: the public layer (the handler imports nothing else)
 POWERTOOLS_LAYER = powertools_layer_arn(REGION)

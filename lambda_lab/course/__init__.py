@@ -7,20 +7,13 @@ Typical notebook use::
     quiz_widget("02-memory-cpu-timeout")
 
 ipywidgets and PyYAML are imported only when a quiz is built, so importing this is cheap.
-Importing it registers the course's exercises (:mod:`lambda_lab.course.exercise_bank`,
-:mod:`lambda_lab.course.filter_exercise`, :mod:`lambda_lab.course.http_front_doors`,
-:mod:`lambda_lab.course.lambda_at_edge`, :mod:`lambda_lab.course.vpc`,
-:mod:`lambda_lab.course.packaging`).
+Importing it registers every chapter's exercises (:mod:`lambda_lab.course.chapters`: one folder
+per chapter, named like its notebook, holding its helpers, exercises, questions and solutions).
 """
 
 from __future__ import annotations
 
-from lambda_lab.course import exercise_bank as _exercise_bank  # noqa: F401 - registers exercises
-from lambda_lab.course import filter_exercise as _filter_exercise  # noqa: F401 - registers one
-from lambda_lab.course import http_front_doors as _http_front_doors  # noqa: F401 - registers two
-from lambda_lab.course import lambda_at_edge as _lambda_at_edge  # noqa: F401 - registers two
-from lambda_lab.course import packaging as _packaging  # noqa: F401 - registers chapter 13's
-from lambda_lab.course import vpc as _vpc  # noqa: F401 - registers chapter 12's two
+from lambda_lab.course import chapters as _chapters  # noqa: F401 - registers the exercises
 from lambda_lab.course.exercises import EXERCISES, Check, Exercise, Feedback, check, hint, solution
 from lambda_lab.course.progress import progress_table
 from lambda_lab.course.quiz import Quiz, grade, quiz_widget

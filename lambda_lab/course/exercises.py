@@ -11,7 +11,8 @@ The checker cell's output is always exactly one line of text, so nbval can compa
 handler): an exception inside a check is a failed check. What the answer prints while it is being
 checked is kept on :attr:`Feedback.output` instead of cluttering the cell's output.
 
-Reference solutions live in :mod:`lambda_lab.course.solutions`, never in the student notebooks.
+Reference solutions live beside each chapter's exercises, in ``chapters/chNN_*/solutions/``,
+never in the student notebooks; :func:`solution_source` reads one.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import linecache
 import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "is_unanswered",
     "register",
     "solution",
+    "solution_source",
 ]
 
 NOT_ATTEMPTED = "⏳ Not attempted yet — edit the cell above, run it, then run this one."
@@ -368,3 +371,14 @@ def hint(exercise_id: str, n: int = 1) -> Text:
 def solution(exercise_id: str) -> Text:
     """Return the reference solution of ``exercise_id``. Raises ``KeyError`` for an unknown id."""
     return get(exercise_id).solution()
+
+
+def solution_source(package: str, name: str) -> str:
+    """The text of reference solution ``name`` (e.g. ``"gb_seconds"``) kept in ``package``'s
+    ``solutions`` folder (a chapter's exercises pass their own ``__package__``).
+
+    Raises:
+        FileNotFoundError: if there is no such solution.
+    """
+    folder = resources.files(package).joinpath("solutions")
+    return folder.joinpath(f"{name}.py").read_text(encoding="utf-8")

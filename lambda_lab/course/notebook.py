@@ -17,7 +17,7 @@ __all__ = ["QuotaTable", "chapter_quiz", "notes_vs_today"]
 def chapter_quiz(topic: str, ids: Iterable[str] | None = None, n: int = 5, **kwargs: Any) -> Any:
     """The quiz widget for ``topic`` with ``n`` questions: those in ``ids``, else the first ``n``.
 
-    The bank may hold more questions than a chapter asks (see ``questions/*.yaml``).
+    The bank may hold more questions than a chapter asks (see each chapter's ``questions.yaml``).
 
     Raises:
         ValueError: an id that is not one of the topic's questions, or too few questions.

@@ -1,6 +1,6 @@
 """Exam-style quizzes: a validated question bank, a pure grader, and a widget that drives both.
 
-The bank is ``lambda_lab/course/questions/*.yaml``, one file per topic::
+The bank is each chapter's ``lambda_lab/course/chapters/chNN_*/questions.yaml``::
 
     topic: 01-first-function
     questions:
@@ -373,10 +373,15 @@ def load_bank(directory: str | Path | None = None) -> tuple[Question, ...]:
 
 @functools.cache
 def _default_bank() -> tuple[Question, ...]:
-    folder = resources.files("lambda_lab.course").joinpath("questions")
-    return _load_files(
-        sorted((f for f in folder.iterdir() if f.name.endswith(".yaml")), key=lambda f: f.name)
-    )
+    folder = resources.files("lambda_lab.course").joinpath("chapters")
+    files = (d.joinpath("questions.yaml") for d in folder.iterdir() if d.name.startswith("ch"))
+    return _load_files(sorted((f for f in files if f.is_file()), key=_source_name))
+
+
+def _source_name(file: Any) -> str:
+    """``ch04_concurrency/questions.yaml`` for a chapter's bank, else the file's name."""
+    parent = getattr(file, "parent", None)
+    return f"{parent.name}/{file.name}" if file.name == "questions.yaml" and parent else file.name
 
 
 def _load_dir(directory: Path) -> tuple[Question, ...]:
@@ -390,9 +395,9 @@ def _load_files(files: Iterable[Any]) -> tuple[Question, ...]:
     errors: list[str] = []
     for file in files:
         try:
-            documents.append((file.name, yaml.safe_load(file.read_text(encoding="utf-8"))))
+            documents.append((_source_name(file), yaml.safe_load(file.read_text(encoding="utf-8"))))
         except yaml.YAMLError as exc:
-            errors.append(f"{file.name}: not valid YAML ({exc})")
+            errors.append(f"{_source_name(file)}: not valid YAML ({exc})")
     if errors:
         raise QuestionBankError(errors)
     return build_bank(documents)

@@ -10,9 +10,9 @@ import boto3
 import pytest
 from aws_helpers import REGION, make_zip, session
 
-from lambda_lab.course import async_invocations as ai
 from lambda_lab.course import exercises as ex
-from lambda_lab.course import idempotency as idem
+from lambda_lab.course.chapters.ch07_async_and_destinations import helpers as ai
+from lambda_lab.course.chapters.ch07_async_and_destinations import idempotency as idem
 from lambda_lab.course.progress import ENV_VAR
 from lambda_lab.course.quiz import load_bank
 from lambda_lab.course.roles import lambda_role

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from lambda_lab.course.concurrency import (
+from lambda_lab.course.chapters.ch04_concurrency.helpers import (
     experiment_lines,
     figure_load,
     load_experiment,

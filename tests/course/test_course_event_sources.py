@@ -10,8 +10,8 @@ import boto3
 import pytest
 from aws_helpers import REGION, make_zip, session
 
-from lambda_lab.course import event_sources as es
 from lambda_lab.course import exercises as ex
+from lambda_lab.course.chapters.ch05_event_sources import helpers as es
 from lambda_lab.course.progress import ENV_VAR
 from lambda_lab.course.roles import lambda_role
 

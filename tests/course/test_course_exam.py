@@ -25,7 +25,9 @@ from lambda_lab.course.topics import DOMAINS, TOPICS
 from lambda_lab.validation import validate_function_config
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-QUESTIONS = Path(exam.__file__).parent / "questions"
+#: Each chapter's questions.yaml, and the topic (notebook slug) each file is the bank of.
+QUESTION_FILES = sorted((Path(exam.__file__).parent / "chapters").glob("ch*/questions.yaml"))
+FILE_TOPICS = {f.parent.name[2:].replace("_", "-") for f in QUESTION_FILES}
 DEV, SEC, DEP, TRB = DOMAINS
 
 
@@ -59,8 +61,7 @@ def test_every_question_in_every_bank_has_an_answer_an_explanation_and_a_valid_d
     """Every bank file feeds the exam, and every question can be graded and explained; its topic
     is a notebook, so the report's link to it works."""
     bank = load_bank()
-    files = sorted(QUESTIONS.glob("*.yaml"))
-    assert files and {q.topic for q in bank} == {f.stem for f in files}
+    assert QUESTION_FILES and {q.topic for q in bank} == FILE_TOPICS
     for q in bank:
         assert q.domain in DOMAINS, q.id
         assert q.answer and all(0 <= i < len(q.choices) for i in q.answer), q.id
@@ -127,7 +128,7 @@ def test_the_whole_bank_as_one_exam_covers_every_bank():
     questions = exam.sample_exam(n=len(ungrouped) + len(groups), seed=0)
     assert sorted(q.id for q in questions if not q.group) == ungrouped
     assert sorted(q.group for q in questions if q.group) == sorted(groups)  # one of each
-    assert {q.topic for q in questions} == {f.stem for f in QUESTIONS.glob("*.yaml")}
+    assert {q.topic for q in questions} == FILE_TOPICS
     with pytest.raises(ValueError):
         exam.sample_exam(n=len(ungrouped) + len(groups) + 1, seed=0)
 

@@ -12,7 +12,7 @@ import zipfile
 import pytest
 
 from lambda_lab import billing
-from lambda_lab.course.first_function import (
+from lambda_lab.course.chapters.ch01_first_function.helpers import (
     BOOTSTRAP,
     LocalServer,
     cost_calculator_ui,

@@ -1,4 +1,4 @@
-"""Helpers and exercises of notebooks/10-http-front-doors (lambda_lab.course.http_front_doors).
+"""Helpers and exercises of notebooks/10-http-front-doors (chapter 10's helpers).
 
 The exercises' facts: ELB User Guide "Lambda functions as targets" (multi-value headers: with
 ``lambda.multi_value_headers.enabled`` the event carries ``multiValueQueryStringParameters`` and
@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from lambda_lab.course import EXERCISES
-from lambda_lab.course import http_front_doors as hfd
+from lambda_lab.course.chapters.ch10_http_front_doors import helpers as hfd
 from lambda_lab.course.exercises import _run_source
 
 

@@ -19,7 +19,7 @@ import moto
 import pytest
 
 from lambda_lab.course import exercises as ex
-from lambda_lab.course import lambda_at_edge as edge
+from lambda_lab.course.chapters.ch11_lambda_at_edge import helpers as edge
 
 
 def test_the_event_has_the_documented_shape():

@@ -14,14 +14,15 @@ import pytest
 from aws_helpers import REGION, make_zip, session
 
 from lambda_lab.course import exercises as ex
-from lambda_lab.course import observability as obs
+from lambda_lab.course.chapters.ch09_observability import helpers as obs
+from lambda_lab.course.exercises import solution_source
 from lambda_lab.course.progress import ENV_VAR
 from lambda_lab.course.roles import LAMBDA_TRUST_POLICY
-from lambda_lab.course.solutions import source
+
+CH09 = "lambda_lab.course.chapters.ch09_observability"
 
 HANDLER = """
 import time
-
 
 def handler(event, context):
     print("order", event.get("order", 0))
@@ -203,7 +204,7 @@ def test_sdk_subsegments_lists_only_the_handlers_documents():
 
 
 def _answer(**changes):
-    namespace = ex._run_source(source("errors_alarm"), "<errors_alarm solution>")
+    namespace = ex._run_source(solution_source(CH09, "errors_alarm"), "<errors_alarm solution>")
     reference = namespace["errors_alarm"]
 
     def errors_alarm(name):

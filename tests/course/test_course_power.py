@@ -12,8 +12,12 @@ import matplotlib
 import pytest
 
 from lambda_lab.billing import invocation_cost
-from lambda_lab.course import power, widgets
-from lambda_lab.course.power import PowerCurve, power_summary, vcpu_share
+from lambda_lab.course.chapters.ch02_memory_cpu_timeout import power, widgets
+from lambda_lab.course.chapters.ch02_memory_cpu_timeout.power import (
+    PowerCurve,
+    power_summary,
+    vcpu_share,
+)
 
 matplotlib.use("Agg")
 

@@ -1,4 +1,4 @@
-"""Helpers of notebook 09's Powertools section (lambda_lab.course.powertools).
+"""Helpers of notebook 09's Powertools section (chapter 09's powertools).
 
 Powertools docs "Lambda Layer" (the V3 ARN); CloudWatch UG "Specification: Embedded metric
 format" (``_aws.Timestamp`` is the metrics' time); API GetServiceGraph (Services, Edges).
@@ -11,7 +11,7 @@ import json
 import boto3
 import pytest
 
-from lambda_lab.course import powertools as pt
+from lambda_lab.course.chapters.ch09_observability import powertools as pt
 
 
 def test_the_layer_arn_is_the_docs_one():

@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from lambda_lab.course import exercises as ex
-from lambda_lab.course import security as sec
+from lambda_lab.course.chapters.ch08_permissions_and_security import helpers as sec
 
 OBJECTS = "arn:aws:s3:::lab-photos/incoming/*"
 TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/photo-index"

@@ -17,8 +17,8 @@ import matplotlib
 import pytest
 
 from lambda_lab.billing import invocation_cost
-from lambda_lab.course import widgets
-from lambda_lab.course.timeout_model import (
+from lambda_lab.course.chapters.ch02_memory_cpu_timeout import widgets
+from lambda_lab.course.chapters.ch02_memory_cpu_timeout.timeout_model import (
     EXAMPLE_WORKLOAD,
     TIMEOUT_CHOICES,
     TimeoutModel,

@@ -23,7 +23,7 @@ from aws_helpers import REGION, make_zip, session
 from botocore.exceptions import ClientError
 
 from lambda_lab.course import exercises as ex
-from lambda_lab.course import versions as vs
+from lambda_lab.course.chapters.ch06_versions_aliases_layers import helpers as vs
 from lambda_lab.course.progress import ENV_VAR
 from lambda_lab.course.roles import lambda_role
 

@@ -20,7 +20,7 @@ import moto
 import pytest
 
 from lambda_lab.course import exercises as ex
-from lambda_lab.course import vpc
+from lambda_lab.course.chapters.ch12_vpc import helpers as vpc
 
 SQS = "com.amazonaws.us-east-1.sqs"
 

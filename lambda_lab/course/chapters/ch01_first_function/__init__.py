@@ -1,0 +1,14 @@
+"""Chapter 01, Your first function: everything of
+``notebooks/01-first-function.ipynb`` in one place.
+
+* :mod:`.exercises` — the chapter's exercises
+* :mod:`.helpers` — what the notebook imports
+* ``questions.yaml`` — the chapter's quiz questions
+* ``solutions/`` — the reference solutions (free_tier_compute, hello_handler)
+
+Importing the package registers the chapter's exercises.
+"""
+
+from __future__ import annotations
+
+from . import exercises  # noqa: F401 - registers exercises

@@ -1,0 +1,14 @@
+"""Chapter 04, Concurrency: everything of
+``notebooks/04-concurrency.ipynb`` in one place.
+
+* :mod:`.exercises` — the chapter's exercises
+* :mod:`.helpers` — what the notebook imports
+* ``questions.yaml`` — the chapter's quiz questions
+* ``solutions/`` — the reference solutions (concurrency_needed, reserved_headroom)
+
+Importing the package registers the chapter's exercises.
+"""
+
+from __future__ import annotations
+
+from . import exercises  # noqa: F401 - registers exercises

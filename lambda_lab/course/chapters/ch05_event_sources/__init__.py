@@ -1,0 +1,18 @@
+"""Chapter 05, Event sources: everything of
+``notebooks/05-event-sources.ipynb`` in one place.
+
+* :mod:`.exercises` — the chapter's exercises
+* :mod:`.filter_exercise` — the FilterCriteria exercise
+* :mod:`.helpers` — what the notebook imports
+* ``questions.yaml`` — the chapter's quiz questions
+* ``solutions/`` — the reference solutions (order_filter, partial_batch)
+
+Importing the package registers the chapter's exercises.
+"""
+
+from __future__ import annotations
+
+from . import (
+    exercises,  # noqa: F401 - registers exercises
+    filter_exercise,  # noqa: F401 - registers exercises
+)

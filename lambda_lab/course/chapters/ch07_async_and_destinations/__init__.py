@@ -1,0 +1,15 @@
+"""Chapter 07, Asynchronous invocation and destinations: everything of
+``notebooks/07-async-and-destinations.ipynb`` in one place.
+
+* :mod:`.exercises` — the chapter's exercises
+* :mod:`.helpers` — what the notebook imports
+* :mod:`.idempotency` — the idempotency exercise's runner
+* ``questions.yaml`` — the chapter's quiz questions
+* ``solutions/`` — the reference solutions (idempotent_orders)
+
+Importing the package registers the chapter's exercises.
+"""
+
+from __future__ import annotations
+
+from . import exercises  # noqa: F401 - registers exercises

@@ -1,0 +1,14 @@
+"""Chapter 08, Permissions and security: everything of
+``notebooks/08-permissions-and-security.ipynb`` in one place.
+
+* :mod:`.exercises` — the chapter's exercises
+* :mod:`.helpers` — what the notebook imports
+* ``questions.yaml`` — the chapter's quiz questions
+* ``solutions/`` — the reference solutions (least_privilege)
+
+Importing the package registers the chapter's exercises.
+"""
+
+from __future__ import annotations
+
+from . import exercises  # noqa: F401 - registers exercises
