@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from lambda_lab.course import EXERCISES
+from lambda_lab.course.chapters.ch10_http_front_doors import exercises as hfdx
 from lambda_lab.course.chapters.ch10_http_front_doors import helpers as hfd
 from lambda_lab.course.exercises import _run_source
 
@@ -32,7 +33,7 @@ def test_reference_solution_passes_and_stub_is_not_attempted(eid):
 def test_the_alb_checks_read_the_event_the_alb_sends():
     """Multi-value on: ``?name=foo&name=bar`` -> multiValueQueryStringParameters
     {"name": ["foo", "bar"]} and no queryStringParameters (ELB UG, front-doors.md §3)."""
-    event = hfd.alb_event("/greet?name=foo&name=bar")
+    event = hfdx.alb_event("/greet?name=foo&name=bar")
     assert event["multiValueQueryStringParameters"] == {"name": ["foo", "bar"]}
     assert "queryStringParameters" not in event and "headers" not in event
     assert event["requestContext"]["elb"]["targetGroupArn"].startswith(
@@ -109,8 +110,8 @@ def session():
 def test_the_authorizer_runs_behind_a_real_api(session):
     """Allow -> 200 with requestContext.authorizer {principalId, context}; raising
     Exception("Unauthorized") -> 401; no Authorization header -> 401 without running it."""
-    run = hfd.run_authorizer(EXERCISES["token-authorizer"].reference_answer())
-    assert run["status"] == hfd.TOKENS
+    run = hfdx.run_authorizer(EXERCISES["token-authorizer"].reference_answer())
+    assert run["status"] == hfdx.TOKENS
     assert run["authorizer"]["principalId"] == "alice" and run["authorizer"]["user"] == "alice"
     assert run["bodies"]["Bearer bob-secret"] == '{"message": "Unauthorized"}'
 

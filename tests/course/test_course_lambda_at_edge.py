@@ -19,6 +19,7 @@ import moto
 import pytest
 
 from lambda_lab.course import exercises as ex
+from lambda_lab.course.chapters.ch11_lambda_at_edge import exercises as edgex
 from lambda_lab.course.chapters.ch11_lambda_at_edge import helpers as edge
 
 
@@ -94,7 +95,7 @@ def test_a_redirect_reading_the_user_agent_key_case_fails():
 
 @pytest.mark.parametrize("bad", ["Lambda@Edge", None])
 def test_the_product_check_names_the_allowed_values(bad):
-    answer = {rid: want for rid, (_, want) in edge.REQUIREMENTS.items()}
+    answer = {rid: want for rid, (_, want) in edgex.REQUIREMENTS.items()}
     answer["body"] = bad
     feedback = ex.get("edge-product").check(answer)
     assert feedback.passed == 4 and "pick one of" in feedback.text

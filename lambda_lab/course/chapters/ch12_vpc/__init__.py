@@ -1,7 +1,8 @@
 """Chapter 12, Lambda in a VPC: everything of
 ``notebooks/12-vpc.ipynb`` in one place.
 
-* :mod:`.helpers` — what the notebook imports, and the chapter's exercises
+* :mod:`.exercises` — the chapter's exercises
+* :mod:`.helpers` — what the notebook imports
 * ``questions.yaml`` — the chapter's quiz questions
 * ``solutions/`` — the reference solutions (s3_blocked, sqs_endpoint)
 
@@ -10,4 +11,4 @@ Importing the package registers the chapter's exercises.
 
 from __future__ import annotations
 
-from . import helpers  # noqa: F401 - registers exercises
+from . import exercises  # noqa: F401 - registers exercises
