@@ -13,6 +13,7 @@ import pytest
 from lambda_lab.course import exercises as ex
 from lambda_lab.course.exercises import NOT_ATTEMPTED, Check, Exercise
 from lambda_lab.course.progress import ENV_VAR
+from lambda_lab.course.versions import layer_zip
 from lambda_lab.packaging import build_zip
 
 REPO = Path(__file__).resolve().parents[2]
@@ -125,6 +126,13 @@ WRONG = {
         {"body": {"type": ["order"], "total": [{"numeric": [">=", 100]}], "country": ["FR"]}},
         "❌ 3 of 5 checks pass — hint: an order of exactly 100 got through: 'above 100' is "
         "{'numeric': ['>', 100]}, not '>='",
+    ),
+    "shared-layer": (  # the project's layout, not under python/
+        lambda library: {"Content": {"ZipFile": layer_zip(library)},
+                         "CompatibleRuntimes": ["python3.12"]},
+        "❌ 3 of 6 checks pass — hint: 'shared_lib/__init__.py' is at the top of the .zip: Lambda "
+        "extracts a layer into /opt and Python looks in /opt/python, so put it at "
+        "'python/shared_lib/__init__.py'",
     ),
     "alias-shift": (  # moves the alias at once, without the weighted steps
         lambda lam, name, alias, new_version, steps: lam.update_alias(
