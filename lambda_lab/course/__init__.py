@@ -24,6 +24,9 @@ from lambda_lab.course import vpc as _vpc  # noqa: F401 - registers chapter 12's
 from lambda_lab.course.chapters.ch06_versions_aliases_layers import (  # noqa: F401 - registers one
     layer_exercise as _layer_exercise,
 )
+from lambda_lab.course.chapters.ch09_observability import (  # noqa: F401 - registers one
+    xray_exercise as _xray_exercise,
+)
 from lambda_lab.course.exercises import EXERCISES, Check, Exercise, Feedback, check, hint, solution
 from lambda_lab.course.progress import progress_table
 from lambda_lab.course.quiz import Quiz, grade, quiz_widget

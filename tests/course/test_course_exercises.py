@@ -191,6 +191,16 @@ WRONG = {
         "❌ 5 of 6 checks pass — hint: 3 bad minutes out of 5, not in a row, never alarmed: look "
         "at the last 5 periods (EvaluationPeriods=5) and alarm on 3 of them (DatapointsToAlarm=3)",
     ),
+    "xray-subsegment": (  # the order id as metadata: kept, but not indexed
+        "import json\n\nfrom aws_xray_sdk.core import xray_recorder\n\n\n"
+        "def handler(event, context):\n"
+        "    with xray_recorder.in_subsegment('compute-total') as subsegment:\n"
+        "        subsegment.put_metadata('order_id', event['order_id'])\n"
+        "        total = sum(i['price'] * i['qty'] for i in event['items'])\n"
+        "    return json.loads(json.dumps({'order_id': event['order_id'], 'total': total}))\n",
+        "❌ 4 of 6 checks pass — hint: order_id is metadata, which X-Ray keeps but does not "
+        "index: use subsegment.put_annotation('order_id', event['order_id'])",
+    ),
     "business-metric": (  # the order id as a dimension: one metric per order
         lambda metrics, order: (
             metrics.add_dimension(name="payment", value=order["payment"]),
