@@ -16,6 +16,7 @@ from __future__ import annotations
 import boto3
 import pytest
 from aws_helpers import REGION, session
+from aws_xray_sdk.core import xray_recorder
 
 from lambda_lab.course import exercises as ex
 from lambda_lab.course.exercises import NOT_ATTEMPTED
@@ -147,6 +148,19 @@ def handler(event, context):
         "❌ 5 of 6 checks pass — hint: 'compute-total' is not under the function's segment "
         "(AWS::Lambda::Function): in Lambda, open subsegments with xray_recorder.in_subsegment, "
         "not segments of your own")
+
+
+def handler_in_a_module(event, context):
+    with xray_recorder.in_subsegment("compute-total") as subsegment:
+        subsegment.put_annotation("order_id", event["order_id"])
+        total = sum(item["price"] * item["qty"] for item in event["items"])
+    return {"order_id": event["order_id"], "total": total}
+
+
+def test_a_handler_from_a_module_brings_the_recorder_it_uses():
+    """Outside a notebook cell the handler is deployed with what it uses: xray_recorder is an
+    object, imported from the module that holds it (aws_xray_sdk.core)."""
+    assert check(handler_in_a_module).ok
 
 
 def test_a_handler_with_the_wrong_signature_is_told_so():
