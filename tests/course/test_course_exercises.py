@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from lambda_lab.course import exercises as ex
+from lambda_lab.course.chapters.ch06_versions_aliases_layers.helpers import layer_zip
 from lambda_lab.course.exercises import NOT_ATTEMPTED, Check, Exercise
 from lambda_lab.course.progress import ENV_VAR
 from lambda_lab.packaging import build_zip
@@ -126,6 +127,13 @@ WRONG = {
         "❌ 3 of 5 checks pass — hint: an order of exactly 100 got through: 'above 100' is "
         "{'numeric': ['>', 100]}, not '>='",
     ),
+    "shared-layer": (  # the project's layout, not under python/
+        lambda library: {"Content": {"ZipFile": layer_zip(library)},
+                         "CompatibleRuntimes": ["python3.12"]},
+        "❌ 3 of 6 checks pass — hint: 'shared_lib/__init__.py' is at the top of the .zip: Lambda "
+        "extracts a layer into /opt and Python looks in /opt/python, so put it at "
+        "'python/shared_lib/__init__.py'",
+    ),
     "alias-shift": (  # moves the alias at once, without the weighted steps
         lambda lam, name, alias, new_version, steps: lam.update_alias(
             FunctionName=name, Name=alias, FunctionVersion=new_version),
@@ -182,6 +190,16 @@ WRONG = {
             "TreatMissingData": "notBreaching"},
         "❌ 5 of 6 checks pass — hint: 3 bad minutes out of 5, not in a row, never alarmed: look "
         "at the last 5 periods (EvaluationPeriods=5) and alarm on 3 of them (DatapointsToAlarm=3)",
+    ),
+    "xray-subsegment": (  # the order id as metadata: kept, but not indexed
+        "import json\n\nfrom aws_xray_sdk.core import xray_recorder\n\n\n"
+        "def handler(event, context):\n"
+        "    with xray_recorder.in_subsegment('compute-total') as subsegment:\n"
+        "        subsegment.put_metadata('order_id', event['order_id'])\n"
+        "        total = sum(i['price'] * i['qty'] for i in event['items'])\n"
+        "    return json.loads(json.dumps({'order_id': event['order_id'], 'total': total}))\n",
+        "❌ 4 of 6 checks pass — hint: order_id is metadata, which X-Ray keeps but does not "
+        "index: use subsegment.put_annotation('order_id', event['order_id'])",
     ),
     "business-metric": (  # the order id as a dimension: one metric per order
         lambda metrics, order: (

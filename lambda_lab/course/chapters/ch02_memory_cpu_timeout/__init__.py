@@ -6,7 +6,7 @@
 * :mod:`.timeout_model` — the timeout model behind the timeout slider
 * :mod:`.widgets` — the sliders
 * ``questions.yaml`` — the chapter's quiz questions
-* ``solutions/`` — the reference solutions (cheapest_memory, gb_seconds, one_vcpu, timeout_aware)
+* ``solutions/`` — the exercises' reference solutions
 
 Importing the package registers the chapter's exercises.
 """

@@ -3,7 +3,7 @@
 
 * :mod:`.exercises` — the chapter's exercises
 * ``questions.yaml`` — the chapter's quiz questions
-* ``solutions/`` — the reference solutions (cold_start_flag, reuse_connection)
+* ``solutions/`` — the exercises' reference solutions
 
 Importing the package registers the chapter's exercises.
 """

@@ -5,7 +5,7 @@
 * :mod:`.filter_exercise` — the FilterCriteria exercise
 * :mod:`.helpers` — what the notebook imports
 * ``questions.yaml`` — the chapter's quiz questions
-* ``solutions/`` — the reference solutions (order_filter, partial_batch)
+* ``solutions/`` — the exercises' reference solutions
 
 Importing the package registers the chapter's exercises.
 """

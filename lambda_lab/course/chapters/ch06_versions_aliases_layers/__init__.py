@@ -3,12 +3,16 @@
 
 * :mod:`.exercises` — the chapter's exercises
 * :mod:`.helpers` — what the notebook imports
+* :mod:`.layer_exercise` — the layer exercise
 * ``questions.yaml`` — the chapter's quiz questions
-* ``solutions/`` — the reference solutions (alias_shift)
+* ``solutions/`` — the exercises' reference solutions
 
 Importing the package registers the chapter's exercises.
 """
 
 from __future__ import annotations
 
-from . import exercises  # noqa: F401 - registers exercises
+from . import (
+    exercises,  # noqa: F401 - registers exercises
+    layer_exercise,  # noqa: F401 - registers exercises
+)

@@ -5,7 +5,7 @@
 * :mod:`.helpers` — what the notebook imports
 * :mod:`.idempotency` — the idempotency exercise's runner
 * ``questions.yaml`` — the chapter's quiz questions
-* ``solutions/`` — the reference solutions (idempotent_orders)
+* ``solutions/`` — the exercises' reference solutions
 
 Importing the package registers the chapter's exercises.
 """

@@ -3,9 +3,10 @@
 
 * :mod:`.exercises` — the chapter's exercises
 * :mod:`.helpers` — what the notebook imports
+* :mod:`.xray_exercise` — the X-Ray subsegment exercise
 * :mod:`.powertools` — the Powertools section's helpers and its business-metric exercise
 * ``questions.yaml`` — the chapter's quiz questions
-* ``solutions/`` — the reference solutions (business_metric, errors_alarm)
+* ``solutions/`` — the exercises' reference solutions
 
 Importing the package registers the chapter's exercises.
 """
@@ -15,4 +16,5 @@ from __future__ import annotations
 from . import (
     exercises,  # noqa: F401 - registers exercises
     powertools,  # noqa: F401 - registers exercises
+    xray_exercise,  # noqa: F401 - registers exercises
 )

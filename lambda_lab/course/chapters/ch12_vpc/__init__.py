@@ -4,7 +4,7 @@
 * :mod:`.exercises` — the chapter's exercises
 * :mod:`.helpers` — what the notebook imports
 * ``questions.yaml`` — the chapter's quiz questions
-* ``solutions/`` — the reference solutions (s3_blocked, sqs_endpoint)
+* ``solutions/`` — the exercises' reference solutions
 
 Importing the package registers the chapter's exercises.
 """

@@ -3,7 +3,7 @@
 
 * :mod:`.helpers` — what the notebook imports, and the chapter's exercises
 * ``questions.yaml`` — the chapter's quiz questions
-* ``solutions/`` — the reference solutions (fix_package)
+* ``solutions/`` — the exercises' reference solutions
 
 Importing the package registers the chapter's exercises.
 """
