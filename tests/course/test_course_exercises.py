@@ -121,6 +121,18 @@ WRONG = {
         "    return {'batchItemFailures': failures}\n",
         "❌ 2 of 4 checks pass — hint: itemIdentifier is the record's messageId, not its body",
     ),
+    "stream-item-failures": (  # goes on past the failure, as for SQS: later records twice
+        "import base64\nimport json\n\n\ndef process(order):\n    print('PROCESSED', order['id'])"
+        "\n\n\ndef handler(event, context):\n    failures = []\n"
+        "    for record in event['Records']:\n        try:\n"
+        "            order = json.loads(base64.b64decode(record['kinesis']['data']))\n"
+        "        except ValueError:\n            failures.append("
+        "{'itemIdentifier': record['kinesis']['sequenceNumber']})\n            continue\n"
+        "        process(order)\n    return {'batchItemFailures': failures}\n",
+        "❌ 4 of 6 checks pass — hint: it processed o-4 after the bad record: Lambda retries the "
+        "batch from the reported record, so o-4 would be processed twice — stop (return) at the "
+        "first record that fails",
+    ),
     "order-filter": (  # "at least 100" instead of "above 100"
         {"body": {"type": ["order"], "total": [{"numeric": [">=", 100]}], "country": ["FR"]}},
         "❌ 3 of 5 checks pass — hint: an order of exactly 100 got through: 'above 100' is "
