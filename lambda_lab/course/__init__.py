@@ -10,7 +10,7 @@ ipywidgets and PyYAML are imported only when a quiz is built, so importing this 
 Importing it registers the course's exercises (:mod:`lambda_lab.course.exercise_bank`,
 :mod:`lambda_lab.course.filter_exercise`, :mod:`lambda_lab.course.http_front_doors`,
 :mod:`lambda_lab.course.lambda_at_edge`, :mod:`lambda_lab.course.vpc`,
-:mod:`lambda_lab.course.packaging`).
+:mod:`lambda_lab.course.packaging`, and the exercise modules in ``lambda_lab/course/chapters/``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from lambda_lab.course import http_front_doors as _http_front_doors  # noqa: F40
 from lambda_lab.course import lambda_at_edge as _lambda_at_edge  # noqa: F401 - registers two
 from lambda_lab.course import packaging as _packaging  # noqa: F401 - registers chapter 13's
 from lambda_lab.course import vpc as _vpc  # noqa: F401 - registers chapter 12's two
+from lambda_lab.course.chapters.ch05_event_sources import (  # noqa: F401 - registers one
+    pattern_exercise as _pattern_exercise,
+)
 from lambda_lab.course.chapters.ch05_event_sources import (  # noqa: F401 - registers one
     stream_exercise as _stream_exercise,
 )

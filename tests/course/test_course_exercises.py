@@ -133,6 +133,12 @@ WRONG = {
         "batch from the reported record, so o-4 would be processed twice — stop (return) at the "
         "first record that fails",
     ),
+    "book-orders-pattern": (  # "contains BOOK-" instead of "starts with BOOK-"
+        {"source": ["shop.orders"], "detail-type": ["OrderPlaced"],
+         "detail": {"total": [{"numeric": [">", 100]}], "sku": [{"wildcard": "*BOOK-*"}]}},
+        "❌ 3 of 5 checks pass — hint: the sku 'EBOOK-7' matched: {'prefix': 'BOOK-'} matches "
+        "from the start only",
+    ),
     "order-filter": (  # "at least 100" instead of "above 100"
         {"body": {"type": ["order"], "total": [{"numeric": [">=", 100]}], "country": ["FR"]}},
         "❌ 3 of 5 checks pass — hint: an order of exactly 100 got through: 'above 100' is "
