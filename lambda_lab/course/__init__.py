@@ -27,6 +27,9 @@ from lambda_lab.course.chapters.ch05_event_sources import (  # noqa: F401 - regi
 from lambda_lab.course.chapters.ch05_event_sources import (  # noqa: F401 - registers one
     stream_exercise as _stream_exercise,
 )
+from lambda_lab.course.chapters.ch07_async_and_destinations import (  # noqa: F401 - one
+    destination_exercise as _destination_exercise,
+)
 from lambda_lab.course.exercises import EXERCISES, Check, Exercise, Feedback, check, hint, solution
 from lambda_lab.course.progress import progress_table
 from lambda_lab.course.quiz import Quiz, grade, quiz_widget

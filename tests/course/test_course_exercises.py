@@ -165,6 +165,12 @@ WRONG = {
         "put the orderId with ConditionExpression='attribute_not_exists(orderId)' before "
         "shipping, and skip shipping when the put fails",
     ),
+    "failure-destination": (  # the on-failure queue, but the default 2 retries
+        lambda lam, name, arn: lam.put_function_event_invoke_config(
+            FunctionName=name, DestinationConfig={"OnFailure": {"Destination": arn}}),
+        "❌ 3 of 5 checks pass — hint: the failing event ran 3 times: the default is 2 retries — "
+        "set MaximumRetryAttempts=1",
+    ),
     "alb-multi-value": (  # single-value headers: the ALB drops them when multi-value is on
         lambda event, context: {"statusCode": 200, "headers": {"Content-Type": "text/plain"},
                                 "body": "hello"},
