@@ -152,7 +152,8 @@ WRONG = {
         "{new_version: weight}}",
     ),
     "idempotent-orders": (  # records the order, but with an unconditional put: no guard
-        "\nimport os\n\nimport boto3\n\ndynamodb = boto3.client('dynamodb')\n\n\n"
+        "import os\n\nimport boto3\n\ndynamodb = boto3.client('dynamodb', region_name='us-east-1')"
+        "\n\n\n"
         "def handler(event, context):\n"
         "    dynamodb.put_item(TableName=os.environ['PROCESSED_TABLE'],\n"
         "                      Item={'orderId': {'S': event['orderId']}})\n"
