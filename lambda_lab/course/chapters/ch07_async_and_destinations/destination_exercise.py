@@ -124,7 +124,8 @@ def _through_the_async_queue(aws: Any, configure: Any) -> dict[str, Any]:
     return result
 
 
-def _problem(configure: Any) -> dict[str, Any]:
+def _accepted_run(configure: Any) -> dict[str, Any]:
+    """The run of ``configure``; AssertionError with Lambda's answer when it refused it."""
     run = _run(configure)
     assert run["problem"] is None, run["problem"]
     return run
@@ -141,7 +142,7 @@ def _is_accepted(configure: Any) -> str | None:
 
 
 def _retries_once(configure: Any) -> str | None:
-    runs = _problem(configure)["attempts"].get(_BAD_EVENT["order"], 0)
+    runs = _accepted_run(configure)["attempts"].get(_BAD_EVENT["order"], 0)
     if runs == 1 + _RETRIES:
         return None
     if runs == 3:
@@ -165,7 +166,7 @@ def _records(run: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _record_reaches_the_queue(configure: Any) -> str | None:
-    run = _problem(configure)
+    run = _accepted_run(configure)
     failures = [r for r in _records(run) if r["requestContext"].get("condition") != "Success"]
     if failures:
         record = failures[0]
@@ -186,7 +187,7 @@ def _record_reaches_the_queue(configure: Any) -> str | None:
 
 
 def _success_leaves_no_record(configure: Any) -> str | None:
-    run = _problem(configure)
+    run = _accepted_run(configure)
     if any(r["requestContext"].get("condition") == "Success" for r in _records(run)):
         return ("the successful event left a record in the failures queue too: set only "
                 "OnFailure, not OnSuccess")
