@@ -122,6 +122,24 @@ WRONG = {
         "    return {'batchItemFailures': failures}\n",
         "❌ 2 of 4 checks pass — hint: itemIdentifier is the record's messageId, not its body",
     ),
+    "stream-item-failures": (  # goes on past the failure, as for SQS: later records twice
+        "import base64\nimport json\n\n\ndef process(order):\n    print('PROCESSED', order['id'])"
+        "\n\n\ndef handler(event, context):\n    failures = []\n"
+        "    for record in event['Records']:\n        try:\n"
+        "            order = json.loads(base64.b64decode(record['kinesis']['data']))\n"
+        "        except ValueError:\n            failures.append("
+        "{'itemIdentifier': record['kinesis']['sequenceNumber']})\n            continue\n"
+        "        process(order)\n    return {'batchItemFailures': failures}\n",
+        "❌ 4 of 6 checks pass — hint: it processed o-4 after the bad record: Lambda retries the "
+        "batch from the reported record, so o-4 would be processed twice — stop (return) at the "
+        "first record that fails",
+    ),
+    "book-orders-pattern": (  # "contains BOOK-" instead of "starts with BOOK-"
+        {"source": ["shop.orders"], "detail-type": ["OrderPlaced"],
+         "detail": {"total": [{"numeric": [">", 100]}], "sku": [{"wildcard": "*BOOK-*"}]}},
+        "❌ 3 of 5 checks pass — hint: the sku 'EBOOK-7' matched: {'prefix': 'BOOK-'} matches "
+        "from the start only",
+    ),
     "order-filter": (  # "at least 100" instead of "above 100"
         {"body": {"type": ["order"], "total": [{"numeric": [">=", 100]}], "country": ["FR"]}},
         "❌ 3 of 5 checks pass — hint: an order of exactly 100 got through: 'above 100' is "
@@ -142,7 +160,8 @@ WRONG = {
         "{new_version: weight}}",
     ),
     "idempotent-orders": (  # records the order, but with an unconditional put: no guard
-        "\nimport os\n\nimport boto3\n\ndynamodb = boto3.client('dynamodb')\n\n\n"
+        "import os\n\nimport boto3\n\ndynamodb = boto3.client('dynamodb', region_name='us-east-1')"
+        "\n\n\n"
         "def handler(event, context):\n"
         "    dynamodb.put_item(TableName=os.environ['PROCESSED_TABLE'],\n"
         "                      Item={'orderId': {'S': event['orderId']}})\n"
@@ -154,6 +173,12 @@ WRONG = {
         "❌ 4 of 5 checks pass — hint: order o-2 arrived twice at once and was shipped 2 times: "
         "put the orderId with ConditionExpression='attribute_not_exists(orderId)' before "
         "shipping, and skip shipping when the put fails",
+    ),
+    "failure-destination": (  # the on-failure queue, but the default 2 retries
+        lambda lam, name, arn: lam.put_function_event_invoke_config(
+            FunctionName=name, DestinationConfig={"OnFailure": {"Destination": arn}}),
+        "❌ 3 of 5 checks pass — hint: the failing event ran 3 times: the default is 2 retries — "
+        "set MaximumRetryAttempts=1",
     ),
     "alb-multi-value": (  # single-value headers: the ALB drops them when multi-value is on
         lambda event, context: {"statusCode": 200, "headers": {"Content-Type": "text/plain"},

@@ -153,8 +153,8 @@ def _through_sqs(aws: Any, handler: Any) -> dict[str, Any]:
     import boto3
 
     from lambda_lab.code import module_from_function
-    from lambda_lab.course.chapters.ch01_first_function.helpers import make_zip
     from lambda_lab.course.roles import lambda_role
+    from lambda_lab.course.shared import make_zip
     from lambda_lab.sources import store_for
 
     source, function = module_from_function(handler)

@@ -152,9 +152,9 @@ def handler(event, context):
 def _run(aws: Any, pattern: str) -> dict[str, Any]:
     import boto3
 
-    from lambda_lab.course.chapters.ch01_first_function.helpers import make_zip
     from lambda_lab.course.chapters.ch05_event_sources.helpers import logged_json
     from lambda_lab.course.roles import lambda_role
+    from lambda_lab.course.shared import make_zip
 
     name = f"exercise-order-filter-{next(_runs)}"
     lam = boto3.client("lambda", region_name="us-east-1")

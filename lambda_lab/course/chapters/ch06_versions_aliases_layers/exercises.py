@@ -71,8 +71,8 @@ def _one_shift(answer: Any, alias: str, versions: int, old: str, new: str,
     import boto3
     from botocore.exceptions import ClientError
 
-    from lambda_lab.course.chapters.ch01_first_function.helpers import make_zip
     from lambda_lab.course.roles import lambda_role
+    from lambda_lab.course.shared import make_zip
 
     name = f"exercise-shift-{next(run_numbers)}"
     lam = boto3.client("lambda", region_name="us-east-1")

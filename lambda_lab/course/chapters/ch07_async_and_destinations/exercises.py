@@ -8,18 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from lambda_lab.course.checks import code_not_attempted, defines_handler
-from lambda_lab.course.exercises import Check, Exercise, register, solution_source
+from lambda_lab.course.checks import defines_handler, same_code
+from lambda_lab.course.exercises import Check, Exercise, is_unanswered, register, solution_source
 
 # --- 07: process each order once (idempotency) ---------------------------------------------------
 
 _IDEMPOTENT_ORDERS_STUB = """\
-code = '''
+# This cell is the function's module: the checker deploys the whole cell, as Lambda would.
 import os
 
 import boto3
 
-dynamodb = boto3.client("dynamodb")
+# AWS_REGION is set in Lambda; the default lets this cell run in the notebook too.
+dynamodb = boto3.client("dynamodb", region_name=os.environ.get("AWS_REGION", "us-east-1"))
 
 
 def ship(order):
@@ -42,16 +43,37 @@ def handler(event, context):
     # if the put fails, the order was processed before: return without shipping.
     ship(event)
     return {"shipped": event["orderId"]}
-'''
 """
 
 _order_runs: dict[str, Any] = {}
 
 
-def _orders_run(code: str) -> Any:
-    """:func:`.idempotency.run_orders` of ``code`` (cached for the last code)."""
-    if not isinstance(code, str):
-        raise AssertionError("first make code the module's source text (a str)")
+def _orders_module(answer: Any) -> str:
+    """The module the answer's handler was defined in (or module source text)."""
+    from lambda_lab.course.chapters.ch07_async_and_destinations.idempotency import module_source
+
+    try:
+        return module_source(answer)
+    except TypeError as exc:
+        raise AssertionError(f"first make handler a function defined in the cell ({exc})") from None
+
+
+def _orders_not_attempted(answer: Any) -> bool:
+    if is_unanswered(answer):
+        return True
+    try:
+        return same_code(_orders_module(answer), _IDEMPOTENT_ORDERS_STUB)
+    except AssertionError:
+        return False
+
+
+def _orders_defines_handler(answer: Any) -> str | None:
+    return defines_handler(_orders_module(answer))
+
+
+def _orders_run(answer: Any) -> Any:
+    """:func:`.idempotency.run_orders` of the answer's module (cached for the last module)."""
+    code = _orders_module(answer)
     cached = _order_runs.get(code)
     if cached is None:
         from lambda_lab.course.chapters.ch07_async_and_destinations.idempotency import run_orders
@@ -126,11 +148,12 @@ IDEMPOTENT_ORDERS = register(
         id="idempotent-orders",
         title="Ship each order once, however often its event arrives",
         topic="07-async-and-destinations",
-        answer_name="code",
+        answer_name="handler",
         stub=_IDEMPOTENT_ORDERS_STUB,
-        not_attempted=code_not_attempted(_IDEMPOTENT_ORDERS_STUB),
+        not_attempted=_orders_not_attempted,
         checks=[
-            Check("code is module source with def handler(event, context)", defines_handler),
+            Check("the cell is a module with def handler(event, context)",
+                  _orders_defines_handler),
             Check("a new order is shipped and its invocation succeeds", _first_order_ships),
             Check("the processed table holds each orderId once", _records_each_order),
             Check("an order delivered twice (at once, or 5 minutes later) is shipped once, and "

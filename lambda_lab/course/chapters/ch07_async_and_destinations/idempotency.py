@@ -1,6 +1,7 @@
 """The idempotency exercise of notebooks/07-async-and-destinations: ship each order once.
 
-:func:`run_orders` deploys a learner's module source behind the emulated Lambda's async queue,
+:func:`run_orders` deploys a learner's module (the code cell that defines ``handler``, see
+:func:`module_source`) behind the emulated Lambda's async queue,
 with two DynamoDB tables, and delivers the orders of :data:`DELIVERIES` as Event invocations:
 duplicates, a late duplicate, and an order whose courier call fails *after* shipping (so Lambda
 retries it). :class:`OrdersRun` says what the tables and the async queue hold afterwards; the
@@ -9,15 +10,17 @@ checks in :mod:`.exercises` read it.
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import json
+import linecache
 from dataclasses import dataclass, field
 from typing import Any
 
 from lambda_lab.course.exercises import Text
 
-__all__ = ["DELIVERIES", "Delivery", "OrdersRun", "create_order_tables", "orders_report",
-           "run_orders", "table_counts"]
+__all__ = ["DELIVERIES", "Delivery", "OrdersRun", "create_order_tables", "module_source",
+           "orders_report", "run_orders", "table_counts"]
 
 REGION = "us-east-1"
 
@@ -101,8 +104,26 @@ def table_counts(table: str, attribute: str | None = None, *,
         params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def run_orders(code: str) -> OrdersRun:
-    """Deploy ``code`` (a module defining ``handler``) and deliver :data:`DELIVERIES` to it.
+def module_source(answer: Any) -> str:
+    """The module to deploy for ``answer``: module source text as it is, or for a function the
+    whole code cell (or file) that defined it, as ``%%lambda`` deploys a cell.
+
+    Raises:
+        TypeError: if ``answer`` is neither, or the function's source cannot be read.
+    """
+    if isinstance(answer, str):
+        return answer
+    if not inspect.isfunction(answer):
+        raise TypeError(f"expected a function or module source, not {type(answer).__name__}")
+    lines = linecache.getlines(answer.__code__.co_filename)
+    if not lines:
+        raise TypeError(f"the source of {answer.__name__} cannot be read: define it in a cell")
+    return "".join(lines)
+
+
+def run_orders(code: Any) -> OrdersRun:
+    """Deploy ``code`` (a module defining ``handler``, or the ``handler`` function of a code cell
+    holding the module: :func:`module_source`) and deliver :data:`DELIVERIES` to it.
 
     Uses the active ``lambda_lab.mock_aws()`` session if there is one (they do not nest), else
     a new one on a virtual clock. Everything it creates is deleted afterwards."""
@@ -110,6 +131,7 @@ def run_orders(code: str) -> OrdersRun:
     from lambda_lab.aws import mock
     from lambda_lab.clock import VirtualClock
 
+    code = module_source(code)
     active = mock._active
     if active is not None:
         return _deliver(active, code)
@@ -120,8 +142,8 @@ def run_orders(code: str) -> OrdersRun:
 def _deliver(aws: Any, code: str) -> OrdersRun:
     import boto3
 
-    from lambda_lab.course.chapters.ch01_first_function.helpers import make_zip
     from lambda_lab.course.roles import lambda_role
+    from lambda_lab.course.shared import make_zip
 
     name = f"exercise-idempotent-orders-{next(_runs)}"
     lam = boto3.client("lambda", region_name=REGION)

@@ -187,7 +187,7 @@ def _run(policy: Any) -> PolicyRun:
     import boto3
     from botocore.exceptions import ClientError
 
-    from lambda_lab.course.chapters.ch01_first_function.helpers import make_zip
+    from lambda_lab.course.shared import make_zip
 
     name = f"exercise-least-privilege-{next(_runs)}"
     iam = boto3.client("iam", region_name=REGION)

@@ -495,8 +495,8 @@ def run_alarm_scenarios(errors_alarm: Callable[[str], Mapping[str, Any]]) -> Ala
 def _run_scenarios(aws: Any, errors_alarm: Callable[[str], Mapping[str, Any]]) -> AlarmRun:
     import boto3
 
-    from lambda_lab.course.chapters.ch01_first_function.helpers import make_zip
     from lambda_lab.course.roles import LAMBDA_TRUST_POLICY
+    from lambda_lab.course.shared import make_zip
 
     run = AlarmRun()
     lam, cw = no_retry_client(), boto3.client("cloudwatch", region_name=REGION)

@@ -208,8 +208,8 @@ def _run_authorizer(code: str, name: str) -> dict[str, Any]:
     import boto3
     import requests
 
-    from lambda_lab.course.chapters.ch01_first_function.helpers import make_zip
     from lambda_lab.course.roles import lambda_role
+    from lambda_lab.course.shared import make_zip
 
     n = next(_runs)
     iam = boto3.client("iam", region_name=REGION)

@@ -2,12 +2,12 @@
 # first delivery of an orderId. Every later delivery (a duplicate, or Lambda's retry after a
 # failure) gets ConditionalCheckFailedException and must return quietly, without shipping and
 # without raising (a raise would make Lambda retry it again).
-code = '''
 import os
 
 import boto3
 
-dynamodb = boto3.client("dynamodb")
+# AWS_REGION is set in Lambda; the default lets this cell run in the notebook too.
+dynamodb = boto3.client("dynamodb", region_name=os.environ.get("AWS_REGION", "us-east-1"))
 
 
 def ship(order):
@@ -37,4 +37,3 @@ def handler(event, context):
         return {"shipped": None, "duplicate": event["orderId"]}
     ship(event)
     return {"shipped": event["orderId"]}
-'''
