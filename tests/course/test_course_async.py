@@ -229,5 +229,5 @@ def test_run_orders_uses_the_active_session_and_cleans_up(aws):
 def test_the_topic_and_its_quiz_exist():
     assert TOPICS["07-async-and-destinations"]
     mine = [q for q in load_bank() if q.topic == "07-async-and-destinations"]
-    assert 8 <= len(mine) <= 10
+    assert len(mine) >= 8
     assert {q.domain for q in mine} <= set(DOMAINS) and len({q.domain for q in mine}) >= 3

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from lambda_lab.course import exercises as ex
-from lambda_lab.course import idempotency as idem
+from lambda_lab.course.chapters.ch07_async_and_destinations import idempotency as idem
 from lambda_lab.course.exercises import NOT_ATTEMPTED
 from lambda_lab.course.progress import ENV_VAR
 
