@@ -45,7 +45,7 @@ __all__ = [
 #: Questions in the real exam (50 scored, 15 unscored that look the same) and in the mock one.
 MOCK_QUESTIONS = 65
 _WIDGET_NOTE = "a widget: run this notebook in JupyterLab to use it"
-_TIMER_OFF = "⏱ Untimed: tick the box to give yourself 130 minutes, as in the real exam."
+_TIMER_OFF = "⏱ Untimed: tick the box to give yourself {minutes:g} minutes (the real exam: 130)."
 #: Keeps the time left in view while the learner scrolls through 65 questions.
 _CLOCK_CSS = ".lambda-lab-exam-clock { position: sticky; top: 0; z-index: 2; " \
     "background: var(--jp-layout-color0, white); padding: 4px 0; }"
@@ -155,8 +155,7 @@ def mock_exam_widget(
                        shuffle=shuffle, choice_seed=choice_seed)
     timed = widgets.Checkbox(value=False, description=f"Timed: {minutes:g} minutes",
                              indent=False, layout=widgets.Layout(width="auto"))
-    shown = html.escape(_TIMER_OFF.replace("130", f"{minutes:g}"))
-    clock_view = widgets.HTML(shown)
+    clock_view = widgets.HTML(html.escape(_TIMER_OFF.format(minutes=minutes)))
     bar = widgets.HBox([widgets.HTML(f"<style>{_CLOCK_CSS}</style>"), timed, clock_view])
     bar.add_class("lambda-lab-exam-clock")
     ui = MockExamUI(exam, ExamTimer(minutes, clock), timed, clock_view,
