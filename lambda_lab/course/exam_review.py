@@ -227,13 +227,17 @@ class MockReport:
             lines.append("Time ran out: the exam was scored with the answers given by then.")
         return lines
 
+    def _to_review(self) -> str:
+        n = len(self.review)
+        return f"{n} question{'s' if n != 1 else ''} to look at again"
+
     @property
     def text(self) -> str:
         lines = [*self._headlines(), SCALE_NOTE, "",
                  _table(self.exam.domain_rows(), right=(1, 2, 3)), ""]
         if not self.review:
             return "\n".join([*lines, "Review: every question right, nothing to review."])
-        lines.append(f"Review: {len(self.review)} questions to look at again")
+        lines.append(f"Review: {self._to_review()}")
         for item in self.review:
             lines += [
                 "",
@@ -255,7 +259,7 @@ class MockReport:
         if not self.review:
             parts.append("<p>Review: every question right, nothing to review.</p>")
         else:
-            parts.append(f"<p><b>Review: {len(self.review)} questions to look at again</b></p>")
+            parts.append(f"<p><b>Review: {self._to_review()}</b></p>")
         for item in self.review:
             parts.append(
                 "<div style='margin: 0.8em 0'>"

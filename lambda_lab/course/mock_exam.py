@@ -74,6 +74,9 @@ class MockExamUI:
     timer: ExamTimer
     timed: Any
     clock: Any
+    #: An Output widget: the report is a rich output there, so JupyterLab opens its links
+    #: (a chapter at a heading) in a tab, as it does for links in Markdown.
+    report_view: Any
     box: Any
     ticker: Callable[[MockExamUI], None] = field(default=_tick_every_second, repr=False)
     notebooks: str | Path | None = None
@@ -111,8 +114,12 @@ class MockExamUI:
             self.timed.disabled = True
             self.result = MockReport.of(report, self.exam.answers(), timed_out=timed_out,
                                         notebooks=self.notebooks)
-            self.exam.report_view.value = (
-                self.result._repr_html_() + f"<p><i>{html.escape(EXAM_LOCKED)}</i></p>")
+            self.exam.report_view.value = f"<p><i>{html.escape(EXAM_LOCKED)}</i></p>"
+            self.report_view.outputs = ({
+                "output_type": "display_data",
+                "data": {"text/html": self.result._repr_html_(), "text/plain": self.result.text},
+                "metadata": {},
+            },)
             if timed_out:
                 self.clock.value = html.escape("⏱ Time is up: your answers were scored.")
             elif self.timer.started_at is not None:
@@ -158,8 +165,9 @@ def mock_exam_widget(
     clock_view = widgets.HTML(html.escape(_TIMER_OFF.format(minutes=minutes)))
     bar = widgets.HBox([widgets.HTML(f"<style>{_CLOCK_CSS}</style>"), timed, clock_view])
     bar.add_class("lambda-lab-exam-clock")
-    ui = MockExamUI(exam, ExamTimer(minutes, clock), timed, clock_view,
-                    widgets.VBox([bar, exam.box]), ticker, notebooks)
+    report_view = widgets.Output()
+    ui = MockExamUI(exam, ExamTimer(minutes, clock), timed, clock_view, report_view,
+                    widgets.VBox([bar, exam.box, report_view]), ticker, notebooks)
 
     def on_timed(change: dict[str, Any]) -> None:
         if change.get("new"):

@@ -147,6 +147,7 @@ def test_the_review_lists_each_wrong_or_unanswered_question_with_the_pick_answer
     assert d2.feedback == MINI[1].feedback
     assert "Why not A: Zero is not it." in d2.feedback and "AWS docs: https://" in d2.feedback
     text = report.text
+    assert "Review: 3 questions to look at again" in text
     block = text[text.index("Q2. Scenario d2"):text.index("Q3. ")]
     assert "Your answer: A. Zero" in block and "Right answer: B. One" in block
     assert "Why not C: Two is not it." in block

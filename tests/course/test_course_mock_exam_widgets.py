@@ -113,7 +113,10 @@ def test_the_timer_is_off_by_default_and_finishing_shows_the_scaled_report(progr
     answer_cards(ui, {"d1": [1], "d2": [0], "s1": [0, 2], "p1": [1]})
     ui.exam.finish.click()
     assert ticks == [] and ui.result is not None and not ui.result.timed_out
-    page = ui.exam.report_view.value
+    assert exam.EXAM_LOCKED in ui.exam.report_view.value
+    (shown,) = ui.report_view.outputs  # a rich output: JupyterLab handles its links
+    assert shown["data"]["text/plain"] == ui.result.text
+    page = shown["data"]["text/html"]
     assert "Scaled score: " in page and "Right: 3 / 5 (60%), 1 not answered" in page
     assert 'href="04-concurrency.ipynb#3.-Reserved-concurrency-and-real-throttles"' in page
     assert "Scenario d2" in page and "Scenario t1" in page and "Scenario d1" not in page
@@ -145,7 +148,8 @@ def test_at_zero_the_timed_exam_ends_and_is_scored_with_what_was_answered(progre
     result = ui.result
     assert result is not None and result.timed_out
     assert (result.exam.correct, result.exam.unanswered) == (2, 3)
-    assert "Time ran out" in ui.exam.report_view.value and "Time is up" in ui.clock.value
+    assert "Time ran out" in ui.report_view.outputs[0]["data"]["text/html"]
+    assert "Time is up" in ui.clock.value
     assert ui.exam.finish.disabled and all(s.disabled for s in ui.exam.selectors)
     assert json.loads(progress_file.read_text(encoding="utf-8"))["quizzes"][exam.EXAM_KEY][
         "last"] == 2
