@@ -51,6 +51,10 @@ _CLOCK_CSS = ".lambda-lab-exam-clock { position: sticky; top: 0; z-index: 2; " \
     "background: var(--jp-layout-color0, white); padding: 4px 0; }"
 
 
+#: The mock exam built last in this kernel: building a new one abandons it.
+_LIVE: list[MockExamUI] = []
+
+
 def _tick_every_second(ui: MockExamUI) -> None:
     """Update ``ui``'s clock once a second in a daemon thread until the exam ends."""
 
@@ -82,11 +86,24 @@ class MockExamUI:
     notebooks: str | Path | None = None
     #: The report once finished, else None.
     result: MockReport | None = None
+    #: True once a newer mock exam replaced this one before it was finished.
+    abandoned: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def abandon(self) -> None:
+        """Give up an unfinished exam (a new one was built): its timer stops, nothing is
+        scored or recorded, and it can no longer be finished."""
+        with self._lock:
+            if self.result is not None or self.abandoned:
+                return
+            self.abandoned = True
+            self.timer.stop()
+            self.timed.disabled = self.exam.finish.disabled = True
+            self.clock.value = html.escape("Replaced by a newer mock exam: this one is not scored.")
 
     def start_timer(self) -> None:
         """Start the countdown (once: the box then locks) and the ticker that shows it."""
-        if self.timer.started_at is not None or self.result is not None:
+        if self.timer.started_at is not None or self.result is not None or self.abandoned:
             return
         self.timer.start()
         self.timed.disabled = True
@@ -96,7 +113,7 @@ class MockExamUI:
     def tick(self) -> bool:
         """Show the time left; at 0, finish the exam with the answers given. Returns True while
         the exam is still running (the ticker calls it again)."""
-        if self.result is not None:
+        if self.result is not None or self.abandoned:
             return False
         if self.timer.expired():
             self.finish(timed_out=True)
@@ -105,10 +122,16 @@ class MockExamUI:
         return True
 
     def finish(self, *, timed_out: bool = False) -> MockReport:
-        """Grade the exam (once), stop the timer and show the :class:`MockReport`."""
+        """Grade the exam (once), stop the timer and show the :class:`MockReport`.
+
+        Raises:
+            RuntimeError: the exam was abandoned (:meth:`abandon`).
+        """
         with self._lock:
             if self.result is not None:
                 return self.result
+            if self.abandoned:
+                raise RuntimeError("this mock exam was replaced by a newer one")
             report = self.exam.grade()
             self.timer.stop()
             self.timed.disabled = True
@@ -182,6 +205,9 @@ def mock_exam_widget(
 
     timed.observe(on_timed, names="value")
     exam.finish.on_click(on_finish)
+    for older in _LIVE:  # re-running the cell must not leave a timer that ends an old attempt
+        older.abandon()
+    _LIVE[:] = [ui]
     return ui
 
 

@@ -156,6 +156,24 @@ def test_at_zero_the_timed_exam_ends_and_is_scored_with_what_was_answered(progre
     assert ui.tick() is False and ui.result is result
 
 
+def test_a_new_mock_exam_abandons_the_running_one_unscored(progress_file):
+    """Running the cell again must not leave the old exam's timer to end and record it."""
+    clock = FakeClock()
+    old = mock_exam_widget(n=5, seed=0, bank=BANK, clock=clock, ticker=lambda ui: None)
+    old.timed.value = True
+    new = mock_exam_widget(n=5, seed=1, bank=BANK, clock=clock, ticker=lambda ui: None)
+    assert old.abandoned and not new.abandoned and old.exam.finish.disabled
+    assert "not scored" in old.clock.value
+    clock.now += 130 * 60
+    assert old.tick() is False and old.result is None
+    with pytest.raises(RuntimeError):
+        old.finish()
+    recorded = json.loads(progress_file.read_text(encoding="utf-8"))  # holds the choice seed
+    assert recorded["quizzes"] == {} and "mistakes" not in recorded  # no attempt recorded
+    assert new.tick() and new.result is None  # the new one's timer was never started
+    assert not new.timer.running
+
+
 def test_a_65_question_mock_exam_widget_from_the_bank():
     ui = mock_exam_widget(seed=2, record=False, ticker=lambda ui: None)
     assert len(ui.exam.questions) == 65 == len(ui.exam.selectors)
