@@ -245,7 +245,8 @@ class ExamReport:
         line = f"Score: {self.correct} / {self.total} ({percent}%)"
         return line + (f", {self.unanswered} not answered" if self.unanswered else "")
 
-    def _domain_rows(self) -> list[tuple[str, str, str, str]]:
+    def domain_rows(self) -> list[tuple[str, str, str, str]]:
+        """The per-domain table: header, then domain, exam weight, correct / total, percent."""
         rows = [("Domain", "Exam weight", "Correct", "Score")]
         for t in self.by_domain:
             weight = f"{self.weights[t.name]:g}%" if t.name in self.weights else "—"
@@ -254,7 +255,7 @@ class ExamReport:
 
     @property
     def text(self) -> str:
-        lines = [self._headline(), "", _table(self._domain_rows(), right=(1, 2, 3)), ""]
+        lines = [self._headline(), "", _table(self.domain_rows(), right=(1, 2, 3)), ""]
         if self.revisit:
             lines.append("Revisit:")
             for t in self.revisit:
@@ -269,7 +270,7 @@ class ExamReport:
     def _repr_html_(self) -> str:
         parts = [
             f"<p><b>{html.escape(self._headline())}</b></p>",
-            html_table(self._domain_rows(), right=(1, 2, 3)),
+            html_table(self.domain_rows(), right=(1, 2, 3)),
         ]
         if self.revisit:
             items = "".join(
@@ -340,10 +341,16 @@ def score_exam(
 
 
 def record_attempt(report: ExamReport, *, path: str | Path | None = None) -> None:
-    """Record the attempt in the progress file under :data:`EXAM_KEY` (best score kept)."""
+    """Record the attempt in the progress file under :data:`EXAM_KEY` (best score kept), and
+    its wrong or unanswered questions in the mistakes list (its right ones leave it)."""
     from lambda_lab.course import progress
 
     progress.record_quiz(EXAM_KEY, report.correct, report.total, path=path)
+    progress.record_mistakes(
+        [q.id for q, result, _ in report.results if not result.correct],
+        [q.id for q, result, _ in report.results if result.correct],
+        path=path,
+    )
 
 
 # --- the cheat sheet ----------------------------------------------------------------------------

@@ -14,11 +14,15 @@ File format (version 1)::
      "exercises": {"<exercise id>": {"topic": "01-first-function", "solved": true,
                                      "checks_passed": 4, "checks_total": 4}},
      "quizzes": {"<topic>": {"best": 3, "total": 5, "last": 2, "last_total": 5}},
-     "seed": 1234567}
+     "seed": 1234567,
+     "mistakes": ["cc-unreserved", "es-sqs-batch-error"]}
 
 ``solved`` stays true once an exercise has passed every check; ``best`` is the best quiz score.
 ``seed`` (optional) orders each question's choices for this learner (:func:`quiz_seed`): the
 same learner sees the same order every time, another learner another one.
+``mistakes`` (optional, sorted ids) holds the questions whose last counted answer was wrong:
+a chapter quiz's first answer, an exam attempt's answers (unanswered counts as wrong) and a
+"review my mistakes" answer (:func:`record_mistakes`).
 """
 
 from __future__ import annotations
@@ -40,9 +44,11 @@ __all__ = [
     "ProgressWarning",
     "default_path",
     "load",
+    "mistakes",
     "progress_table",
     "quiz_seed",
     "record_exercise",
+    "record_mistakes",
     "start_test_progress",
     "record_quiz",
 ]
@@ -93,6 +99,10 @@ def _is_valid(data: object) -> bool:
     for entry in quizzes.values():
         if not (isinstance(entry, dict) and all(_is_count(entry.get(k)) for k in _QUIZ_KEYS)):
             return False
+    if "mistakes" in data and not (
+        isinstance(data["mistakes"], list) and all(isinstance(i, str) for i in data["mistakes"])
+    ):
+        return False
     return "seed" not in data or _is_count(data["seed"])
 
 
@@ -227,6 +237,29 @@ def record_quiz(
         }
 
     _update(path, change)
+
+
+def record_mistakes(
+    wrong: Iterable[str] = (),
+    right: Iterable[str] = (),
+    *,
+    path: str | os.PathLike[str] | None = None,
+) -> None:
+    """Add the ``wrong`` question ids to the mistakes list and take the ``right`` ones off it
+    (an id in both counts as wrong). Never raises."""
+    wrong, right = set(wrong), set(right)
+
+    def change(data: dict[str, Any]) -> None:
+        kept = set(data.get("mistakes", ())) - right
+        data["mistakes"] = sorted(kept | wrong)
+
+    if wrong or right:
+        _update(path, change)
+
+
+def mistakes(path: str | os.PathLike[str] | None = None) -> tuple[str, ...]:
+    """The ids of the questions whose last counted answer was wrong (sorted). Never raises."""
+    return tuple(load(path).get("mistakes", ()))
 
 
 def quiz_seed(path: str | os.PathLike[str] | None = None) -> int:

@@ -408,8 +408,9 @@ class Quiz:
 
     A question's first answer is the one that counts towards :attr:`score`; a later answer is
     graded the same way but marked unscored (:attr:`Result.scored` is False) and does not change
-    it. Each counted answer is recorded in the progress file (best score kept) unless ``record``
-    is False. With a ``seed`` the choices are shuffled (:func:`shuffle_choices`).
+    it. Each counted answer is recorded in the progress file (best score kept, and a wrong one
+    in the mistakes list, a right one taken off it) unless ``record`` is False. With a ``seed``
+    the choices are shuffled (:func:`shuffle_choices`).
 
     Raises:
         ValueError: if the bank has no questions for ``topic``.
@@ -481,6 +482,8 @@ class Quiz:
             progress.record_quiz(
                 self.topic, self.correct, len(self.questions), path=self._progress_path
             )
+            mark = ((), (qid,)) if result.correct else ((qid,), ())
+            progress.record_mistakes(*mark, path=self._progress_path)
         return result
 
 
