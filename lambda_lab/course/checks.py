@@ -10,17 +10,22 @@ from __future__ import annotations
 import ast
 import inspect
 import itertools
+import linecache
+from collections.abc import Callable
 from typing import Any
 
 from lambda_lab.course.exercises import FakeContext, is_unanswered
 
 __all__ = [
-    "code_not_attempted",
+    "cell_defines_handler",
+    "cell_module",
+    "cell_not_attempted",
     "defines_handler",
+    "module_source",
     "normalised",
     "run_numbers",
     "same_code",
-    "stub_code",
+    "same_module",
     "takes_event_and_context",
 ]
 
@@ -44,16 +49,6 @@ def normalised(source: str) -> str:
     return "\n".join(line.rstrip() for line in inspect.cleandoc(source).splitlines() if line)
 
 
-def stub_code(stub: str) -> str:
-    return run_stub(stub)["code"]
-
-
-def run_stub(stub: str) -> dict[str, Any]:
-    namespace: dict[str, Any] = {}
-    exec(compile(stub, "<stub>", "exec"), namespace)
-    return namespace
-
-
 def same_code(a: str, b: str) -> bool:
     def lines(text: str) -> list[str]:
         return [line.rstrip() for line in text.strip().splitlines() if line.strip()]
@@ -61,13 +56,58 @@ def same_code(a: str, b: str) -> bool:
     return lines(a) == lines(b)
 
 
-def code_not_attempted(stub: str) -> Any:
+def same_module(a: str, b: str) -> bool:
+    """True if ``a`` and ``b`` are the same Python code: comments, blank lines and layout aside
+    (text that does not parse is compared line by line, :func:`same_code`)."""
+    try:
+        return ast.dump(ast.parse(a)) == ast.dump(ast.parse(b))
+    except SyntaxError:
+        return same_code(a, b)
+
+
+def module_source(answer: Any) -> str:
+    """The module to deploy for ``answer``: module source text as it is, or for a function the
+    whole code cell (or file) that defined it, as ``%%lambda`` deploys a cell.
+
+    Raises:
+        TypeError: if ``answer`` is neither, or the function's source cannot be read.
+    """
+    if isinstance(answer, str):
+        return answer
+    if not inspect.isfunction(answer):
+        raise TypeError(f"expected a function or module source, not {type(answer).__name__}")
+    lines = linecache.getlines(answer.__code__.co_filename)
+    if not lines:
+        raise TypeError(f"the source of {answer.__name__} cannot be read: define it in a cell")
+    return "".join(lines)
+
+
+def cell_module(answer: Any) -> str:
+    """:func:`module_source` for a check: what stops it becomes the hint (an AssertionError)."""
+    try:
+        return module_source(answer)
+    except TypeError as exc:
+        raise AssertionError(f"first make handler a function defined in the cell ({exc})") from None
+
+
+def cell_not_attempted(stub: str) -> Callable[[Any], bool]:
+    """The ``not_attempted`` test of an exercise answered by a cell that is a module: nothing
+    yet, or a module that is still ``stub`` (:func:`same_module`; source text counts too)."""
+
     def not_attempted(answer: Any) -> bool:
         if is_unanswered(answer):
             return True
-        return isinstance(answer, str) and same_code(answer, stub_code(stub))
+        try:
+            return same_module(cell_module(answer), stub)
+        except AssertionError:
+            return False
 
     return not_attempted
+
+
+def cell_defines_handler(answer: Any) -> str | None:
+    """Check that the answer's module (:func:`cell_module`) has ``def handler(event, context)``."""
+    return defines_handler(cell_module(answer))
 
 
 def defines_handler(answer: Any) -> str | None:

@@ -86,8 +86,8 @@ WRONG = {
         lambda event, context: {"statusCode": "200", "body": event["name"]},
         "❌ 3 of 4 checks pass — hint: statusCode should be the int 200, not the string '200'",
     ),
-    "reuse-connection": (  # module source text (starts with a newline: not run as a handler)
-        "\nimport time\n\n\ndef connect():\n    time.sleep(0.3)\n"
+    "reuse-connection": (  # the cell's handler: still connects on every invocation
+        "import time\n\n\ndef connect():\n    time.sleep(0.3)\n"
         "    return {'opened_at': time.time()}\n\n\ndef handler(event, context):\n"
         "    return {'opened_at': connect()['opened_at']}\n",
         "❌ 3 of 5 checks pass — hint: each invocation opened a new connection: call connect() "
@@ -108,8 +108,9 @@ WRONG = {
         "❌ 2 of 3 checks pass — hint: for 10 requests/s of 30 ms it returned 0, not 1: part of "
         "an environment still needs a whole one (math.ceil)",
     ),
-    "cold-start-flag": (
-        "\ndef handler(event, context):\n    return {'cold_start': True}\n",
+    "cold-start-flag": (  # the cell's handler: "cold" while the environment is young
+        "import time\n\nstarted = time.time()\n\n\ndef handler(event, context):\n"
+        "    return {'cold_start': time.time() - started < 60}\n",
         "❌ 4 of 6 checks pass — hint: the 2nd and 3rd invocations ran in the same (warm) "
         "environment: return False there; a module-level variable remembers what happened in "
         "this environment",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from lambda_lab.course import exercises as ex
-from lambda_lab.course.chapters.ch07_async_and_destinations import idempotency as idem
+from lambda_lab.course.checks import module_source
 from lambda_lab.course.exercises import NOT_ATTEMPTED
 from lambda_lab.course.progress import ENV_VAR
 
@@ -97,8 +97,8 @@ def test_the_stub_is_real_code_and_not_attempted():
 
 def test_the_module_is_the_whole_cell_that_defines_the_handler():
     handler = _cell(HEAD + "def handler(event, context):\n    ship(event)\n", "whole")
-    source = idem.module_source(handler)
+    source = module_source(handler)
     assert source.startswith("import os\n") and "def ship(order):" in source
-    assert idem.module_source("def handler(e, c):\n    pass\n").startswith("def handler")
+    assert module_source("def handler(e, c):\n    pass\n").startswith("def handler")
     with pytest.raises(TypeError):
-        idem.module_source(print)
+        module_source(print)

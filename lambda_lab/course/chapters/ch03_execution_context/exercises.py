@@ -1,5 +1,9 @@
 """The exercises of chapter 03, The execution context: module-level code and warm environments.
 
+Each is answered by a code cell that is the function's module: the answer is the ``handler`` it
+defines, and the checker deploys the whole cell (:func:`lambda_lab.course.checks.module_source`;
+module source text, as older notebooks passed it, works too).
+
 Importing this module registers them in :data:`lambda_lab.course.exercises.EXERCISES`.
 """
 
@@ -8,13 +12,13 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-from lambda_lab.course.checks import code_not_attempted, defines_handler
+from lambda_lab.course.checks import cell_defines_handler, cell_module, cell_not_attempted
 from lambda_lab.course.exercises import Check, Exercise, register, solution_source
 
 # --- 03: module-level code and warm environments -------------------------------------------------
 
 _REUSE_CONNECTION_STUB = """\
-code = '''
+# This cell is the function's module: the checker deploys the whole cell, as Lambda would.
 import time
 
 
@@ -27,15 +31,13 @@ def connect():
 def handler(event, context):
     db = connect()  # TODO: open the connection once per environment, not on every invocation
     return {"opened_at": db["opened_at"]}
-'''
 """
 
 _COLD_START_FLAG_STUB = """\
-code = '''
+# This cell is the function's module: the checker deploys the whole cell, as Lambda would.
 def handler(event, context):
     # TODO: return True on the first invocation of each execution environment, else False
     return {"cold_start": None}
-'''
 """
 
 #: What the two 03 checkers do with the code: 3 invocations, a reset (a new environment), 1 more.
@@ -45,8 +47,10 @@ _WARM_CALLS = 3
 _env_runs: dict[str, list[Any]] = {}
 
 
-def _environment_runs(code: str) -> list[Any]:
-    """Deploy ``code``; invoke it ``_WARM_CALLS`` times, reset it, invoke once more (cached)."""
+def _environment_runs(answer: Any) -> list[Any]:
+    """Deploy the answer's module (:func:`.cell_module`); invoke it ``_WARM_CALLS`` times, reset
+    it, invoke once more (cached for the last module)."""
+    code = cell_module(answer)
     cached = _env_runs.get(code)
     if cached is not None:
         return cached
@@ -73,8 +77,8 @@ def _payload_value(result: Any, key: str) -> Any:
     return payload[key]
 
 
-def _opened_at(code: str) -> list[Any]:
-    return [_payload_value(r, "opened_at") for r in _environment_runs(code)]
+def _opened_at(answer: Any) -> list[Any]:
+    return [_payload_value(r, "opened_at") for r in _environment_runs(answer)]
 
 
 def _returns_opened_at(answer: Any) -> str | None:
@@ -120,11 +124,11 @@ REUSE_CONNECTION = register(
         id="reuse-connection",
         title="Open the connection once per execution environment",
         topic="03-execution-context",
-        answer_name="code",
+        answer_name="handler",
         stub=_REUSE_CONNECTION_STUB,
-        not_attempted=code_not_attempted(_REUSE_CONNECTION_STUB),
+        not_attempted=cell_not_attempted(_REUSE_CONNECTION_STUB),
         checks=[
-            Check("code is module source with def handler(event, context)", defines_handler),
+            Check("the cell is a module with def handler(event, context)", cell_defines_handler),
             Check("the handler returns {'opened_at': <number>}", _returns_opened_at),
             Check("warm invocations reuse the environment's connection", _warm_reuses_connection),
             Check("warm invocations take under 150 ms (no new connect())", _warm_is_fast),
@@ -133,7 +137,8 @@ REUSE_CONNECTION = register(
         hints=[
             "Code at module level runs once per execution environment, in the init phase; "
             "the handler runs on every invocation.",
-            "Move the call db = connect() out of the handler, below def connect().",
+            "In the cell, move the call db = connect() out of the handler, below def "
+            "connect(); run the cell again, then check.",
             "The handler then only reads the module-level db: return {'opened_at': "
             "db['opened_at']}.",
         ],
@@ -142,8 +147,8 @@ REUSE_CONNECTION = register(
 )
 
 
-def _cold_flags(code: str) -> list[Any]:
-    return [_payload_value(r, "cold_start") for r in _environment_runs(code)]
+def _cold_flags(answer: Any) -> list[Any]:
+    return [_payload_value(r, "cold_start") for r in _environment_runs(answer)]
 
 
 def _returns_a_bool(answer: Any) -> str | None:
@@ -186,11 +191,11 @@ COLD_START_FLAG = register(
         id="cold-start-flag",
         title="A handler that knows whether it runs in a new environment",
         topic="03-execution-context",
-        answer_name="code",
+        answer_name="handler",
         stub=_COLD_START_FLAG_STUB,
-        not_attempted=code_not_attempted(_COLD_START_FLAG_STUB),
+        not_attempted=cell_not_attempted(_COLD_START_FLAG_STUB),
         checks=[
-            Check("code is module source with def handler(event, context)", defines_handler),
+            Check("the cell is a module with def handler(event, context)", cell_defines_handler),
             Check("the handler returns {'cold_start': True or False}", _returns_a_bool),
             Check("the first invocation says True", _first_is_cold),
             Check("warm invocations say False", _warm_are_not_cold),
@@ -200,8 +205,8 @@ COLD_START_FLAG = register(
         hints=[
             "Module-level code runs once per execution environment; a module-level variable "
             "keeps its value between warm invocations of that environment.",
-            "Start with cold = True at module level; in the handler, remember its value, then "
-            "set it to False (declare global cold first).",
+            "Above def handler, in the same cell, start with cold = True at module level; in "
+            "the handler, remember its value, then set it to False (declare global cold first).",
             "Return the remembered value: {'cold_start': was_cold}.",
         ],
         solution=solution_source(__package__, "cold_start_flag"),

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from lambda_lab.course.checks import defines_handler, same_code
-from lambda_lab.course.exercises import Check, Exercise, is_unanswered, register, solution_source
+from lambda_lab.course.checks import cell_defines_handler, cell_module, cell_not_attempted
+from lambda_lab.course.exercises import Check, Exercise, register, solution_source
 
 # --- 07: process each order once (idempotency) ---------------------------------------------------
 
@@ -48,32 +48,9 @@ def handler(event, context):
 _order_runs: dict[str, Any] = {}
 
 
-def _orders_module(answer: Any) -> str:
-    """The module the answer's handler was defined in (or module source text)."""
-    from lambda_lab.course.chapters.ch07_async_and_destinations.idempotency import module_source
-
-    try:
-        return module_source(answer)
-    except TypeError as exc:
-        raise AssertionError(f"first make handler a function defined in the cell ({exc})") from None
-
-
-def _orders_not_attempted(answer: Any) -> bool:
-    if is_unanswered(answer):
-        return True
-    try:
-        return same_code(_orders_module(answer), _IDEMPOTENT_ORDERS_STUB)
-    except AssertionError:
-        return False
-
-
-def _orders_defines_handler(answer: Any) -> str | None:
-    return defines_handler(_orders_module(answer))
-
-
 def _orders_run(answer: Any) -> Any:
     """:func:`.idempotency.run_orders` of the answer's module (cached for the last module)."""
-    code = _orders_module(answer)
+    code = cell_module(answer)
     cached = _order_runs.get(code)
     if cached is None:
         from lambda_lab.course.chapters.ch07_async_and_destinations.idempotency import run_orders
@@ -150,10 +127,10 @@ IDEMPOTENT_ORDERS = register(
         topic="07-async-and-destinations",
         answer_name="handler",
         stub=_IDEMPOTENT_ORDERS_STUB,
-        not_attempted=_orders_not_attempted,
+        not_attempted=cell_not_attempted(_IDEMPOTENT_ORDERS_STUB),
         checks=[
             Check("the cell is a module with def handler(event, context)",
-                  _orders_defines_handler),
+                  cell_defines_handler),
             Check("a new order is shipped and its invocation succeeds", _first_order_ships),
             Check("the processed table holds each orderId once", _records_each_order),
             Check("an order delivered twice (at once, or 5 minutes later) is shipped once, and "

@@ -1,7 +1,7 @@
 """The idempotency exercise of notebooks/07-async-and-destinations: ship each order once.
 
 :func:`run_orders` deploys a learner's module (the code cell that defines ``handler``, see
-:func:`module_source`) behind the emulated Lambda's async queue,
+:func:`lambda_lab.course.checks.module_source`) behind the emulated Lambda's async queue,
 with two DynamoDB tables, and delivers the orders of :data:`DELIVERIES` as Event invocations:
 duplicates, a late duplicate, and an order whose courier call fails *after* shipping (so Lambda
 retries it). :class:`OrdersRun` says what the tables and the async queue hold afterwards; the
@@ -10,17 +10,16 @@ checks in :mod:`.exercises` read it.
 
 from __future__ import annotations
 
-import inspect
 import itertools
 import json
-import linecache
 from dataclasses import dataclass, field
 from typing import Any
 
+from lambda_lab.course.checks import module_source
 from lambda_lab.course.exercises import Text
 
-__all__ = ["DELIVERIES", "Delivery", "OrdersRun", "create_order_tables", "module_source",
-           "orders_report", "run_orders", "table_counts"]
+__all__ = ["DELIVERIES", "Delivery", "OrdersRun", "create_order_tables", "orders_report",
+           "run_orders", "table_counts"]
 
 REGION = "us-east-1"
 
@@ -102,23 +101,6 @@ def table_counts(table: str, attribute: str | None = None, *,
         if "LastEvaluatedKey" not in page:
             return counts
         params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def module_source(answer: Any) -> str:
-    """The module to deploy for ``answer``: module source text as it is, or for a function the
-    whole code cell (or file) that defined it, as ``%%lambda`` deploys a cell.
-
-    Raises:
-        TypeError: if ``answer`` is neither, or the function's source cannot be read.
-    """
-    if isinstance(answer, str):
-        return answer
-    if not inspect.isfunction(answer):
-        raise TypeError(f"expected a function or module source, not {type(answer).__name__}")
-    lines = linecache.getlines(answer.__code__.co_filename)
-    if not lines:
-        raise TypeError(f"the source of {answer.__name__} cannot be read: define it in a cell")
-    return "".join(lines)
 
 
 def run_orders(code: Any) -> OrdersRun:

@@ -1,6 +1,5 @@
 # A module-level variable is set once per execution environment, in the init phase. The first
 # invocation sees it True and sets it False; warm invocations of the same environment see False.
-code = """
 cold = True
 
 
@@ -8,4 +7,3 @@ def handler(event, context):
     global cold
     was_cold, cold = cold, False
     return {"cold_start": was_cold}
-"""
