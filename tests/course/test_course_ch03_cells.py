@@ -12,6 +12,9 @@ function handler"); a cold start's REPORT line carries ``Init Duration`` (lambda
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from lambda_lab.course import exercises as ex
@@ -183,3 +186,13 @@ def test_same_module_ignores_comments_and_layout_only():
     assert not same_module(a, a.replace("return x", "return x + 1"))
     assert same_module("def (:\n  # broken\n", "def (:\n  # broken")  # compared as text
     assert cell_not_attempted(a)(a) and not cell_not_attempted(a)("x = 2\n")
+
+
+def test_notebook_03_holds_the_stubs_as_code_cells_checked_by_their_handler():
+    notebook = Path(__file__).resolve().parents[2] / "notebooks" / "03-execution-context.ipynb"
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    code = ["".join(c["source"]).strip() for c in cells if c["cell_type"] == "code"]
+    for exercise_id in IDS:
+        stub = ex.get(exercise_id).stub.strip()
+        assert stub in code, f"notebook 03 lacks the stub cell of {exercise_id}"
+        assert code[code.index(stub) + 1] == f'check("{exercise_id}", handler)'
