@@ -17,12 +17,12 @@ import os
 import zipfile
 
 import pytest
+from aws_helpers import aws, lam, role, s3  # noqa: F401
 from botocore.exceptions import ClientError
 
 from lambda_lab.course import exercises as ex
 from lambda_lab.course import packaging
 from lambda_lab.packaging import build_zip
-from aws_helpers import aws, lam, role, s3  # noqa: F401
 
 
 def test_sparse_zip_is_small_but_large_unzipped():
