@@ -613,3 +613,19 @@ Resources:
     assert props["Environment"]["Variables"] == {
         "QUEUE": {"Ref": "Queue"}, "ARN": {"Fn::GetAtt": ["Queue", "Arn"]},
         "WHERE": {"Fn::Sub": "${AWS::Region}/${Queue}"}}
+
+
+def test_delete_stack_removes_the_codedeploy_resources(aws, cfn, lam):
+    """DeleteStack of a SAM stack with a DeploymentPreference deletes what the translator added
+    — the CodeDeploy application and deployment group among them — and ends
+    ``DELETE_COMPLETE`` (CloudFormation UG "Deleting a stack")."""
+    cfn.create_stack(StackName="s", TemplateBody=deployed(1, CANARY),
+                     Capabilities=["CAPABILITY_IAM"])
+    cd = boto3.client("codedeploy", region_name=REGION)
+    assert len(cd.list_applications()["applications"]) == 1
+    stack_id = cfn.describe_stacks(StackName="s")["Stacks"][0]["StackId"]
+    cfn.delete_stack(StackName="s")
+    assert status(cfn, stack_id) == "DELETE_COMPLETE"
+    assert cd.list_applications()["applications"] == []
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_function(FunctionName="app")

@@ -21,6 +21,9 @@ from lambda_lab.course import http_front_doors as _http_front_doors  # noqa: F40
 from lambda_lab.course import lambda_at_edge as _lambda_at_edge  # noqa: F401 - registers two
 from lambda_lab.course import packaging as _packaging  # noqa: F401 - registers chapter 13's
 from lambda_lab.course import vpc as _vpc  # noqa: F401 - registers chapter 12's two
+from lambda_lab.course.chapters.ch13_packaging_and_deployment import (  # noqa: F401
+    deployment as _deployment,  # registers chapter 13's second exercise
+)
 from lambda_lab.course.exercises import EXERCISES, Check, Exercise, Feedback, check, hint, solution
 from lambda_lab.course.progress import progress_table
 from lambda_lab.course.quiz import Quiz, grade, quiz_widget
