@@ -92,7 +92,7 @@ def test_stack_helpers_follow_a_canary(aws):
     lam = boto3.client("lambda", region_name=REGION)
     cd = boto3.client("codedeploy", region_name=REGION)
     cfn.create_stack(StackName="shop", TemplateBody=json.dumps(TEMPLATE),
-                     Capabilities=["CAPABILITY_IAM"])
+                     Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
     assert stacks.stack_status(cfn, "shop") == "CREATE_COMPLETE"
     assert stacks.outputs(cfn, "shop") == {"Name": "shop"}
     created = stacks.stack_events(cfn, "shop", statuses=("CREATE_COMPLETE",)).splitlines()
@@ -104,7 +104,7 @@ def test_stack_helpers_follow_a_canary(aws):
         stacks.latest_deployment(cd)
     changed = json.loads(json.dumps(TEMPLATE).replace("sold", "SOLD"))
     cfn.update_stack(StackName="shop", TemplateBody=json.dumps(changed),
-                     Capabilities=["CAPABILITY_IAM"])
+                     Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
     aws.advance(1)
     assert stacks.alias_line(lam, "shop") == "live -> version 1 (90%), version 2 (10%)"
     deployment_id = stacks.latest_deployment(cd)

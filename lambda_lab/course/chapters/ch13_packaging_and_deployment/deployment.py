@@ -78,7 +78,7 @@ def deploy_with(aws: Any, preference: Any) -> dict[str, Any]:
     try:
         for version, call in ((1, cfn.create_stack), (2, cfn.update_stack)):
             call(StackName=name, TemplateBody=_template(name, version, preference),
-                 Capabilities=["CAPABILITY_IAM"])
+                 Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
             if status() not in ("CREATE_COMPLETE", "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"):
                 out["error"] = _failure(cfn, name)
                 return out
