@@ -298,3 +298,22 @@ def test_errors(aws, lam, create, cd):
     aws.advance(0)
     assert status(cd, did)["status"] == "Succeeded"  # the default config is all at once
     assert routing(lam, name) == ("2", {})
+
+
+def test_delete_deployment_group_and_application(cd):
+    """CodeDeploy API DeleteDeploymentGroup (answers ``hooksNotCleanedUp``) and
+    DeleteApplication ("Deletes an application"; its deployment groups go with it); neither
+    lists a "does not exist" error, so deleting one that is gone succeeds."""
+    cd.create_application(applicationName="app", computePlatform="Lambda")
+    for group in ("dg", "other"):
+        cd.create_deployment_group(applicationName="app", deploymentGroupName=group,
+                                   serviceRoleArn=SERVICE_ROLE)
+    out = cd.delete_deployment_group(applicationName="app", deploymentGroupName="dg")
+    assert out["hooksNotCleanedUp"] == []
+    assert cd.list_deployment_groups(applicationName="app")["deploymentGroups"] == ["other"]
+    cd.delete_deployment_group(applicationName="app", deploymentGroupName="dg")
+    cd.delete_application(applicationName="app")
+    assert cd.list_applications()["applications"] == []
+    cd.delete_application(applicationName="app")
+    cd.create_application(applicationName="app", computePlatform="Lambda")
+    assert cd.list_deployment_groups(applicationName="app")["deploymentGroups"] == []

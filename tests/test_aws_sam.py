@@ -580,3 +580,52 @@ def test_change_sets_run_the_canary_and_a_busy_stack_refuses_updates(aws, cfn, l
     aws.advance(300)
     assert status(cfn, "s") == "UPDATE_COMPLETE"
     assert call(lam, "app:live")["v"] == 2
+
+
+def test_package_reads_short_form_intrinsic_functions(aws, tmp_path):
+    """``aws cloudformation package`` reads YAML templates written with CloudFormation's short
+    forms (``!Ref``, ``!GetAtt``, ``!Sub``; CloudFormation UG "Intrinsic function reference")
+    and writes their full forms (``Ref``, ``Fn::GetAtt``, ``Fn::Sub``), even before any stack
+    has been created in the session."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="artifacts")
+    packaged = package(HEADER + """
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: src/
+      Environment:
+        Variables:
+          QUEUE: !Ref Queue
+          ARN: !GetAtt Queue.Arn
+          WHERE: !Sub "${AWS::Region}/${Queue}"
+""", "artifacts", base_dir=str(tmp_path), s3=s3)
+    props = packaged["Resources"]["Fn"]["Properties"]
+    assert props["CodeUri"].startswith("s3://artifacts/")
+    assert props["Environment"]["Variables"] == {
+        "QUEUE": {"Ref": "Queue"}, "ARN": {"Fn::GetAtt": ["Queue", "Arn"]},
+        "WHERE": {"Fn::Sub": "${AWS::Region}/${Queue}"}}
+
+
+def test_delete_stack_removes_the_codedeploy_resources(aws, cfn, lam):
+    """DeleteStack of a SAM stack with a DeploymentPreference deletes what the translator added
+    — the CodeDeploy application and deployment group among them — and ends
+    ``DELETE_COMPLETE`` (CloudFormation UG "Deleting a stack")."""
+    cfn.create_stack(StackName="s", TemplateBody=deployed(1, CANARY),
+                     Capabilities=["CAPABILITY_IAM"])
+    cd = boto3.client("codedeploy", region_name=REGION)
+    assert len(cd.list_applications()["applications"]) == 1
+    stack_id = cfn.describe_stacks(StackName="s")["Stacks"][0]["StackId"]
+    cfn.delete_stack(StackName="s")
+    assert status(cfn, stack_id) == "DELETE_COMPLETE"
+    assert cd.list_applications()["applications"] == []
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_function(FunctionName="app")

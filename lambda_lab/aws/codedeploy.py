@@ -225,6 +225,16 @@ class LabCodeDeployBackend(CodeDeployBackend):
         return super().create_deployment_group(application_name, deployment_group_name,
                                                deployment_config_name, *args, **kwargs)
 
+    def delete_deployment_group(self, application_name: str,
+                                deployment_group_name: str) -> None:
+        """DeleteDeploymentGroup; one already gone is no error (the API lists none)."""
+        self.deployment_groups.get(application_name, {}).pop(deployment_group_name, None)
+
+    def delete_application(self, application_name: str) -> None:
+        """DeleteApplication, with its deployment groups; one already gone is no error."""
+        self.applications.pop(application_name, None)
+        self.deployment_groups.pop(application_name, None)
+
     def create_deployment(self, application_name: str, deployment_group_name: str,
                           revision: Any, deployment_config_name: str | None = None,
                           description: str | None = None, *args: Any, **kwargs: Any) -> str:
@@ -374,6 +384,17 @@ def delete_deployment_config(self: Any) -> str:
     return "{}"
 
 
+def delete_deployment_group(self: Any) -> str:
+    _backend(self).delete_deployment_group(self._get_param("applicationName"),
+                                           self._get_param("deploymentGroupName"))
+    return json.dumps({"hooksNotCleanedUp": []})
+
+
+def delete_application(self: Any) -> str:
+    _backend(self).delete_application(self._get_param("applicationName"))
+    return "{}"
+
+
 def stop_deployment(self: Any) -> str:
     _backend(self).stop_deployment(self._get_param("deploymentId"),
                                    self._get_param("autoRollbackEnabled"))
@@ -412,7 +433,8 @@ def batch_get_deployment_targets(self: Any) -> str:
 
 
 _RESPONSES = [create_deployment_config, get_deployment_config, list_deployment_configs,
-              delete_deployment_config, stop_deployment,
+              delete_deployment_config, delete_deployment_group, delete_application,
+              stop_deployment,
               put_lifecycle_event_hook_execution_status, list_deployment_targets,
               get_deployment_target, batch_get_deployment_targets]
 

@@ -187,10 +187,16 @@ def _start_action(ex: Execution, index: int, decl: dict[str, Any]) -> None:
 
 
 def _client(ex: Execution, service: str) -> Any:
-    import boto3
+    """A boto3 client for ``service`` in the execution's Region, made once per session (making
+    one takes tens of ms, and a deploy action checks its stack every platform second)."""
+    clients = _state.setdefault("clients", {})
+    if (ex.region, service) not in clients:
+        import boto3
 
-    return boto3.client(service, region_name=ex.region, aws_access_key_id="testing",
-                        aws_secret_access_key="testing")
+        clients[ex.region, service] = boto3.client(
+            service, region_name=ex.region, aws_access_key_id="testing",
+            aws_secret_access_key="testing")
+    return clients[ex.region, service]
 
 
 def _artifacts(ex: Execution, names: Any) -> list[dict[str, Any]]:
@@ -253,12 +259,15 @@ def _deploy_stack(ex: Execution, decl: dict[str, Any], config: dict[str, Any]) -
 
 def _watch_stack(ex: Execution, index: int, action: Action, name: str, mode: str) -> None:
     """End the deploy action once its stack operation is complete (checked each second)."""
-    from botocore.exceptions import ClientError
+    from moto.cloudformation import models
+    from moto.cloudformation.exceptions import ValidationError
 
+    # DescribeStacks's answer, read from moto's backend: through the API, a poll each second
+    # of a long canary costs whole seconds of real time
     try:
-        status = _client(ex, "cloudformation").describe_stacks(StackName=name)["Stacks"][0][
-            "StackStatus"]
-    except ClientError:  # a deleted stack is not found by its name
+        status = models.cloudformation_backends[ex.account_id][ex.region].describe_stacks(
+            name)[0].status
+    except ValidationError:  # a deleted stack is not found by its name
         status = "DELETE_COMPLETE"
     if status.endswith("_IN_PROGRESS"):
         return _later(1.0, _watch_stack, ex, index, action, name, mode)
@@ -458,7 +467,8 @@ def install(session: Any) -> None:
     for p in patches:
         p.start()
     with _lock:
-        _state.update(session=session, executions={}, jobs={}, timers=[], patches=patches)
+        _state.update(session=session, executions={}, jobs={}, timers=[], patches=patches,
+                      clients={})
 
 
 def uninstall(session: Any) -> None:

@@ -79,8 +79,13 @@ def transform(template: dict[str, Any], parameters: dict[str, Any] | None = None
 
 
 def _parse(text: Any) -> Any:
+    """A template as a dict: YAML (short forms such as ``!Ref`` read as ``{"Ref": ...}``, as
+    moto's stacks read them) or JSON."""
     if isinstance(text, dict):
         return text
+    from moto.cloudformation.utils import yaml_tag_constructor
+
+    yaml.add_multi_constructor("", yaml_tag_constructor)  # what moto's Stack does first
     try:
         return yaml.load(text, Loader=yaml.Loader)
     except yaml.YAMLError:

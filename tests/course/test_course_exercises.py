@@ -264,6 +264,11 @@ WRONG = {
         "requirements=<src>/requirements.txt, and find_links=wheels with no_index=True so pip "
         "installs from the local wheels",
     ),
+    "linear-with-alarm": (  # a canary instead of a linear shift
+        {"Type": "Canary10Percent5Minutes", "Alarms": ["orders-api-errors"]},
+        "❌ 2 of 3 checks pass — hint: the new version kept 10% for two minutes: a Canary type "
+        "moves one share, then the rest; a Linear type adds 10 % every interval",
+    ),
 }
 
 

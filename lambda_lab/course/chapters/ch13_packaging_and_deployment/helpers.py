@@ -1,4 +1,4 @@
-"""Helpers and the exercise for notebooks/13-packaging-and-deployment (first half).
+"""Helpers and the exercise for notebooks/13-packaging-and-deployment (its first half).
 
 The notebook builds real deployment packages with :mod:`lambda_lab.packaging` (``pip install
 --target`` from a local wheel folder, so it runs offline). These helpers write the chapter's
