@@ -19,7 +19,10 @@ import pytest
 from aws_helpers import REGION, session
 
 from lambda_lab.course import exercises as ex
-from lambda_lab.course.chapters.ch13_packaging_and_deployment import deployment, stacks
+from lambda_lab.course.chapters.ch13_packaging_and_deployment import (
+    deployment_exercise as deployment,
+)
+from lambda_lab.course.chapters.ch13_packaging_and_deployment import stacks
 from lambda_lab.course.exercises import NOT_ATTEMPTED
 
 EXERCISE = ex.get("linear-with-alarm")
