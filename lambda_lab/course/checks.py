@@ -12,11 +12,12 @@ import inspect
 import itertools
 import linecache
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from lambda_lab.course.exercises import FakeContext, is_unanswered
 
 __all__ = [
+    "in_session",
     "cell_defines_handler",
     "cell_module",
     "cell_not_attempted",
@@ -28,6 +29,8 @@ __all__ = [
     "same_module",
     "takes_event_and_context",
 ]
+
+T = TypeVar("T")
 
 #: Numbers for the names of the functions, queues and streams an exercise's checker creates.
 run_numbers = itertools.count(1)
@@ -123,3 +126,19 @@ def defines_handler(answer: Any) -> str | None:
                 return None
             return "define it as def handler(event, context): — Lambda passes two arguments"
     return "the code needs a module-level def handler(event, context):"
+
+
+def in_session(run: Callable[..., T], *args: Any, **session: Any) -> T:
+    """``run(aws, *args)`` on the emulator: in the active ``lambda_lab.mock_aws()`` session if
+    there is one (sessions do not nest), else in a new one on a virtual clock, started with
+    ``session`` as its other arguments (``seed=6``, …) and stopped afterwards.
+
+    How a checker runs an answer for real, inside a notebook's session or on its own."""
+    import lambda_lab
+    from lambda_lab.aws import mock
+    from lambda_lab.clock import VirtualClock
+
+    if mock._active is not None:
+        return run(mock._active, *args)
+    with lambda_lab.mock_aws(clock=VirtualClock(), **session) as aws:
+        return run(aws, *args)

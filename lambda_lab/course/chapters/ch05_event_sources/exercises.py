@@ -10,7 +10,7 @@ import inspect
 from collections.abc import Iterable
 from typing import Any
 
-from lambda_lab.course.checks import normalised, run_numbers, takes_event_and_context
+from lambda_lab.course.checks import in_session, normalised, run_numbers, takes_event_and_context
 from lambda_lab.course.exercises import (
     Check,
     Exercise,
@@ -133,16 +133,7 @@ def _partial_batch_run(handler: Any) -> dict[str, Any]:
     cached = _sqs_runs.get(id(handler))
     if cached is not None and cached[0] is handler:
         return cached[1]
-    import lambda_lab
-    from lambda_lab.aws import mock
-    from lambda_lab.clock import VirtualClock
-
-    active = mock._active
-    if active is not None:
-        result = _through_sqs(active, handler)
-    else:
-        with lambda_lab.mock_aws(clock=VirtualClock()) as aws:
-            result = _through_sqs(aws, handler)
+    result = in_session(_through_sqs, handler)
     _sqs_runs.clear()
     _sqs_runs[id(handler)] = (handler, result)
     return result

@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from lambda_lab.course.checks import run_numbers
+from lambda_lab.course.checks import in_session, run_numbers
 from lambda_lab.course.exercises import Check, Exercise, register, solution_source
 
 # --- 06: shift an alias to a new version in weighted steps ---------------------------------------
@@ -49,16 +49,7 @@ def _shift_run(answer: Any) -> list[dict[str, Any]]:
     cached = _shift_runs.get(id(answer))
     if cached is not None and cached[0] is answer:
         return cached[1]
-    import lambda_lab
-    from lambda_lab.aws import mock
-    from lambda_lab.clock import VirtualClock
-
-    active = mock._active
-    if active is not None:
-        runs = [_one_shift(answer, *shift) for shift in _SHIFTS]
-    else:
-        with lambda_lab.mock_aws(clock=VirtualClock(), seed=6):
-            runs = [_one_shift(answer, *shift) for shift in _SHIFTS]
+    runs = in_session(lambda _aws: [_one_shift(answer, *shift) for shift in _SHIFTS], seed=6)
     _shift_runs.clear()
     _shift_runs[id(answer)] = (answer, runs)
     return runs

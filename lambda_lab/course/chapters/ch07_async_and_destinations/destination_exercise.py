@@ -16,6 +16,7 @@ import itertools
 import json
 from typing import Any
 
+from lambda_lab.course.checks import in_session
 from lambda_lab.course.exercises import Check, Exercise, is_unanswered, register, solution_source
 
 __all__ = ["FAILURE_DESTINATION"]
@@ -59,15 +60,7 @@ def _run(configure: Any) -> dict[str, Any]:
     cached = _cache.get(id(configure))
     if cached is not None and cached[0] is configure:
         return cached[1]
-    import lambda_lab
-    from lambda_lab.aws import mock
-    from lambda_lab.clock import VirtualClock
-
-    if mock._active is not None:
-        result = _through_the_async_queue(mock._active, configure)
-    else:
-        with lambda_lab.mock_aws(clock=VirtualClock()) as aws:
-            result = _through_the_async_queue(aws, configure)
+    result = in_session(_through_the_async_queue, configure)
     _cache.clear()
     _cache[id(configure)] = (configure, result)
     return result

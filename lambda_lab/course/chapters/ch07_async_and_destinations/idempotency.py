@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from lambda_lab.course.checks import module_source
+from lambda_lab.course.checks import in_session, module_source
 from lambda_lab.course.exercises import Text
 
 __all__ = ["DELIVERIES", "Delivery", "OrdersRun", "create_order_tables", "orders_report",
@@ -109,16 +109,7 @@ def run_orders(code: Any) -> OrdersRun:
 
     Uses the active ``lambda_lab.mock_aws()`` session if there is one (they do not nest), else
     a new one on a virtual clock. Everything it creates is deleted afterwards."""
-    import lambda_lab
-    from lambda_lab.aws import mock
-    from lambda_lab.clock import VirtualClock
-
-    code = module_source(code)
-    active = mock._active
-    if active is not None:
-        return _deliver(active, code)
-    with lambda_lab.mock_aws(clock=VirtualClock()) as aws:
-        return _deliver(aws, code)
+    return in_session(_deliver, module_source(code))
 
 
 def _deliver(aws: Any, code: str) -> OrdersRun:

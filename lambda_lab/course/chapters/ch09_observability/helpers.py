@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from lambda_lab.course.checks import in_session
 from lambda_lab.course.exercises import Text
 
 __all__ = [
@@ -481,15 +482,7 @@ def run_alarm_scenarios(errors_alarm: Callable[[str], Mapping[str, Any]]) -> Ala
     the scenario minute by minute and read the alarm's history. Uses the active
     ``lambda_lab.mock_aws()`` session if there is one (they do not nest), else a new one on a
     virtual clock; everything it creates is deleted afterwards."""
-    import lambda_lab
-    from lambda_lab.aws import mock
-    from lambda_lab.clock import VirtualClock
-
-    active = mock._active
-    if active is not None:
-        return _run_scenarios(active, errors_alarm)
-    with lambda_lab.mock_aws(clock=VirtualClock()) as aws:
-        return _run_scenarios(aws, errors_alarm)
+    return in_session(_run_scenarios, errors_alarm)
 
 
 def _run_scenarios(aws: Any, errors_alarm: Callable[[str], Mapping[str, Any]]) -> AlarmRun:

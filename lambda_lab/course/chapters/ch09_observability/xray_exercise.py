@@ -26,6 +26,7 @@ import types
 from pathlib import Path
 from typing import Any
 
+from lambda_lab.course.checks import in_session
 from lambda_lab.course.exercises import (
     Check,
     Exercise,
@@ -159,15 +160,7 @@ def _run(handler: Any) -> dict[str, Any]:
     cached = _runs.get(id(handler))
     if cached is not None and cached[0] is handler:
         return cached[1]
-    import lambda_lab
-    from lambda_lab.aws import mock
-    from lambda_lab.clock import VirtualClock
-
-    if mock._active is not None:
-        result = _traced_run(mock._active, handler)
-    else:
-        with lambda_lab.mock_aws(clock=VirtualClock()) as aws:
-            result = _traced_run(aws, handler)
+    result = in_session(_traced_run, handler)
     _runs.clear()
     _runs[id(handler)] = (handler, result)
     return result

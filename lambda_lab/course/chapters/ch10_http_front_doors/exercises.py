@@ -12,6 +12,7 @@ import json
 import textwrap
 from typing import Any
 
+from lambda_lab.course.checks import in_session
 from lambda_lab.course.exercises import (
     Check,
     Exercise,
@@ -187,18 +188,10 @@ def run_authorizer(answer: Any) -> dict[str, Any]:
     authorizer of a REST API in front of :data:`ECHO`, then GET /test/orders with each token
     of :data:`TOKENS`. Returns ``{"status": {token: code}, "authorizer": <requestContext.
     authorizer of the allowed request, or None>, "bodies": {token: text}}``."""
-    import lambda_lab
-    from lambda_lab.aws import mock
-    from lambda_lab.clock import VirtualClock
-
     code = _auth_source(answer)
     if code in _auth_cache:
         return _auth_cache[code]
-    if mock._active is not None:
-        run = _run_authorizer(code, answer.__name__)
-    else:
-        with lambda_lab.mock_aws(clock=VirtualClock()):
-            run = _run_authorizer(code, answer.__name__)
+    run = in_session(lambda _aws: _run_authorizer(code, answer.__name__))
     _auth_cache.clear()
     _auth_cache[code] = run
     return run
