@@ -134,8 +134,9 @@ def _checked(action: str, original: Any) -> Any:
         transformed = sam._has_transform(template)
         if transformed and action != "create_change_set" and AUTO_EXPAND not in capabilities:
             raise InsufficientCapabilities(AUTO_EXPAND)
-        values = {p["ParameterKey"]: p.get("ParameterValue")
-                  for p in self._get_param("Parameters", []) or [] if "ParameterKey" in p}
+        values = {p["ParameterKey"]: p["ParameterValue"]
+                  for p in self._get_param("Parameters", []) or []
+                  if p.get("ParameterKey") and p.get("ParameterValue") is not None}
         expanded = sam.transform(template, values, self.region)
         _check_references(expanded)
         missing = required_iam(expanded, capabilities)
