@@ -142,6 +142,9 @@ def test_a_transform_needs_auto_expand_on_create_and_update_stack(cfn):
     assert refused(cfn.create_stack, StackName="s", TemplateBody=SAM,
                    Capabilities=["CAPABILITY_AUTO_EXPAND"]) == (
         "InsufficientCapabilitiesException", "Requires capabilities : [CAPABILITY_IAM]")
+    other_macro = json.dumps({"Transform": "AWS::LanguageExtensions", "Resources": {"Q": QUEUE}})
+    assert refused(cfn.create_stack, StackName="s", TemplateBody=other_macro)[1] == (
+        "Requires capabilities : [CAPABILITY_AUTO_EXPAND]")
     assert stack_names(cfn) == []
     cfn.create_stack(StackName="s", TemplateBody=SAM,
                      Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])

@@ -95,7 +95,8 @@ def unresolved(template: dict[str, Any]) -> list[str]:
     """The names the Resources block refers to that are not declared (in order, once)."""
     resources = template.get("Resources") or {}
     declared = set(resources) | set(template.get("Parameters") or {})
-    missing = [n for n in _names(resources) if n not in declared and not n.startswith("AWS::")]
+    missing = [n for n in _names(resources) if isinstance(n, str) and n not in declared
+               and not n.startswith("AWS::")]
     return list(dict.fromkeys(missing))
 
 
@@ -131,7 +132,7 @@ def _checked(action: str, original: Any) -> Any:
         if template is None:
             return original(self)
         capabilities = list(self._get_param("Capabilities", []) or [])
-        transformed = sam._has_transform(template)
+        transformed = bool(template.get("Transform"))  # any macro, SAM's or another
         if transformed and action != "create_change_set" and AUTO_EXPAND not in capabilities:
             raise InsufficientCapabilities(AUTO_EXPAND)
         values = {p["ParameterKey"]: p["ParameterValue"]
