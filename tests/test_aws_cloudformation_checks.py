@@ -231,3 +231,25 @@ def test_parameters_pseudo_parameters_and_sub_variables_resolve(cfn):
     cfn.validate_template(TemplateBody=template)
     cfn.create_stack(StackName="s", TemplateBody=template)
     assert cfn.describe_stacks(StackName="s")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_validate_template_reports_the_capabilities_and_transforms(cfn):
+    """ValidateTemplate's ``Capabilities`` ("The capabilities found within the template. If
+    your template contains IAM resources, you must specify the CAPABILITY_IAM or
+    CAPABILITY_NAMED_IAM value"), ``CapabilitiesReason`` (as AWS answers it: "The following
+    resource(s) require capabilities: [AWS::IAM::ManagedPolicy, AWS::IAM::Role]") and
+    ``DeclaredTransforms`` ("A list of the transforms that are declared in the template")."""
+    policy = {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"PolicyDocument": {
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}]}}}
+    found = cfn.validate_template(TemplateBody=body(Role=ROLE, P=policy, Q=QUEUE))
+    assert (found["Capabilities"], found["CapabilitiesReason"]) == (["CAPABILITY_IAM"], (
+        "The following resource(s) require capabilities: "
+        "[AWS::IAM::ManagedPolicy, AWS::IAM::Role]"))
+    named = {"Type": "AWS::IAM::Role", "Properties": {**ROLE["Properties"], "RoleName": "x"}}
+    assert cfn.validate_template(TemplateBody=body(Role=named))["Capabilities"] == [
+        "CAPABILITY_NAMED_IAM"]
+    plain = cfn.validate_template(TemplateBody=body(Q=QUEUE))
+    assert plain["Capabilities"] == [] and "CapabilitiesReason" not in plain
+    assert cfn.validate_template(TemplateBody=SAM)["DeclaredTransforms"] == [
+        "AWS::Serverless-2016-10-31"]

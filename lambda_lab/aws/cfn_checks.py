@@ -11,6 +11,9 @@
   resource, parameter or pseudo parameter fails CreateStack / UpdateStack / CreateChangeSet /
   ValidateTemplate with ValidationError "Template format error: Unresolved resource
   dependencies [X] in the Resources block of the template".
+
+ValidateTemplate also answers the ``Capabilities`` an IAM resource needs (with its
+``CapabilitiesReason``) and the ``DeclaredTransforms``.
 """
 
 from __future__ import annotations
@@ -154,11 +157,28 @@ def _checked(action: str, original: Any) -> Any:
 
 
 def _validate_template(original: Any) -> Any:
+    """ValidateTemplate: unresolved references refused; the answer's ``Capabilities``,
+    ``CapabilitiesReason`` (the IAM resource types) and ``DeclaredTransforms`` filled in."""
+
     def run(self: Any) -> Any:
         template = _template(self)
-        if template is not None:
-            _check_references(sam.transform(template, {}, self.region))
-        return original(self)
+        if template is None:
+            return original(self)
+        _check_references(sam.transform(template, {}, self.region))
+        result = original(self)
+        answer = getattr(result, "result", None)
+        if not isinstance(answer, dict):
+            return result
+        declared = template.get("Transform") or []
+        answer["DeclaredTransforms"] = declared if isinstance(declared, list) else [declared]
+        needed = required_iam(template, [])
+        if needed:
+            types = sorted({r["Type"] for r in (template.get("Resources") or {}).values()
+                            if isinstance(r, dict) and r.get("Type") in IAM_TYPES})
+            answer["Capabilities"] = [needed]
+            answer["CapabilitiesReason"] = ("The following resource(s) require capabilities: "
+                                            f"[{', '.join(types)}]")
+        return result
 
     return run
 
