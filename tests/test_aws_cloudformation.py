@@ -25,6 +25,7 @@ TRUST = {"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
     "Action": "sts:AssumeRole"}]}
 ROLE = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": TRUST}}
+IAM = ["CAPABILITY_IAM"]  # the templates' role (CreateStack "Capabilities")
 
 
 def function(code: str, **props) -> dict:
@@ -73,7 +74,7 @@ def events(cfn, stack: str) -> list[tuple[str, str, str | None]]:
 
 
 def test_inline_function_runs_and_ref_getatt_resolve(cfn, lam):
-    cfn.create_stack(StackName="s", TemplateBody=template(
+    cfn.create_stack(Capabilities=IAM, StackName="s", TemplateBody=template(
         {"Fn": function(GREET, FunctionName="greeter")},
         {"Name": {"Ref": "Fn"}, "Arn": {"Fn::GetAtt": ["Fn", "Arn"]}}))
     stack = cfn.describe_stacks(StackName="s")["Stacks"][0]
@@ -91,7 +92,7 @@ def test_inline_function_runs_and_ref_getatt_resolve(cfn, lam):
 def test_a_function_without_a_name_gets_one_from_the_stack(cfn, lam):
     """Template reference: "If you don't specify a name, AWS CloudFormation generates a
     unique physical ID" (stack name, logical id, random suffix)."""
-    cfn.create_stack(StackName="app", TemplateBody=template(
+    cfn.create_stack(Capabilities=IAM, StackName="app", TemplateBody=template(
         {"Fn": function(GREET)}, {"Name": {"Ref": "Fn"}}))
     name = outputs(cfn, "app")["Name"]
     assert name.startswith("app-Fn-") and len(name) <= 64
@@ -115,14 +116,14 @@ def test_version_and_weighted_alias(cfn, lam):
         }, {"VersionArn": {"Ref": "V1"}, "Version": {"Fn::GetAtt": ["V1", "Version"]},
             "AliasArn": {"Ref": "Live"}})
 
-    cfn.create_stack(StackName="s", TemplateBody=body(GREET, weighted=False))
+    cfn.create_stack(Capabilities=IAM, StackName="s", TemplateBody=body(GREET, weighted=False))
     out = outputs(cfn, "s")
     assert out["Version"] == "1"
     assert out["VersionArn"] == "arn:aws:lambda:us-east-1:123456789012:function:f:1"
     assert out["AliasArn"] == "arn:aws:lambda:us-east-1:123456789012:function:f:live"
     assert lam.get_alias(FunctionName="f", Name="live")["FunctionVersion"] == "1"
     assert invoke(lam, "f:live", {"name": "a"}) == {"hello": "a", "v": 1}
-    cfn.update_stack(StackName="s", TemplateBody=body(GREET2, weighted=True))
+    cfn.update_stack(Capabilities=IAM, StackName="s", TemplateBody=body(GREET2, weighted=True))
     alias = lam.get_alias(FunctionName="f", Name="live")
     assert alias["FunctionVersion"] == "1"
     assert alias["RoutingConfig"] == {"AdditionalVersionWeights": {"2": 0.25}}
@@ -132,7 +133,7 @@ def test_version_and_weighted_alias(cfn, lam):
 
 def test_a_lambda_refusal_rolls_the_creation_back_with_lambdas_text(cfn, lam):
     sqs = boto3.client("sqs", region_name=REGION)
-    cfn.create_stack(StackName="bad", TemplateBody=template({
+    cfn.create_stack(Capabilities=IAM, StackName="bad", TemplateBody=template({
         "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "q1"}},
         "Fn": {**function(GREET, FunctionName="small", MemorySize=64),
                "DependsOn": "Queue"}}))
@@ -160,8 +161,8 @@ def test_update_changes_the_code_and_publishes_the_new_version(cfn, lam):
                 "FunctionName": {"Ref": "Fn"}, "Name": "live",
                 "FunctionVersion": {"Fn::GetAtt": [version_id, "Version"]}}}})
 
-    cfn.create_stack(StackName="s", TemplateBody=body(GREET, "VersionA"))
-    cfn.update_stack(StackName="s", TemplateBody=body(GREET2, "VersionB"))
+    cfn.create_stack(Capabilities=IAM, StackName="s", TemplateBody=body(GREET, "VersionA"))
+    cfn.update_stack(Capabilities=IAM, StackName="s", TemplateBody=body(GREET2, "VersionB"))
     assert cfn.describe_stacks(StackName="s")["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
     assert invoke(lam, "f", {"name": "n"})["v"] == 2
     assert lam.get_alias(FunctionName="f", Name="live")["FunctionVersion"] == "2"
@@ -173,9 +174,9 @@ def test_update_changes_the_code_and_publishes_the_new_version(cfn, lam):
 
 
 def test_a_failed_update_rolls_back_to_the_previous_code(cfn, lam):
-    cfn.create_stack(StackName="s", TemplateBody=template(
+    cfn.create_stack(Capabilities=IAM, StackName="s", TemplateBody=template(
         {"Fn": function(GREET, FunctionName="f")}))
-    cfn.update_stack(StackName="s", TemplateBody=template({
+    cfn.update_stack(Capabilities=IAM, StackName="s", TemplateBody=template({
         "Fn": function(GREET2, FunctionName="f"),
         "Url": {"Type": "AWS::Lambda::Url", "DependsOn": "Fn", "Properties": {
             "TargetFunctionArn": {"Fn::GetAtt": ["Fn", "Arn"]}, "AuthType": "SOMETIMES"}}}))
@@ -188,7 +189,7 @@ def test_a_failed_update_rolls_back_to_the_previous_code(cfn, lam):
 
 def test_delete_stack_deletes_the_function(cfn, lam):
     """A deleted stack is found by its id only (UG "Deleting a stack")."""
-    stack_id = cfn.create_stack(StackName="s", TemplateBody=template(
+    stack_id = cfn.create_stack(Capabilities=IAM, StackName="s", TemplateBody=template(
         {"Fn": function(GREET, FunctionName="f")}))["StackId"]
     cfn.delete_stack(StackName="s")
     with pytest.raises(lam.exceptions.ResourceNotFoundException):
@@ -197,7 +198,8 @@ def test_delete_stack_deletes_the_function(cfn, lam):
 
 
 def test_change_set_creates_the_stack(cfn, lam):
-    cfn.create_change_set(StackName="cs", ChangeSetName="one", ChangeSetType="CREATE",
+    cfn.create_change_set(Capabilities=IAM, StackName="cs", ChangeSetName="one",
+                          ChangeSetType="CREATE",
                           TemplateBody=template({"Fn": function(GREET, FunctionName="f")},
                                                 {"Arn": {"Fn::GetAtt": ["Fn", "Arn"]}}))
     changes = cfn.describe_change_set(StackName="cs", ChangeSetName="one")["Changes"]
@@ -214,7 +216,7 @@ def test_permission_layer_url_and_event_invoke_config(cfn, lam):
     s3.put_object(Bucket="code", Key="layer.zip",
                   Body=make_zip("WORD = 'from-layer'\n", module="python/shared"))
     uses_layer = "import shared\ndef handler(event, context):\n    return shared.WORD\n"
-    cfn.create_stack(StackName="s", TemplateBody=template({
+    cfn.create_stack(Capabilities=IAM, StackName="s", TemplateBody=template({
         "Layer": {"Type": "AWS::Lambda::LayerVersion", "Properties": {
             "LayerName": "shared", "Content": {"S3Bucket": "code", "S3Key": "layer.zip"},
             "CompatibleRuntimes": ["python3.12"]}},
@@ -246,7 +248,7 @@ def test_event_source_mapping_delivers_a_queues_messages(cfn, lam):
           " Body=event['Records'][0]['body'])\n")
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket="out")
-    cfn.create_stack(StackName="s", TemplateBody=template({
+    cfn.create_stack(Capabilities=IAM, StackName="s", TemplateBody=template({
         "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "in"}},
         "Fn": function(fn, FunctionName="f"),
         "Map": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {
@@ -274,7 +276,7 @@ def test_image_function_from_ecr(cfn, lam, tmp_path):
                                          'CMD [ "app.handler" ]\n')
     boto3.client("ecr", region_name=REGION).create_repository(repositoryName="img")
     uri = push_image(build_image(str(tmp_path / "Dockerfile")), "img")
-    cfn.create_stack(StackName="s", TemplateBody=json.dumps({"Resources": {
+    cfn.create_stack(Capabilities=IAM, StackName="s", TemplateBody=json.dumps({"Resources": {
         "Role": ROLE, "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
             "FunctionName": "img", "PackageType": "Image", "Code": {"ImageUri": uri},
             "Role": {"Fn::GetAtt": ["Role", "Arn"]}}}}}))
@@ -311,12 +313,12 @@ def test_a_lambda_backed_custom_resource(cfn, lam):
         }, {"Greeting": {"Fn::GetAtt": ["Thing", "Greeting"]},
             "Kind": {"Fn::GetAtt": ["Thing", "Kind"]}, "Id": {"Ref": "Thing"}})
 
-    cfn.create_stack(StackName="c", TemplateBody=body("ada"))
+    cfn.create_stack(Capabilities=IAM, StackName="c", TemplateBody=body("ada"))
     assert cfn.describe_stacks(StackName="c")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
     assert outputs(cfn, "c") == {"Greeting": "hello ada", "Kind": "Create", "Id": "custom-ada"}
-    cfn.update_stack(StackName="c", TemplateBody=body("bob"))
+    cfn.update_stack(Capabilities=IAM, StackName="c", TemplateBody=body("bob"))
     assert outputs(cfn, "c") == {"Greeting": "hello bob", "Kind": "Update", "Id": "custom-bob"}
-    cfn.update_stack(StackName="c", TemplateBody=body("bob", fail="yes"))
+    cfn.update_stack(Capabilities=IAM, StackName="c", TemplateBody=body("bob", fail="yes"))
     assert cfn.describe_stacks(StackName="c")["Stacks"][0]["StackStatus"] == \
         "UPDATE_ROLLBACK_COMPLETE"
     failed = [e for e in events(cfn, "c") if e[1] == "UPDATE_FAILED"]
@@ -335,7 +337,7 @@ def test_inline_python_code_has_the_cfnresponse_module(cfn, lam):
     provider = ("import cfnresponse\n"
                 "def handler(event, context):\n"
                 "    cfnresponse.send(event, context, cfnresponse.SUCCESS, {'Answer': '42'})\n")
-    cfn.create_stack(StackName="r", TemplateBody=template({
+    cfn.create_stack(Capabilities=IAM, StackName="r", TemplateBody=template({
         "Provider": function(provider, FunctionName="answers"),
         "Thing": {"Type": "AWS::CloudFormation::CustomResource", "Properties": {
             "ServiceToken": {"Fn::GetAtt": ["Provider", "Arn"]}}},
@@ -361,7 +363,7 @@ def test_a_package_over_the_unzipped_limit_fails_with_lambdas_text(cfn):
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket="code")
     s3.put_object(Bucket="code", Key="big.zip", Body=buf.getvalue())
-    cfn.create_stack(StackName="big", TemplateBody=template({"Fn": {
+    cfn.create_stack(Capabilities=IAM, StackName="big", TemplateBody=template({"Fn": {
         "Type": "AWS::Lambda::Function", "Properties": {
             "FunctionName": "big", "Runtime": "python3.12", "Handler": "index.handler",
             "Role": {"Fn::GetAtt": ["Role", "Arn"]},

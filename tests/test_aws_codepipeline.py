@@ -235,7 +235,7 @@ def test_source_deploy_and_test_stages(aws, env):
                          "version": "1"},
         "configuration": {"ActionMode": "CREATE_UPDATE", "StackName": "app-stack",
                           "TemplatePath": "src::template.yaml",
-                          "Capabilities": "CAPABILITY_IAM"}}]})
+                          "Capabilities": "CAPABILITY_IAM,CAPABILITY_AUTO_EXPAND"}}]})
     cp = boto3.client("codepipeline", region_name=REGION)
     cp.create_pipeline(pipeline=body)
     execution_id = cp.start_pipeline_execution(name="release")["pipelineExecutionId"]
@@ -249,6 +249,34 @@ def test_source_deploy_and_test_stages(aws, env):
     assert run(aws, cp, execution_id) == "Failed"  # the template still says v1
     state = cp.get_pipeline_state(name="release")["stageStates"][2]["actionStates"][0]
     assert state["latestExecution"]["summary"] == 'app answered "v1"'
+
+
+def test_the_deploy_action_passes_its_capabilities(aws, env):
+    """The CloudFormation action's ``Capabilities`` configuration is what CreateStack gets
+    (CodePipeline action reference: "Capabilities ... CAPABILITY_IAM, CAPABILITY_NAMED_IAM,
+    CAPABILITY_AUTO_EXPAND"): a SAM template without CAPABILITY_AUTO_EXPAND fails the action
+    with CloudFormation's "Requires capabilities : [CAPABILITY_AUTO_EXPAND]"."""
+    s3 = boto3.client("s3", region_name=REGION)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("template.yaml", TEMPLATE.replace("VERSION", "v1"))
+    s3.put_object(Bucket="seen", Key="src.zip", Body=buf.getvalue())
+    body = pipeline(env, "pass")
+    body["stages"][1] = {"name": "Deploy", "actions": [{
+        "name": "Stack", "inputArtifacts": [{"name": "src"}],
+        "actionTypeId": {"category": "Deploy", "owner": "AWS", "provider": "CloudFormation",
+                         "version": "1"},
+        "configuration": {"ActionMode": "CREATE_UPDATE", "StackName": "app-stack",
+                          "TemplatePath": "src::template.yaml",
+                          "Capabilities": "CAPABILITY_IAM"}}]}
+    cp = boto3.client("codepipeline", region_name=REGION)
+    cp.create_pipeline(pipeline=body)
+    execution_id = cp.start_pipeline_execution(name="release")["pipelineExecutionId"]
+    assert run(aws, cp, execution_id) == "Failed"
+    state = cp.get_pipeline_state(name="release")["stageStates"][1]["actionStates"][0]
+    assert state["latestExecution"]["summary"] == (
+        "Requires capabilities : [CAPABILITY_AUTO_EXPAND]")
+    assert boto3.client("cloudformation", region_name=REGION).describe_stacks()["Stacks"] == []
 
 
 def test_a_new_source_object_starts_the_pipeline(aws, env):
@@ -294,7 +322,7 @@ def test_the_deploy_action_waits_for_the_stacks_canary(aws, env):
                          "version": "1"},
         "configuration": {"ActionMode": "CREATE_UPDATE", "StackName": "app-stack",
                           "TemplatePath": "src::template.yaml",
-                          "Capabilities": "CAPABILITY_IAM"}}]}
+                          "Capabilities": "CAPABILITY_IAM,CAPABILITY_AUTO_EXPAND"}}]}
     body["stages"][0]["actions"][0]["configuration"]["PollForSourceChanges"] = "false"
     cp = boto3.client("codepipeline", region_name=REGION)
     cp.create_pipeline(pipeline=body)

@@ -28,6 +28,8 @@ from botocore.exceptions import ClientError
 from lambda_lab.aws.sam import package
 
 HEADER = "Transform: AWS::Serverless-2016-10-31\n"
+#: CreateStack / UpdateStack of a SAM template: the transform and the roles it generates
+CAPS = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
 
 
 def code(version: int) -> str:
@@ -105,7 +107,7 @@ def call(lam, name: str) -> dict:
 
 def test_globals_policies_and_auto_publish_alias(cfn, lam):
     iam = boto3.client("iam", region_name=REGION)
-    cfn.create_stack(StackName="app", Capabilities=["CAPABILITY_IAM"], TemplateBody=HEADER + f"""
+    cfn.create_stack(StackName="app", Capabilities=CAPS, TemplateBody=HEADER + f"""
 Globals:
   Function:
     Timeout: 7
@@ -164,14 +166,14 @@ Resources:
     assert package(body, "artifacts", base_dir=str(tmp_path), s3=s3)["Resources"]["Fn"][
         "Properties"]["CodeUri"] == uri  # same files, same object
     cfn.create_stack(StackName="p", TemplateBody=json.dumps(packaged),
-                     Capabilities=["CAPABILITY_IAM"])
+                     Capabilities=CAPS)
     assert call(lam, "packaged") == "packaged"
     with pytest.raises(FileNotFoundError):
         package(body.replace("src/", "missing/"), "artifacts", base_dir=str(tmp_path), s3=s3)
 
 
 def test_sqs_event_creates_a_mapping_that_delivers(aws, cfn, lam):
-    cfn.create_stack(StackName="q", Capabilities=["CAPABILITY_IAM"], TemplateBody=HEADER + """
+    cfn.create_stack(StackName="q", Capabilities=CAPS, TemplateBody=HEADER + """
 Resources:
   Queue:
     Type: AWS::SQS::Queue
@@ -215,7 +217,7 @@ Resources:
 
 def test_translator_errors_are_validation_errors(cfn):
     with pytest.raises(ClientError) as e:
-        cfn.create_stack(StackName="bad", TemplateBody=HEADER + """
+        cfn.create_stack(StackName="bad", Capabilities=CAPS, TemplateBody=HEADER + """
 Resources:
   Fn:
     Type: AWS::Serverless::Function
@@ -235,8 +237,8 @@ Resources:
 
 
 def test_new_code_publishes_a_version_and_moves_the_alias(cfn, lam):
-    cfn.create_stack(StackName="s", TemplateBody=deployed(1), Capabilities=["CAPABILITY_IAM"])
-    cfn.update_stack(StackName="s", TemplateBody=deployed(2), Capabilities=["CAPABILITY_IAM"])
+    cfn.create_stack(StackName="s", TemplateBody=deployed(1), Capabilities=CAPS)
+    cfn.update_stack(StackName="s", TemplateBody=deployed(2), Capabilities=CAPS)
     assert status(cfn, "s") == "UPDATE_COMPLETE"
     assert lam.get_alias(FunctionName="app", Name="live")["FunctionVersion"] == "2"
     assert call(lam, "app:live")["v"] == 2
@@ -248,10 +250,10 @@ CANARY = "DeploymentPreference:\n  Type: Canary10Percent5Minutes\n"
 
 def test_canary_deployment_moves_on_the_platform_clock(aws, cfn, lam):
     cfn.create_stack(StackName="s", TemplateBody=deployed(1, CANARY),
-                     Capabilities=["CAPABILITY_IAM"])
+                     Capabilities=CAPS)
     assert status(cfn, "s") == "CREATE_COMPLETE"
     cfn.update_stack(StackName="s", TemplateBody=deployed(2, CANARY),
-                     Capabilities=["CAPABILITY_IAM"])
+                     Capabilities=CAPS)
     assert status(cfn, "s") == "UPDATE_IN_PROGRESS"
     aws.advance(1)
     alias = lam.get_alias(FunctionName="app", Name="live")
@@ -272,9 +274,9 @@ def test_canary_deployment_moves_on_the_platform_clock(aws, cfn, lam):
 def test_linear_deployment_adds_10_percent_a_minute(aws, cfn, lam):
     linear = "DeploymentPreference:\n  Type: Linear10PercentEvery1Minute\n"
     cfn.create_stack(StackName="s", TemplateBody=deployed(1, linear),
-                     Capabilities=["CAPABILITY_IAM"])
+                     Capabilities=CAPS)
     cfn.update_stack(StackName="s", TemplateBody=deployed(2, linear),
-                     Capabilities=["CAPABILITY_IAM"])
+                     Capabilities=CAPS)
     aws.advance(1)
     aws.advance(60)
     weights = lam.get_alias(FunctionName="app", Name="live")["RoutingConfig"][
@@ -287,9 +289,9 @@ def test_linear_deployment_adds_10_percent_a_minute(aws, cfn, lam):
 def test_a_failing_pre_traffic_hook_rolls_the_stack_update_back(aws, cfn, lam):
     pref = CANARY + "  Hooks:\n    PreTraffic: !Ref PreHook\n"
     cfn.create_stack(StackName="s", TemplateBody=deployed(1, pref),
-                     Capabilities=["CAPABILITY_IAM"])
+                     Capabilities=CAPS)
     cfn.update_stack(StackName="s", TemplateBody=deployed(2, pref, hook_result="Failed"),
-                     Capabilities=["CAPABILITY_IAM"])
+                     Capabilities=CAPS)
     for _ in range(10):
         aws.advance(1)
         if status(cfn, "s") != "UPDATE_IN_PROGRESS":
@@ -309,9 +311,9 @@ def test_an_alarm_stops_the_canary_and_rolls_the_stack_back(aws, cfn, lam):
                         ComparisonOperator="GreaterThanOrEqualToThreshold")
     pref = CANARY + "  Alarms:\n    - errors\n"
     cfn.create_stack(StackName="s", TemplateBody=deployed(1, pref),
-                     Capabilities=["CAPABILITY_IAM"])
+                     Capabilities=CAPS)
     cfn.update_stack(StackName="s", TemplateBody=deployed(2, pref),
-                     Capabilities=["CAPABILITY_IAM"])
+                     Capabilities=CAPS)
     aws.advance(1)
     assert status(cfn, "s") == "UPDATE_IN_PROGRESS"
     cw.set_alarm_state(AlarmName="errors", StateValue="ALARM", StateReason="test")
@@ -327,7 +329,7 @@ def test_api_event_answers_over_http(cfn):
     invokes the function through a Lambda proxy integration (SAM DG "Api")."""
     import requests
 
-    cfn.create_stack(StackName="web", Capabilities=["CAPABILITY_IAM"], TemplateBody=HEADER + """
+    cfn.create_stack(StackName="web", Capabilities=CAPS, TemplateBody=HEADER + """
 Resources:
   Items:
     Type: AWS::Serverless::Function
@@ -361,7 +363,7 @@ def test_http_api_event_answers_over_http(cfn):
     stage, payload format 2.0 (SAM DG "HttpApi")."""
     import requests
 
-    cfn.create_stack(StackName="http", Capabilities=["CAPABILITY_IAM"], TemplateBody=HEADER + """
+    cfn.create_stack(StackName="http", Capabilities=CAPS, TemplateBody=HEADER + """
 Resources:
   Hello:
     Type: AWS::Serverless::Function
@@ -391,7 +393,7 @@ def test_schedule_sns_and_eventbridge_rule_events_invoke_the_function(aws, cfn):
     """SAM "Schedule" (an EventBridge rule with a schedule expression), "SNS" (a subscription
     of the function to the topic) and "EventBridgeRule" (a rule with an event pattern) events;
     each event reaches the handler in its service's shape."""
-    cfn.create_stack(StackName="ev", Capabilities=["CAPABILITY_IAM"], TemplateBody=HEADER + """
+    cfn.create_stack(StackName="ev", Capabilities=CAPS, TemplateBody=HEADER + """
 Resources:
   Bucket:
     Type: AWS::S3::Bucket
@@ -446,7 +448,7 @@ Outputs:
 def test_parameters_reach_the_translator(cfn, lam):
     """The transform sees the stack's parameter values (CloudFormation resolves them for
     it): AutoPublishAlias named by a parameter."""
-    cfn.create_stack(StackName="p", Capabilities=["CAPABILITY_IAM"],
+    cfn.create_stack(StackName="p", Capabilities=CAPS,
                      Parameters=[{"ParameterKey": "AliasName", "ParameterValue": "blue"}],
                      TemplateBody=HEADER + f"""
 Parameters:
@@ -470,7 +472,7 @@ Resources:
 def test_stream_and_s3_events_and_provisioned_concurrency(aws, cfn, lam):
     """SAM "Kinesis" and "DynamoDB" events (event source mappings), "S3" (the bucket's
     notification configuration), and ``ProvisionedConcurrencyConfig`` on the published alias."""
-    cfn.create_stack(StackName="streams", Capabilities=["CAPABILITY_IAM"],
+    cfn.create_stack(StackName="streams", Capabilities=CAPS,
                      TemplateBody=HEADER + """
 Resources:
   Seen:
@@ -541,9 +543,9 @@ def test_pre_and_post_traffic_hooks_run_around_the_shift(aws, cfn, lam):
     pref = ("DeploymentPreference:\n  Type: AllAtOnce\n  Hooks:\n    PreTraffic: !Ref PreHook\n"
             "    PostTraffic: !Ref PreHook\n")
     cfn.create_stack(StackName="s", TemplateBody=deployed(1, pref),
-                     Capabilities=["CAPABILITY_IAM"])
+                     Capabilities=CAPS)
     cfn.update_stack(StackName="s", TemplateBody=deployed(2, pref),
-                     Capabilities=["CAPABILITY_IAM"])
+                     Capabilities=CAPS)
     for _ in range(10):
         aws.advance(1)
         if status(cfn, "s") != "UPDATE_IN_PROGRESS":
@@ -574,7 +576,7 @@ def test_change_sets_run_the_canary_and_a_busy_stack_refuses_updates(aws, cfn, l
     assert status(cfn, "s") == "UPDATE_IN_PROGRESS"
     with pytest.raises(ClientError) as e:
         cfn.update_stack(StackName="s", TemplateBody=deployed(3, CANARY),
-                         Capabilities=["CAPABILITY_IAM"])
+                         Capabilities=CAPS)
     assert "is in UPDATE_IN_PROGRESS state and can not be updated" in str(e.value)
     aws.advance(1)
     aws.advance(300)
@@ -620,7 +622,7 @@ def test_delete_stack_removes_the_codedeploy_resources(aws, cfn, lam):
     — the CodeDeploy application and deployment group among them — and ends
     ``DELETE_COMPLETE`` (CloudFormation UG "Deleting a stack")."""
     cfn.create_stack(StackName="s", TemplateBody=deployed(1, CANARY),
-                     Capabilities=["CAPABILITY_IAM"])
+                     Capabilities=CAPS)
     cd = boto3.client("codedeploy", region_name=REGION)
     assert len(cd.list_applications()["applications"]) == 1
     stack_id = cfn.describe_stacks(StackName="s")["Stacks"][0]["StackId"]

@@ -17,7 +17,10 @@ patches it at a few points of ``moto.cloudformation``:
   instead of failing the API call;
 - ``Stack._parse_template`` / ``ChangeSet._parse_template``: ``Transform:
   AWS::Serverless-2016-10-31`` templates are expanded by AWS's SAM translator
-  (:mod:`lambda_lab.aws.sam`).
+  (:mod:`lambda_lab.aws.sam`);
+- ``CloudFormationResponse.create_stack`` / ``update_stack`` / ``create_change_set`` /
+  ``validate_template``: capabilities and unresolved references checked first
+  (:mod:`lambda_lab.aws.cfn_checks`).
 """
 
 from __future__ import annotations
@@ -29,7 +32,16 @@ from unittest import mock
 
 from moto.cloudformation import models, parsing
 
-from . import cfn_apigateway, cfn_codedeploy, cfn_custom, cfn_lambda, cfn_s3, cfn_sns, sam
+from . import (
+    cfn_apigateway,
+    cfn_checks,
+    cfn_codedeploy,
+    cfn_custom,
+    cfn_lambda,
+    cfn_s3,
+    cfn_sns,
+    sam,
+)
 from .cfn_lambda import ResourceFailed, rolling_back
 
 __all__ = ["StackFailure", "forget", "patches"]
@@ -363,6 +375,7 @@ def _execute_change_set(original: Any) -> Any:
              and stack_name in (None, c.stack_name, c.stack_id)), None)
         if change_set is None:
             return original(self, change_set_name, stack_name)
+        cfn_checks.check_executable(change_set)
         stack = self.stacks[change_set.stack_id]
         old_template = stack.template
         old_parameters = dict(stack.resource_map.input_parameters)
@@ -412,6 +425,7 @@ def patches(session: Any) -> list[Any]:
         mock.patch.object(be, "execute_change_set",
                           _execute_change_set(be.execute_change_set)),
         *sam.patches(session),
+        *cfn_checks.patches(),
     ]
     cfn_custom.session["mock"] = session
     return found
