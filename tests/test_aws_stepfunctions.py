@@ -408,3 +408,49 @@ def pending_session():
         role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
         yield (aws, boto3.client("stepfunctions", region_name=REGION),
                boto3.client("lambda", region_name=REGION), role)
+
+
+def test_a_failed_state_prints_nothing_on_stderr():
+    """A failing execution is an outcome the learner reads from DescribeExecution (as on AWS),
+    not a red ERROR line of moto's interpreter in the notebook. Fresh interpreter: pytest
+    installs logging handlers of its own."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent('''
+        import json, io, zipfile, boto3, lambda_lab as ll
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            zf.writestr("lambda_function.py", "def handler(e, c):\\n    raise ValueError('no')\\n")
+        with ll.mock_aws() as aws:
+            iam = boto3.client("iam", region_name="us-east-1")
+            trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action":
+                     "sts:AssumeRole", "Principal": {"Service": ["lambda.amazonaws.com",
+                     "states.amazonaws.com"]}}]}
+            role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps(trust))
+            arn = role["Role"]["Arn"]
+            lam = boto3.client("lambda", region_name="us-east-1")
+            fn = lam.create_function(FunctionName="f", Runtime="python3.12", Role=arn,
+                                     Handler="lambda_function.handler",
+                                     Code={"ZipFile": buf.getvalue()})["FunctionArn"]
+            sfn = boto3.client("stepfunctions", region_name="us-east-1")
+            task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName": fn, "Payload.$": "$"}, "End": True}
+            definition = {"StartAt": "T", "States": {"T": task}}
+            sm = sfn.create_state_machine(name="m", roleArn=arn,
+                                          definition=json.dumps(definition))
+            ex = sfn.start_execution(stateMachineArn=sm["stateMachineArn"], input="{}")
+            for _ in range(200):
+                aws.advance(0.1)
+                status = sfn.describe_execution(executionArn=ex["executionArn"])["status"]
+                if status != "RUNNING":
+                    break
+            print(status)
+    ''')
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "FAILED"
+    assert "FailureEventException" not in done.stderr, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]

@@ -19,13 +19,17 @@ for this service, make the rest behave as AWS documents:
 - ``InvocationType`` reaches Lambda (moto drops it); an execution's output is compact JSON text;
 - moto's interpreter is imported (about a second) and patched on first use of Step Functions.
 - ``StartExecution`` without a name gets a UUID, as on AWS (moto would name it ``None``), and
-  works after a failed execution (moto deep-copies past executions and fails on their locks).
+  works after a failed execution (moto deep-copies past executions and fails on their locks);
+- a failed state is an outcome, not a fault of the emulator: moto's interpreter logs it at ERROR,
+  which Python prints on stderr when nothing is configured (a notebook shows it in red). Its
+  loggers get a :class:`logging.NullHandler`, so they print only where logging is set up.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
+import logging
 import threading
 import types
 import uuid
@@ -39,6 +43,8 @@ from ..clock import VirtualClock
 __all__ = ["CONFIG", "Executions", "executions", "install", "uninstall"]
 
 T = TypeVar("T")
+
+logging.getLogger("moto.stepfunctions").addHandler(logging.NullHandler())
 
 #: moto's config that makes it run state machines (``moto.mock_aws(config=CONFIG)``).
 CONFIG: dict[str, Any] = {"stepfunctions": {"execute_state_machine": True}}
