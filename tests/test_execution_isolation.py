@@ -468,3 +468,20 @@ def test_no_rule_opens_the_home_or_the_state_folder(monkeypatch):
         assert real != "/"
         for folder in protected:
             assert not (folder == real or folder.startswith(real + "/")), (path, folder)
+
+
+def test_a_package_linked_into_site_packages_stays_readable(tmp_path, monkeypatch):
+    """A package symlinked into a sys.path folder from elsewhere (another environment's
+    site-packages, a Nix-style store) is read where the link leads — Landlock checks that path —
+    so the sandbox's read-only list holds the target too, not only the folder of the link."""
+    from lambda_lab.execution._sandbox import python_paths
+
+    store = tmp_path / "store" / "pkg-1.0" / "pkg"
+    store.mkdir(parents=True)
+    (store / "__init__.py").write_text("")
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    (site / "pkg").symlink_to(store)
+    monkeypatch.setattr(sys, "path", [*sys.path, str(site)])
+    allowed = python_paths()
+    assert any(str(store) == p or str(store).startswith(p + "/") for p in allowed), allowed

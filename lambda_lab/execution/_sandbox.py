@@ -118,6 +118,22 @@ def _outermost(paths):
     return out
 
 
+def _linked_packages(folders):
+    """Where the symlinked entries of ``folders`` lead (a package linked into a site-packages
+    folder from another environment: Landlock checks the path a link resolves to)."""
+    out = set()
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_symlink():
+                target = os.path.realpath(entry.path)
+                out.add(target if os.path.isdir(target) else os.path.dirname(target))
+    return out
+
+
 def python_paths():
     """Where this interpreter's files live: prefixes, sys.path, and the folders of every file it
     has mapped (its libraries), wherever they are (under /root, /home or /tmp as well); and the
@@ -127,6 +143,7 @@ def python_paths():
              os.path.dirname(sys.executable), os.path.dirname(os.path.realpath(sys.executable)),
              os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}  # lambda_lab's own
     paths.update(p for p in sys.path if p)
+    paths.update(_linked_packages(p for p in sys.path if p))
     try:
         with open("/proc/self/maps") as f:
             for line in f:
