@@ -12,11 +12,12 @@ import inspect
 import itertools
 import linecache
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from lambda_lab.course.exercises import FakeContext, is_unanswered
 
 __all__ = [
+    "LastRun",
     "in_session",
     "cell_defines_handler",
     "cell_module",
@@ -142,3 +143,20 @@ def in_session(run: Callable[..., T], *args: Any, **session: Any) -> T:
         return run(mock._active, *args)
     with lambda_lab.mock_aws(clock=VirtualClock(), **session) as aws:
         return run(aws, *args)
+
+
+class LastRun(Generic[T]):
+    """``run(aws, answer)`` through :func:`in_session`, kept for the last answer checked: an
+    exercise's checks each read the same run of one answer (the answer compared by identity,
+    and held, so its id cannot be reused by another object)."""
+
+    def __init__(self, run: Callable[[Any, Any], T], **session: Any) -> None:
+        self._run = run
+        self._session = session
+        self._last: tuple[Any, T] | None = None
+
+    def __call__(self, answer: Any) -> T:
+        last = self._last
+        if last is None or last[0] is not answer:
+            last = self._last = (answer, in_session(self._run, answer, **self._session))
+        return last[1]

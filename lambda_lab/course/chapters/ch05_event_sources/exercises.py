@@ -10,7 +10,7 @@ import inspect
 from collections.abc import Iterable
 from typing import Any
 
-from lambda_lab.course.checks import in_session, normalised, run_numbers, takes_event_and_context
+from lambda_lab.course.checks import LastRun, normalised, run_numbers, takes_event_and_context
 from lambda_lab.course.exercises import (
     Check,
     Exercise,
@@ -122,21 +122,12 @@ def _reports_the_bad_ids(handler: Any) -> str | None:
     return f"{extra[0]!r} is not a messageId of this batch"
 
 
-_sqs_runs: dict[int, tuple[Any, dict[str, Any]]] = {}
-
-
 def _partial_batch_run(handler: Any) -> dict[str, Any]:
     """Run ``handler`` behind a real SQS event source mapping (cached per handler).
 
     Uses the active ``lambda_lab.mock_aws()`` session if there is one (they do not nest), else a
     new one on a virtual clock."""
-    cached = _sqs_runs.get(id(handler))
-    if cached is not None and cached[0] is handler:
-        return cached[1]
-    result = in_session(_through_sqs, handler)
-    _sqs_runs.clear()
-    _sqs_runs[id(handler)] = (handler, result)
-    return result
+    return _last_sqs_run(handler)
 
 
 def _through_sqs(aws: Any, handler: Any) -> dict[str, Any]:
@@ -177,6 +168,9 @@ def _through_sqs(aws: Any, handler: Any) -> dict[str, Any]:
         lam.delete_function(FunctionName=name)
         sqs.delete_queue(QueueUrl=url)
     return {"outcomes": outcomes, "returned": returned}
+
+
+_last_sqs_run = LastRun(_through_sqs)
 
 
 def _sqs_keeps_only_the_bad(handler: Any) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from lambda_lab.course.checks import in_session, run_numbers
+from lambda_lab.course.checks import LastRun, run_numbers
 from lambda_lab.course.exercises import Check, Exercise, register, solution_source
 
 # --- 06: shift an alias to a new version in weighted steps ---------------------------------------
@@ -38,21 +38,12 @@ def _takes_shift_arguments(answer: Any) -> str | None:
     return None
 
 
-_shift_runs: dict[int, tuple[Any, list[dict[str, Any]]]] = {}
-
-
 def _shift_run(answer: Any) -> list[dict[str, Any]]:
     """Run ``answer`` on both :data:`_SHIFTS` against the emulated Lambda (cached per answer).
 
     Uses the active ``lambda_lab.mock_aws()`` session if there is one (they do not nest), else a
     new one on a virtual clock."""
-    cached = _shift_runs.get(id(answer))
-    if cached is not None and cached[0] is answer:
-        return cached[1]
-    runs = in_session(lambda _aws: [_one_shift(answer, *shift) for shift in _SHIFTS], seed=6)
-    _shift_runs.clear()
-    _shift_runs[id(answer)] = (answer, runs)
-    return runs
+    return _last_shift_runs(answer)
 
 
 def _one_shift(answer: Any, alias: str, versions: int, old: str, new: str,
@@ -106,6 +97,10 @@ def _one_shift(answer: Any, alias: str, versions: int, old: str, new: str,
             for _ in range(_SHIFT_INVOKES)})
         lam.delete_function(FunctionName=name)
     return run
+
+
+_last_shift_runs = LastRun(
+    lambda _aws, answer: [_one_shift(answer, *shift) for shift in _SHIFTS], seed=6)
 
 
 def _shift_runs_without_error(answer: Any) -> str | None:

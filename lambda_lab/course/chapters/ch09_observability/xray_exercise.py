@@ -26,7 +26,7 @@ import types
 from pathlib import Path
 from typing import Any
 
-from lambda_lab.course.checks import in_session
+from lambda_lab.course.checks import LastRun
 from lambda_lab.course.exercises import (
     Check,
     Exercise,
@@ -148,7 +148,6 @@ def _sdk_layer_zip() -> bytes:
     return _sdk_layer[0]
 
 
-_runs: dict[int, tuple[Any, dict[str, Any]]] = {}
 _run_numbers = itertools.count(1)
 
 
@@ -157,13 +156,7 @@ def _run(handler: Any) -> dict[str, Any]:
 
     Uses the active ``lambda_lab.mock_aws()`` session if there is one (they do not nest), else a
     new one on a virtual clock."""
-    cached = _runs.get(id(handler))
-    if cached is not None and cached[0] is handler:
-        return cached[1]
-    result = in_session(_traced_run, handler)
-    _runs.clear()
-    _runs[id(handler)] = (handler, result)
-    return result
+    return _last_traced_run(handler)
 
 
 def _traced_run(aws: Any, handler: Any) -> dict[str, Any]:
@@ -204,6 +197,9 @@ def _traced_run(aws: Any, handler: Any) -> dict[str, Any]:
         iam.delete_role(RoleName=name)
     return {"function_error": got.get("FunctionError"), "payload": payload,
             "documents": documents, "searchable": any(s["Id"] == root for s in found)}
+
+
+_last_traced_run = LastRun(_traced_run)
 
 
 def _wait_for_subsegment(xray: Any, root: str) -> list[dict[str, Any]]:
