@@ -32,10 +32,9 @@ from lambda_lab.course.exam import (
     score_exam,
 )
 from lambda_lab.course.quiz import (
+    AnsweredOnce,
     Question,
-    Result,
     feedback_html,
-    grade,
     load_bank,
     shuffle_choices,
 )
@@ -299,7 +298,7 @@ def score_mock(
 # --- review my mistakes --------------------------------------------------------------------------
 
 
-class MistakesReview:
+class MistakesReview(AnsweredOnce):
     """The questions of the mistakes list (``ids``, else the progress file's), in a shuffled
     order, each answered once.
 
@@ -326,43 +325,7 @@ class MistakesReview:
         random.Random(order_seed).shuffle(mine)
         if choice_seed is not None:
             mine = [shuffle_choices(q, choice_seed) for q in mine]
-        #: The questions to re-ask, in their shuffled order.
-        self.questions: tuple[Question, ...] = tuple(mine)
-        self._by_id = {q.id: q for q in self.questions}
-        self._first: dict[str, bool] = {}
-        self._record = record
-        self._progress_path = progress_path
+        super().__init__(mine, record=record, progress_path=progress_path)
 
-    @property
-    def correct(self) -> int:
-        return sum(self._first.values())
-
-    @property
-    def score(self) -> str:
-        """``"right / questions"`` of this review, e.g. ``"2 / 5"``."""
-        return f"{self.correct} / {len(self.questions)}"
-
-    def is_answered(self, qid: str) -> bool:
-        return qid in self._first
-
-    def answer(self, qid: str, selected: int | Iterable[int]) -> Result:
-        """Grade an answer to ``qid``; the first one counts and updates the mistakes list.
-
-        Raises:
-            KeyError: ``qid`` is not in this review.
-            ValueError: a selected index is not one of its choices.
-        """
-        try:
-            question = self._by_id[qid]
-        except KeyError:
-            raise KeyError(f"no question {qid!r} in this review") from None
-        result = grade(question, selected)
-        if qid in self._first:
-            return Result(result.correct, result.explanation, result.answer_labels, scored=False)
-        self._first[qid] = result.correct
-        if self._record:
-            from lambda_lab.course import progress
-
-            mark = ((), (qid,)) if result.correct else ((qid,), ())
-            progress.record_mistakes(*mark, path=self._progress_path)
-        return result
+    def _name(self) -> str:
+        return "this review"

@@ -44,6 +44,7 @@ from typing import Any
 from lambda_lab.course.topics import DOMAINS, TOPICS
 
 __all__ = [
+    "AnsweredOnce",
     "LOCKED_NOTE",
     "QUIZ_CSS",
     "Question",
@@ -403,45 +404,26 @@ def _load_files(files: Iterable[Any]) -> tuple[Question, ...]:
     return build_bank(documents)
 
 
-class Quiz:
-    """The questions of one topic and the student's score.
-
-    A question's first answer is the one that counts towards :attr:`score`; a later answer is
-    graded the same way but marked unscored (:attr:`Result.scored` is False) and does not change
-    it. Each counted answer is recorded in the progress file (best score kept, and a wrong one
-    in the mistakes list, a right one taken off it) unless ``record`` is False. With a ``seed``
-    the choices are shuffled (:func:`shuffle_choices`).
-
-    Raises:
-        ValueError: if the bank has no questions for ``topic``.
-    """
+class AnsweredOnce:
+    """Questions each answered once: the first answer to a question counts towards
+    :attr:`score`; a later one is graded the same way but marked unscored
+    (:attr:`Result.scored` is False) and changes nothing. Each counted answer updates the
+    progress file's mistakes list (a wrong one added, a right one taken off) unless ``record``
+    is False; subclasses record more (:meth:`_record_answer`)."""
 
     def __init__(
         self,
-        topic: str,
+        questions: Iterable[Question],
         *,
-        bank: Iterable[Question] | None = None,
         record: bool = True,
         progress_path: str | Path | None = None,
-        seed: int | None = None,
     ) -> None:
-        self.topic = topic
-        questions = load_bank() if bank is None else tuple(bank)
-        mine = [q for q in questions if q.topic == topic]
-        if seed is not None:
-            mine = [shuffle_choices(q, seed) for q in mine]
-        #: This topic's questions, in bank order (choices shuffled if a seed was given).
-        self.questions: tuple[Question, ...] = tuple(mine)
-        if not self.questions:
-            raise ValueError(f"no quiz questions for topic {topic!r}")
-        self.seed = seed
+        #: The questions, in the order they are asked.
+        self.questions: tuple[Question, ...] = tuple(questions)
         self._by_id: Mapping[str, Question] = {q.id: q for q in self.questions}
         self._first: dict[str, bool] = {}
         self._record = record
         self._progress_path = progress_path
-
-    def __repr__(self) -> str:
-        return f"<Quiz {self.topic}: {self.score}>"
 
     @property
     def correct(self) -> int:
@@ -465,26 +447,78 @@ class Quiz:
         """Grade an answer to question ``qid`` (indices into its choices as shown).
 
         Raises:
-            KeyError: if ``qid`` is not one of this quiz's questions.
+            KeyError: if ``qid`` is not one of these questions.
             ValueError: if a selected index is not one of its choices.
         """
         try:
             question = self._by_id[qid]
         except KeyError:
-            raise KeyError(f"no question {qid!r} in the {self.topic} quiz") from None
+            raise KeyError(f"no question {qid!r} in {self._name()}") from None
         result = grade(question, selected)
         if qid in self._first:
             return Result(result.correct, result.explanation, result.answer_labels, scored=False)
         self._first[qid] = result.correct
         if self._record:
-            from lambda_lab.course import progress
-
-            progress.record_quiz(
-                self.topic, self.correct, len(self.questions), path=self._progress_path
-            )
-            mark = ((), (qid,)) if result.correct else ((qid,), ())
-            progress.record_mistakes(*mark, path=self._progress_path)
+            self._record_answer(qid, result.correct)
         return result
+
+    def _name(self) -> str:
+        """How a ``KeyError`` names these questions."""
+        return "these questions"
+
+    def _record_answer(self, qid: str, correct: bool) -> None:
+        """Record a counted answer in the progress file: the mistakes list."""
+        from lambda_lab.course import progress
+
+        mark = ((), (qid,)) if correct else ((qid,), ())
+        progress.record_mistakes(*mark, path=self._progress_path)
+
+
+class Quiz(AnsweredOnce):
+    """The questions of one topic and the student's score.
+
+    A question's first answer is the one that counts towards :attr:`score` (see
+    :class:`AnsweredOnce`). Each counted answer is recorded in the progress file (best score
+    kept, and the mistakes list) unless ``record`` is False. With a ``seed`` the choices are
+    shuffled (:func:`shuffle_choices`).
+
+    Raises:
+        ValueError: if the bank has no questions for ``topic``.
+    """
+
+    def __init__(
+        self,
+        topic: str,
+        *,
+        bank: Iterable[Question] | None = None,
+        record: bool = True,
+        progress_path: str | Path | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.topic = topic
+        questions = load_bank() if bank is None else tuple(bank)
+        mine = [q for q in questions if q.topic == topic]
+        if seed is not None:
+            mine = [shuffle_choices(q, seed) for q in mine]
+        #: This topic's questions, in bank order (choices shuffled if a seed was given).
+        super().__init__(mine, record=record, progress_path=progress_path)
+        if not self.questions:
+            raise ValueError(f"no quiz questions for topic {topic!r}")
+        self.seed = seed
+
+    def __repr__(self) -> str:
+        return f"<Quiz {self.topic}: {self.score}>"
+
+    def _name(self) -> str:
+        return f"the {self.topic} quiz"
+
+    def _record_answer(self, qid: str, correct: bool) -> None:
+        from lambda_lab.course import progress
+
+        progress.record_quiz(
+            self.topic, self.correct, len(self.questions), path=self._progress_path
+        )
+        super()._record_answer(qid, correct)
 
 
 @dataclass(frozen=True)
