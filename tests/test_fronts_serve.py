@@ -18,6 +18,8 @@ import pytest
 import requests
 from aws_helpers import TRUST, make_zip
 
+from lambda_lab.fronts.benchmark import proxy_rest_api
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REGION, ACCOUNT = "us-east-1", "123456789012"
 ECHO = """
@@ -58,20 +60,7 @@ def deployed(server: str) -> dict[str, str]:
     name = f"echo{int(time.time() * 1000) % 100000}"
     lam.create_function(FunctionName=name, Runtime="python3.12", Role=role["Arn"],
                         Handler="lambda_function.handler", Code={"ZipFile": make_zip(ECHO)})
-    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
-    api_id = apigw.create_rest_api(name="served")["id"]
-    root = apigw.get_resources(restApiId=api_id)["items"][0]["id"]
-    res = apigw.create_resource(restApiId=api_id, parentId=root, pathPart="{proxy+}")["id"]
-    apigw.put_method(restApiId=api_id, resourceId=res, httpMethod="ANY",
-                     authorizationType="NONE")
-    apigw.put_integration(
-        restApiId=api_id, resourceId=res, httpMethod="ANY", type="AWS_PROXY",
-        integrationHttpMethod="POST",
-        uri=f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations")
-    apigw.create_deployment(restApiId=api_id, stageName="test")
-    lam.add_permission(FunctionName=name, StatementId="apigw", Action="lambda:InvokeFunction",
-                       Principal="apigateway.amazonaws.com",
-                       SourceArn=f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api_id}/*")
+    api_id = proxy_rest_api(lam, apigw, name, stage="test", api_name="served")
     url = lam.create_function_url_config(FunctionName=name, AuthType="NONE")["FunctionUrl"]
     lam.add_permission(FunctionName=name, StatementId="url", Action="lambda:InvokeFunctionUrl",
                        Principal="*", FunctionUrlAuthType="NONE")

@@ -49,8 +49,15 @@ def deploy_rest_api(clients: Callable[[str], Any], name: str = "bench-fronts") -
     lam, apigw = clients("lambda"), clients("apigateway")
     lam.create_function(FunctionName=name, Runtime="python3.12", Role=role,
                         Handler="lambda_function.handler", Code={"ZipFile": _zip()})
-    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
-    api_id = apigw.create_rest_api(name=name)["id"]
+    return proxy_rest_api(lam, apigw, name, stage="bench")
+
+
+def proxy_rest_api(lam: Any, apigw: Any, function: str, *, stage: str,
+                   api_name: str | None = None) -> str:
+    """A REST API whose ``ANY /{proxy+}`` goes to ``function`` (Lambda proxy integration),
+    deployed to ``stage``, with the permission API Gateway needs; returns the API id."""
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}"
+    api_id = apigw.create_rest_api(name=api_name or function)["id"]
     root = apigw.get_resources(restApiId=api_id)["items"][0]["id"]
     res = apigw.create_resource(restApiId=api_id, parentId=root, pathPart="{proxy+}")["id"]
     apigw.put_method(restApiId=api_id, resourceId=res, httpMethod="ANY",
@@ -59,9 +66,9 @@ def deploy_rest_api(clients: Callable[[str], Any], name: str = "bench-fronts") -
         restApiId=api_id, resourceId=res, httpMethod="ANY", type="AWS_PROXY",
         integrationHttpMethod="POST",
         uri=f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations")
-    apigw.create_deployment(restApiId=api_id, stageName="bench")
-    lam.add_permission(FunctionName=name, StatementId="apigw", Action="lambda:InvokeFunction",
-                       Principal="apigateway.amazonaws.com",
+    apigw.create_deployment(restApiId=api_id, stageName=stage)
+    lam.add_permission(FunctionName=function, StatementId="apigw",
+                       Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
                        SourceArn=f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api_id}/*")
     return api_id
 
