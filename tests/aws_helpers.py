@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from conftest import wait_no_workers
 
 REGION = "us-east-1"
@@ -98,3 +99,34 @@ def poll(check: Callable[[], Any], timeout: float = 15.0, every: float = 0.05) -
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         time.sleep(every)
+
+
+def logged_events(name: str) -> list[dict]:
+    """The events a handler printed as ``EVENT <json>`` lines, oldest first."""
+    logs = boto3.client("logs", region_name=REGION)
+    try:
+        found = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
+    except logs.exceptions.ResourceNotFoundException:
+        return []
+    return [json.loads(e["message"].split("EVENT ", 1)[1]) for e in
+            sorted(found, key=lambda e: e["timestamp"]) if e["message"].startswith("EVENT ")]
+
+
+def error_of(call) -> tuple[str, str]:
+    """``(code, message)`` of the ClientError ``call()`` raises."""
+    with pytest.raises(ClientError) as info:
+        call()
+    return info.value.response["Error"]["Code"], info.value.response["Error"]["Message"]
+
+
+def make_queue(sqs, name: str, **attrs: str) -> tuple[str, str]:
+    """A new queue: ``(url, arn)``."""
+    url = sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    return url, arn["Attributes"]["QueueArn"]
+
+
+def depth(sqs, url: str) -> tuple[int, int]:
+    """``(visible, in flight)``: the queue's approximate message counts."""
+    a = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    return int(a["ApproximateNumberOfMessages"]), int(a["ApproximateNumberOfMessagesNotVisible"])

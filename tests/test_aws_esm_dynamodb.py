@@ -12,7 +12,7 @@ import json
 
 import boto3
 import pytest
-from aws_helpers import REGION, aws, create, lam, role  # noqa: F401
+from aws_helpers import REGION, aws, create, lam, logged_events, role  # noqa: F401
 
 from lambda_lab.sources import store_for
 
@@ -46,16 +46,6 @@ def make_table(ddb, name: str, view: str = "NEW_AND_OLD_IMAGES") -> str:
 
 def history(aws, uuid: str) -> list[dict]:
     return store_for(aws.platform()).mappings[uuid].history
-
-
-def logged_events(name: str) -> list[dict]:
-    logs = boto3.client("logs", region_name=REGION)
-    try:
-        found = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
-    except logs.exceptions.ResourceNotFoundException:
-        return []
-    return [json.loads(e["message"].split("EVENT ", 1)[1]) for e in
-            sorted(found, key=lambda e: e["timestamp"]) if e["message"].startswith("EVENT ")]
 
 
 def test_insert_modify_remove_in_one_batch_with_images(aws, lam, ddb, create):

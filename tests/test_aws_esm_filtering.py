@@ -26,8 +26,17 @@ import json
 
 import boto3
 import pytest
-from aws_helpers import REGION, create, lam, role, session  # noqa: F401
-from botocore.exceptions import ClientError
+from aws_helpers import (  # noqa: F401
+    REGION,
+    create,
+    depth,
+    error_of,
+    lam,
+    logged_events,
+    make_queue,
+    role,
+    session,
+)
 
 from lambda_lab.sources import store_for
 
@@ -54,35 +63,8 @@ def sqs(aws):
     return boto3.client("sqs", region_name=REGION)
 
 
-def make_queue(sqs, name: str, **attrs: str) -> tuple[str, str]:
-    url = sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
-    return url, arn["Attributes"]["QueueArn"]
-
-
-def depth(sqs, url: str) -> tuple[int, int]:
-    a = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-    return int(a["ApproximateNumberOfMessages"]), int(a["ApproximateNumberOfMessagesNotVisible"])
-
-
 def mapping(aws, uuid: str):
     return store_for(aws.platform()).mappings[uuid]
-
-
-def logged_events(name: str) -> list[dict]:
-    logs = boto3.client("logs", region_name=REGION)
-    try:
-        found = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
-    except logs.exceptions.ResourceNotFoundException:
-        return []
-    return [json.loads(e["message"].split("EVENT ", 1)[1]) for e in
-            sorted(found, key=lambda e: e["timestamp"]) if e["message"].startswith("EVENT ")]
-
-
-def error_of(call) -> tuple[str, str]:
-    with pytest.raises(ClientError) as info:
-        call()
-    return info.value.response["Error"]["Code"], info.value.response["Error"]["Message"]
 
 
 # ----------------------------------------------------------------- the API

@@ -13,7 +13,7 @@ import json
 
 import boto3
 import pytest
-from aws_helpers import REGION, create, lam, role, session  # noqa: F401
+from aws_helpers import REGION, create, lam, logged_events, role, session  # noqa: F401
 
 from lambda_lab.sources import store_for
 
@@ -53,16 +53,6 @@ def make_stream(kinesis, name: str, shards: int = 1) -> str:
 
 def history(aws, uuid: str) -> list[dict]:
     return store_for(aws.platform()).mappings[uuid].history
-
-
-def logged_events(name: str) -> list[dict]:
-    logs = boto3.client("logs", region_name=REGION)
-    try:
-        found = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
-    except logs.exceptions.ResourceNotFoundException:
-        return []
-    return [json.loads(e["message"].split("EVENT ", 1)[1]) for e in
-            sorted(found, key=lambda e: e["timestamp"]) if e["message"].startswith("EVENT ")]
 
 
 def data_of(record: dict) -> str:

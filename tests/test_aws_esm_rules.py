@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from aws_helpers import REGION, create, lam, role, session  # noqa: F401
-from botocore.exceptions import ClientError
+from aws_helpers import REGION, create, error_of, lam, role, session  # noqa: F401
 
 from lambda_lab.sources import store_for
 
@@ -29,12 +28,6 @@ ECHO = "def handler(event, context):\n    return {}\n"
 @pytest.fixture
 def aws():
     yield from session(virtual_clock=True)
-
-
-def error_of(call) -> tuple[str, str]:
-    with pytest.raises(ClientError) as info:
-        call()
-    return info.value.response["Error"]["Code"], info.value.response["Error"]["Message"]
 
 
 def queue(name: str) -> tuple[str, str]:

@@ -8,11 +8,9 @@ Time moves only by ``aws.advance``; the poller looks at the stream every second 
 
 from __future__ import annotations
 
-import json
-
 import boto3
 import pytest
-from aws_helpers import REGION, create, lam, role, session  # noqa: F401
+from aws_helpers import REGION, create, lam, logged_events, role, session  # noqa: F401
 
 from lambda_lab.sources import store_for
 
@@ -49,16 +47,6 @@ def make_table(ddb, name: str) -> str:
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
     return made["TableDescription"]["LatestStreamArn"]
-
-
-def logged_events(name: str) -> list[dict]:
-    logs = boto3.client("logs", region_name=REGION)
-    try:
-        found = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
-    except logs.exceptions.ResourceNotFoundException:
-        return []
-    return [json.loads(e["message"].split("EVENT ", 1)[1]) for e in
-            sorted(found, key=lambda e: e["timestamp"]) if e["message"].startswith("EVENT ")]
 
 
 def test_parallel_batches_keep_each_items_changes_in_order(aws, lam, ddb, create):

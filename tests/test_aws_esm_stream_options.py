@@ -12,7 +12,7 @@ import json
 
 import boto3
 import pytest
-from aws_helpers import REGION, create, lam, role, session  # noqa: F401
+from aws_helpers import REGION, create, lam, logged_events, role, session  # noqa: F401
 
 from lambda_lab.sources import store_for
 
@@ -99,16 +99,6 @@ def history(aws, uuid: str) -> list[dict]:
 
 def batches(aws, uuid: str) -> list[list[str]]:
     return [h["records"] for h in history(aws, uuid)]
-
-
-def logged_events(name: str) -> list[dict]:
-    logs = boto3.client("logs", region_name=REGION)
-    try:
-        found = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
-    except logs.exceptions.ResourceNotFoundException:
-        return []
-    return [json.loads(e["message"].split("EVENT ", 1)[1]) for e in
-            sorted(found, key=lambda e: e["timestamp"]) if e["message"].startswith("EVENT ")]
 
 
 def mapping(lam, arn: str, name: str, **params) -> str:
