@@ -11,7 +11,6 @@ Importing this package registers every chapter's exercises. The exam chapter (14
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 
 #: The chapter packages, in course order.
 CHAPTERS: tuple[str, ...] = (
@@ -32,16 +31,3 @@ CHAPTERS: tuple[str, ...] = (
 
 for _name in CHAPTERS:
     importlib.import_module(f"{__name__}.{_name}")
-
-
-def folder(topic: str) -> Path:
-    """The folder of the chapter whose notebook slug is ``topic``, e.g.
-    ``"07-async-and-destinations"``.
-
-    Raises:
-        KeyError: if no chapter has that slug.
-    """
-    name = "ch" + topic.replace("-", "_")
-    if name not in CHAPTERS:
-        raise KeyError(topic)
-    return Path(__file__).parent / name
