@@ -12,22 +12,10 @@ from __future__ import annotations
 
 import importlib
 
-#: The chapter packages, in course order.
-CHAPTERS: tuple[str, ...] = (
-    "ch01_first_function",
-    "ch02_memory_cpu_timeout",
-    "ch03_execution_context",
-    "ch04_concurrency",
-    "ch05_event_sources",
-    "ch06_versions_aliases_layers",
-    "ch07_async_and_destinations",
-    "ch08_permissions_and_security",
-    "ch09_observability",
-    "ch10_http_front_doors",
-    "ch11_lambda_at_edge",
-    "ch12_vpc",
-    "ch13_packaging_and_deployment",
-)
+from lambda_lab.course.topics import TOPICS
+
+#: The chapter packages, in course order: ``ch`` + the notebook slug with ``_`` for ``-``.
+CHAPTERS: tuple[str, ...] = tuple("ch" + slug.replace("-", "_") for slug in TOPICS)
 
 for _name in CHAPTERS:
     importlib.import_module(f"{__name__}.{_name}")
