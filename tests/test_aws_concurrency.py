@@ -32,9 +32,16 @@ UNRESERVED_MIN_MESSAGE = ("Specified ReservedConcurrentExecutions for function d
 
 @pytest.fixture
 def lam1(aws: Any) -> Any:
-    """A Lambda client that does not retry throttles."""
-    return boto3.client("lambda", region_name=REGION,
-                        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))
+    """A Lambda client that does not retry throttles.
+
+    ``client.exceptions`` is built lazily and not thread-safely by botocore: threads that raise at
+    the same moment in a fresh session can each build their own ``TooManyRequestsException`` class,
+    so ``isinstance`` against the client's class fails at random. Building it here, before any
+    thread runs, keeps one class (a CI run met this race)."""
+    client = boto3.client("lambda", region_name=REGION,
+                          config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))
+    assert client.exceptions.TooManyRequestsException is not None
+    return client
 
 
 def burst(lam1: Any, name: str, n: int, sleep: float = 0.5, **params: Any) -> list[Any]:

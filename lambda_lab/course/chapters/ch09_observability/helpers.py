@@ -132,8 +132,12 @@ def no_retry_client(region: str = REGION) -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.client("lambda", region_name=region,
-                        config=Config(retries={"max_attempts": 0, "mode": "standard"}))
+    client = boto3.client("lambda", region_name=region,
+                          config=Config(retries={"max_attempts": 0, "mode": "standard"}))
+    # botocore builds client.exceptions lazily and not thread-safely; build it before the
+    # threads of run_minutes do, or two of them can each make their own exception classes.
+    _ = client.exceptions.TooManyRequestsException
+    return client
 
 
 def next_minute(aws: Any, second: float = 1.0) -> float:
