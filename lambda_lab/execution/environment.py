@@ -578,6 +578,10 @@ class ExecutionEnvironment:
                                 f"({limit} bytes).",
                 "errorType": "Function.ResponseSizeTooLarge"}).encode()
             function_error = "Unhandled"
+        # the REPORT line's own figures (2 decimals), so that what it prints always adds up:
+        # Billed Duration = ceil(Duration + Init Duration)
+        duration_ms = round(duration_ms, 2)
+        init_ms = None if init_ms is None else round(init_ms, 2)
         billed = billed_duration_ms(duration_ms, init_ms)
         logs.append(end_line(request_id))
         logs.append(report_line(request_id, duration_ms, billed, spec.memory_mb, max_used,
