@@ -130,3 +130,7 @@ def test_partial_batch_checker_uses_the_active_session_and_cleans_up(aws):
     assert lam.list_functions()["Functions"] == []
     assert lam.list_event_source_mappings()["EventSourceMappings"] == []
     assert sqs.list_queues().get("QueueUrls", []) == []
+    iam = boto3.client("iam", region_name=REGION)
+    assert [r["RoleName"] for r in iam.list_roles()["Roles"]
+            if r["RoleName"].startswith("exercise-")] == []
+

@@ -8,7 +8,9 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
+import boto3
 import pytest
+from aws_helpers import REGION, aws  # noqa: F401 -- the aws fixture
 
 from lambda_lab.course import exercises as ex
 from lambda_lab.course.chapters.ch06_versions_aliases_layers.helpers import layer_zip
@@ -500,3 +502,15 @@ def test_importing_the_course_does_not_import_ipywidgets_or_yaml():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
     )
     assert result.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize("exercise_id", ["order-filter", "alias-shift", "fix-package"])
+def test_checkers_leave_no_role_behind(exercise_id, aws):  # noqa: F811
+    """A checker that runs the answer in the notebook's session deletes what it made: the
+    function, and the execution role it created for it (these three used to leave the role)."""
+    exercise = ex.get(exercise_id)
+    feedback = exercise.check(exercise.reference_answer())
+    assert feedback.ok, feedback.text
+    assert boto3.client("lambda", region_name=REGION).list_functions()["Functions"] == []
+    roles = boto3.client("iam", region_name=REGION).list_roles()["Roles"]
+    assert [r["RoleName"] for r in roles] == []

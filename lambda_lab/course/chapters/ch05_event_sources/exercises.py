@@ -167,6 +167,7 @@ def _through_sqs(aws: Any, handler: Any) -> dict[str, Any]:
         lam.delete_event_source_mapping(UUID=uuid)
         lam.delete_function(FunctionName=name)
         sqs.delete_queue(QueueUrl=url)
+        iam.delete_role(RoleName=name)
     return {"outcomes": outcomes, "returned": returned}
 
 

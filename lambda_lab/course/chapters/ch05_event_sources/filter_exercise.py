@@ -152,7 +152,8 @@ def _run(aws: Any, pattern: str) -> dict[str, Any]:
     name = f"exercise-order-filter-{next(_runs)}"
     lam = boto3.client("lambda", region_name="us-east-1")
     sqs = boto3.client("sqs", region_name="us-east-1")
-    role = lambda_role(boto3.client("iam", region_name="us-east-1"), name)
+    iam = boto3.client("iam", region_name="us-east-1")
+    role = lambda_role(iam, name)
     lam.create_function(FunctionName=name, Runtime="python3.12", Role=role,
                         Handler="lambda_function.handler", Code={"ZipFile": make_zip(_HANDLER)})
     url = sqs.create_queue(QueueName=name)["QueueUrl"]
@@ -173,6 +174,7 @@ def _run(aws: Any, pattern: str) -> dict[str, Any]:
         lam.delete_event_source_mapping(UUID=uuid)
         lam.delete_function(FunctionName=name)
         sqs.delete_queue(QueueUrl=url)
+        iam.delete_role(RoleName=name)
     return {"invoked": invoked, "remaining": remaining}
 
 

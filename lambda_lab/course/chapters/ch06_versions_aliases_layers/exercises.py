@@ -96,6 +96,7 @@ def _one_shift(answer: Any, alias: str, versions: int, old: str, new: str,
             lam.invoke(FunctionName=name, Qualifier=alias)["ExecutedVersion"]
             for _ in range(_SHIFT_INVOKES)})
         lam.delete_function(FunctionName=name)
+        iam.delete_role(RoleName=name)
     return run
 
 

@@ -79,6 +79,7 @@ def _run(answer: Callable[[str, str, str], Any]) -> dict[str, Any]:
                                 Handler="lambda_function.handler", Code={"ZipFile": data})
             line = invoke_line(lam.invoke(FunctionName=name))
             lam.delete_function(FunctionName=name)
+            iam.delete_role(RoleName=name)
             return {"names": names, "invoke": line}
 
         if mock._active is not None:
