@@ -45,6 +45,7 @@ __all__ = [
     "CheatRow",
     "CheatSheet",
     "ExamReport",
+    "LINK_STYLE",
     "ExamUI",
     "SpotUI",
     "Tally",
@@ -60,6 +61,8 @@ __all__ = [
     "sample_exam",
     "score_exam",
     "spot_widget",
+    "text_table",
+    "topic_title",
 ]
 
 #: The progress-file key the exam's attempts are recorded under (the notebook's slug).
@@ -179,7 +182,7 @@ def exam_plan(questions: Sequence[Question], weights: Mapping[str, float] = DOMA
         count = sum(q.domain == domain for q in questions)
         rows.append((domain, f"{weights[domain]:g}%", str(count)))
     rows.append(("Total", "", str(len(questions))))
-    return _table(rows, right=(1, 2))
+    return text_table(rows, right=(1, 2))
 
 
 # --- scoring ------------------------------------------------------------------------------------
@@ -202,7 +205,8 @@ class Tally:
         return round(100 * self.correct / self.total) if self.total else 0
 
 
-def _topic_title(topic: str) -> str:
+def topic_title(topic: str) -> str:
+    """The title a report prints for ``topic``: "09 — Observability"."""
     number = topic.split("-", 1)[0]
     return f"{number} — {TOPICS[topic]}" if topic in TOPICS else topic
 
@@ -255,12 +259,12 @@ class ExamReport:
 
     @property
     def text(self) -> str:
-        lines = [self._headline(), "", _table(self.domain_rows(), right=(1, 2, 3)), ""]
+        lines = [self._headline(), "", text_table(self.domain_rows(), right=(1, 2, 3)), ""]
         if self.revisit:
             lines.append("Revisit:")
             for t in self.revisit:
                 lines.append(
-                    f"  {_topic_title(t.name)}: missed {t.missed} of {t.total}"
+                    f"  {topic_title(t.name)}: missed {t.missed} of {t.total}"
                     f" → {t.name}.ipynb"
                 )
         else:
@@ -274,8 +278,8 @@ class ExamReport:
         ]
         if self.revisit:
             items = "".join(
-                f'<li><a href="{html.escape(t.name)}.ipynb" style="{_LINK_STYLE}">'
-                f"{html.escape(_topic_title(t.name))}</a>: missed {t.missed} of {t.total}</li>"
+                f'<li><a href="{html.escape(t.name)}.ipynb" style="{LINK_STYLE}">'
+                f"{html.escape(topic_title(t.name))}</a>: missed {t.missed} of {t.total}</li>"
                 for t in self.revisit
             )
             parts.append(f"<p>Revisit:</p><ul>{items}</ul>")
@@ -454,7 +458,7 @@ class CheatSheet:
 
     @property
     def text(self) -> str:
-        return _table([self._HEADER, *self._cells()])
+        return text_table([self._HEADER, *self._cells()])
 
     def _repr_html_(self) -> str:
         return html_table([self._HEADER, *self._cells()])
@@ -481,7 +485,7 @@ def cheat_sheet(quotas: Mapping[str, limits.Quota] | None = None) -> CheatSheet:
 
 
 #: Links in widget HTML are not styled by JupyterLab; this matches its links in Markdown.
-_LINK_STYLE = "color: var(--jp-content-link-color, #1976d2); text-decoration: underline"
+LINK_STYLE = "color: var(--jp-content-link-color, #1976d2); text-decoration: underline"
 
 
 #: Tables fit the page: cells wrap, no column wider than 16em (five columns fit in 1,200 px).
@@ -508,7 +512,7 @@ def html_table(rows: Sequence[Sequence[str]], right: Iterable[int] = ()) -> str:
     )
 
 
-def _table(rows: Sequence[Sequence[str]], right: Iterable[int] = ()) -> str:
+def text_table(rows: Sequence[Sequence[str]], right: Iterable[int] = ()) -> str:
     """Fixed-width columns, a rule under the header; columns in ``right`` are right-aligned."""
     right = set(right)
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]

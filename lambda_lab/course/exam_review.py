@@ -24,12 +24,12 @@ from fractions import Fraction
 from pathlib import Path
 
 from lambda_lab.course.exam import (
-    _LINK_STYLE,
+    LINK_STYLE,
     ExamReport,
-    _table,
-    _topic_title,
     html_table,
     score_exam,
+    text_table,
+    topic_title,
 )
 from lambda_lab.course.quiz import (
     AnsweredOnce,
@@ -136,7 +136,7 @@ def section_link(question: Question, notebooks: str | Path | None = None) -> tup
     JupyterLab gives that heading). Without a ``section``, or if no heading matches it, the link
     is to the chapter.
     """
-    chapter = _topic_title(question.topic)
+    chapter = topic_title(question.topic)
     href = f"{question.topic}.ipynb"
     if question.section:
         path = _notebook(question.topic, None if notebooks is None else Path(notebooks))
@@ -233,7 +233,7 @@ class MockReport:
     @property
     def text(self) -> str:
         lines = [*self._headlines(), SCALE_NOTE, "",
-                 _table(self.exam.domain_rows(), right=(1, 2, 3)), ""]
+                 text_table(self.exam.domain_rows(), right=(1, 2, 3)), ""]
         if not self.review:
             return "\n".join([*lines, "Review: every question right, nothing to review."])
         lines.append(f"Review: {self._to_review()}")
@@ -268,7 +268,7 @@ class MockReport:
                 f"Right answer: {html.escape(_join(item.answer))}</p>"
                 f"{feedback_html(item.feedback)}"
                 f'<p style="margin: 0">Learn it in: <a href="{html.escape(item.href)}" '
-                f'style="{_LINK_STYLE}">{html.escape(item.where)}</a></p></div>'
+                f'style="{LINK_STYLE}">{html.escape(item.where)}</a></p></div>'
             )
         return "".join(parts)
 

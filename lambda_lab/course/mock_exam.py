@@ -27,10 +27,10 @@ from lambda_lab.course.exam_timer import EXAM_MINUTES, ExamTimer
 from lambda_lab.course.quiz import (
     Question,
     QuestionUI,
-    _submit_handler,
     choice_selector,
     learner_seed,
     quiz_box,
+    submit_handler,
 )
 
 __all__ = [
@@ -254,7 +254,7 @@ def mistakes_widget(
         submit = widgets.Button(description="Submit", button_style="primary")
         output = widgets.HTML(layout=widgets.Layout(min_height="2em"))
         item = QuestionUI(question, selector, checkboxes, submit, output)
-        handler = _submit_handler(review, item, score_label)  # type: ignore[arg-type]
+        handler = submit_handler(review, item, score_label)  # type: ignore[arg-type]
 
         def on_submit(button: Any, handler: Callable[[Any], None] = handler) -> None:
             handler(button)

@@ -62,6 +62,7 @@ __all__ = [
     "quiz_widget",
     "show_feedback",
     "shuffle_choices",
+    "submit_handler",
 ]
 
 _KINDS = ("single", "multiple")
@@ -674,7 +675,7 @@ def quiz_widget(
         submit = widgets.Button(description="Submit", button_style="primary")
         output = widgets.HTML(layout=widgets.Layout(min_height="2em"))
         item = QuestionUI(question, selector, checkboxes, submit, output)
-        submit.on_click(_submit_handler(quiz, item, score_label))
+        submit.on_click(submit_handler(quiz, item, score_label))
         prompt = html.escape(question.prompt)
         cards.append(
             widgets.VBox([widgets.HTML(f"<b>Q{n}.</b> {prompt}"), selector, submit, output])
@@ -684,7 +685,9 @@ def quiz_widget(
     return QuizUI(quiz, box, tuple(items), score_label)
 
 
-def _submit_handler(quiz: Quiz, item: QuestionUI, score_label: Any) -> Callable[[Any], None]:
+def submit_handler(quiz: Quiz, item: QuestionUI, score_label: Any) -> Callable[[Any], None]:
+    """The Submit button's callback: score the picks once, show the feedback and the score."""
+
     def on_submit(_button: Any) -> None:
         try:
             picks = item.selected()
