@@ -20,6 +20,7 @@ __all__ = [
     "EPHEMERAL_MIN_MB",
     "INIT_TIMEOUT_S",
     "LAYERS_MAX",
+    "LAYER_RUNTIMES",
     "MAX_VCPUS",
     "MB_PER_VCPU",
     "MEMORY_DEFAULT_MB",
@@ -30,6 +31,7 @@ __all__ = [
     "RESERVED_ENV_VARS_SEEN_REJECTED",
     "RESPONSE_PAYLOAD_MAX_BYTES",
     "RUNTIMES",
+    "RUNTIME_ENUM",
     "SYNC_PAYLOAD_MAX_BYTES",
     "TIMEOUT_DEFAULT_S",
     "TIMEOUT_MAX_S",
@@ -165,6 +167,29 @@ DEPRECATED_RUNTIMES: tuple[str, ...] = (
     "dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1",
     "ruby2.5", "ruby2.7", "ruby3.2",
 )  # fmt: skip
+
+#: The Runtime enum as AWS prints it when a ListLayers / ListLayerVersions ``CompatibleRuntime``
+#: filter is not in it: every runtime value ever defined, blocked ones too, in AWS's order
+#: (recorded 2026-03, LocalStack test_lambda_api.py test_layer_exceptions), then the values of
+#: RUNTIMES the recording predates.
+RUNTIME_ENUM: tuple[str, ...] = tuple(dict.fromkeys((
+    "ruby3.5", "ruby2.6", "dotnetcore1.0", "python3.7", "nodejs8.10", "nasa", "ruby2.7",
+    "python2.7-greengrass", "dotnetcore2.0", "python3.8", "java21", "dotnet6", "dotnetcore2.1",
+    "python3.9", "java11", "nodejs6.10", "provided", "dotnetcore3.1", "dotnet8", "java25",
+    "java17", "nodejs", "nodejs4.3", "java8.al2", "go1.x", "dotnet10", "nodejs20.x", "go1.9",
+    "byol", "nodejs10.x", "provided.al2023", "nodejs22.x", "python3.10", "java8", "nodejs12.x",
+    "python3.11", "nodejs24.x", "nodejs8.x", "python3.12", "nodejs14.x", "nodejs8.9",
+    "nodejs26.x", "python3.13", "python3.14", "nodejs16.x", "python3.15", "provided.al2",
+    "nodejs4.3-edge", "nodejs18.x", "ruby3.2", "python3.4", "ruby3.3", "ruby3.4", "ruby2.5",
+    "python3.6", "python2.7", *RUNTIMES)))  # fmt: skip
+
+#: The runtimes PublishLayerVersion accepts in ``CompatibleRuntimes``, in the order AWS lists them
+#: (same recording): deprecated runtimes too, blocked ones not; then RUNTIMES it predates.
+LAYER_RUNTIMES: tuple[str, ...] = tuple(dict.fromkeys((
+    "nodejs20.x", "python3.14", "provided.al2023", "python3.12", "python3.13", "nodejs24.x",
+    "nodejs22.x", "java25", "python3.10", "python3.11", "java21", "ruby3.3", "ruby3.4",
+    "ruby3.2", "python3.8", "python3.9", "java17", "nodejs16.x", "dotnet10", "dotnet8", "java11",
+    "dotnet6", "nodejs18.x", "provided.al2", "java8.al2", *RUNTIMES)))  # fmt: skip
 
 # --- environment variables ---------------------------------------------------------------------
 #: Keys the runtime sets itself; DG configuration-envvars says they can't be set in a function's

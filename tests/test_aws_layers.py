@@ -234,3 +234,71 @@ def test_cross_account_layer_needs_a_permission(lam, create):
                                        Action="lambda:GetLayerVersion", Principal=ACCOUNT)
     name = create(src, Layers=[shared["LayerVersionArn"]])
     assert invoke_json(lam, name)[1] == "corp"
+
+
+# Recorded by LocalStack against AWS (tests/aws/services/lambda_/test_lambda_api.py
+# TestLambdaLayer.test_layer_exceptions, 2026-03): the runtimes a layer may name, in the order
+# AWS lists them (ruby3.5 there is ruby4.0 in botocore's model today).
+LAYER_RUNTIMES_RECORDED = (
+    "nodejs20.x, python3.14, provided.al2023, python3.12, python3.13, nodejs24.x, nodejs22.x, "
+    "java25, python3.10, python3.11, java21, ruby3.3, ruby3.4, ruby3.2, python3.8, python3.9, "
+    "java17, nodejs16.x, dotnet10, dotnet8, java11, dotnet6, nodejs18.x, provided.al2, java8.al2")
+ARCH_ERROR = ("failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy "
+              "enum value set: [x86_64, arm64], Member must not be null]")
+
+
+def test_publish_checks_runtimes_and_architectures_together_as_recorded(lam):
+    """Recorded test_layer_exceptions: publish_layer_version_exc_invalid_runtime_arch and
+    ..._partially_invalid_values — one ValidationException naming both lists."""
+    with pytest.raises(ClientError) as exc:
+        publish(lam, "bad", {"python/x.py": ""}, CompatibleRuntimes=["invalidruntime"],
+                CompatibleArchitectures=["invalidarch"])
+    code, message, status = error(exc)
+    assert (code, status) == ("ValidationException", 400)
+    assert message.startswith(
+        "2 validation errors detected: Value '[invalidruntime]' at 'compatibleRuntimes' failed "
+        "to satisfy constraint: Member must satisfy enum value set: [" + LAYER_RUNTIMES_RECORDED)
+    assert message.endswith(
+        "]; Value '[invalidarch]' at 'compatibleArchitectures' " + ARCH_ERROR)
+    with pytest.raises(ClientError) as exc:
+        publish(lam, "bad", {"python/x.py": ""},
+                CompatibleRuntimes=["invalidruntime", "invalidruntime2", "nodejs20.x"],
+                CompatibleArchitectures=["invalidarch", "x86_64"])
+    message = error(exc)[1]
+    assert ("Value '[invalidruntime, invalidruntime2, nodejs20.x]' at 'compatibleRuntimes'"
+            in message)
+    assert message.endswith("Value '[invalidarch, x86_64]' at 'compatibleArchitectures' "
+                            + ARCH_ERROR)
+    with pytest.raises(ClientError) as exc:  # a typo alone: one error
+        publish(lam, "bad", {"python/x.py": ""}, CompatibleRuntimes=["pyhton3.12"])
+    assert error(exc)[1].startswith("1 validation error detected: Value '[pyhton3.12]' at "
+                                    "'compatibleRuntimes' failed to satisfy constraint")
+    assert lam.list_layers()["Layers"] == []  # nothing was published
+    # a layer may name a runtime that functions can no longer be created with
+    assert publish(lam, "old", {"python/x.py": ""},
+                   CompatibleRuntimes=["python3.8", "ruby4.0"])["Version"] == 1
+
+
+def test_list_filters_are_checked_against_the_runtime_enum_as_recorded(lam):
+    """Recorded test_layer_exceptions: list_layers_exc_compatibleruntime_invalid and
+    list_layers_exc_compatiblearchitecture_invalid (the filter takes every Runtime value, even
+    blocked ones)."""
+    with pytest.raises(ClientError) as exc:
+        lam.list_layers(CompatibleRuntime="runtimedoesnotexist")
+    code, message, status = error(exc)
+    assert (code, status) == ("ValidationException", 400)
+    assert message.startswith(
+        "1 validation error detected: Value 'runtimedoesnotexist' at 'compatibleRuntime' failed "
+        "to satisfy constraint: Member must satisfy enum value set: [")
+    for runtime in ("python3.12", "python2.7", "nodejs4.3-edge", "ruby4.0", "provided"):
+        assert f" {runtime}," in message or f"[{runtime}," in message or f" {runtime}]" in message
+    with pytest.raises(ClientError) as exc:
+        lam.list_layer_versions(LayerName="x", CompatibleRuntime="runtimedoesnotexist")
+    assert error(exc)[1] == message
+    with pytest.raises(ClientError) as exc:
+        lam.list_layers(CompatibleArchitecture="archdoesnotexist")
+    assert error(exc) == (
+        "ValidationException",
+        "1 validation error detected: Value 'archdoesnotexist' at 'compatibleArchitecture' "
+        "failed to satisfy constraint: Member must satisfy enum value set: [x86_64, arm64]", 400)
+    assert lam.list_layers(CompatibleRuntime="python2.7")["Layers"] == []

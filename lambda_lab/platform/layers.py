@@ -32,6 +32,7 @@ from ..errors import (
     ResourceNotFoundException,
     ValidationException,
 )
+from ..validation import raise_validation
 
 __all__ = ["LayerRef", "LayerStore", "LayerVersion", "check_function_layers", "opt_dir",
            "parse_layer_version_arn", "sys_path"]
@@ -184,17 +185,7 @@ class LayerStore:
                       if v is not None)
         compatible_runtimes = list(compatible_runtimes or ())
         compatible_architectures = list(compatible_architectures or ())
-        if len(compatible_runtimes) > RUNTIMES_MAX:
-            raise ValidationException(
-                f"1 validation error detected: Value '{list(compatible_runtimes)}' at "
-                "'compatibleRuntimes' failed to satisfy constraint: Member must have length "
-                f"less than or equal to {RUNTIMES_MAX}")
-        bad_arch = [a for a in compatible_architectures if a not in ("x86_64", "arm64")]
-        if bad_arch or len(compatible_architectures) > 2:
-            raise ValidationException(
-                f"1 validation error detected: Value '{list(compatible_architectures)}' at "
-                "'compatibleArchitectures' failed to satisfy constraint: Member must satisfy "
-                "constraint: [Member must satisfy enum value set: [x86_64, arm64]]")
+        _check_compatible(compatible_runtimes, compatible_architectures)
         root = store_zip(f"layer-{name}", data, direct_upload=direct_upload)
         digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
         with self._lock:
@@ -254,7 +245,10 @@ class LayerStore:
 
     def versions(self, name_or_arn: str, runtime: str | None = None,
                  architecture: str | None = None) -> list[LayerVersion]:
-        """A layer's versions, newest first (optionally only the compatible ones)."""
+        """A layer's versions, newest first (optionally only the compatible ones).
+
+        Raises ValidationException for a filter outside the Runtime / Architecture enums."""
+        _check_filters(runtime, architecture)
         name = self._name(name_or_arn)
         found = sorted(self._layers.get(name, {}).values(), key=lambda v: -v.number)
         return [v for v in found if self._compatible(v, runtime, architecture)]
@@ -262,6 +256,7 @@ class LayerStore:
     def layers(self, runtime: str | None = None, architecture: str | None = None
                ) -> list[tuple[str, LayerVersion]]:
         """Each layer's name and its newest (compatible) version, by name."""
+        _check_filters(runtime, architecture)
         out = []
         for name in sorted(self._layers):
             found = self.versions(name, runtime, architecture)
@@ -435,3 +430,34 @@ def sys_path(layers: Sequence[LayerRef], runtime: str) -> tuple[str, ...]:
         return ()
     python = os.path.join(opt, "python")
     return (os.path.join(python, "lib", runtime, "site-packages"), python)
+
+
+def _check_compatible(runtimes: Sequence[str], architectures: Sequence[str]) -> None:
+    """PublishLayerVersion's CompatibleRuntimes (at most 15, each in LAYER_RUNTIMES) and
+    CompatibleArchitectures (at most 2 of x86_64 / arm64): every failure in one Coral
+    ValidationException, as recorded (test_layer_exceptions)."""
+    errors = []
+    shown = "[" + ", ".join(runtimes) + "]"
+    if len(runtimes) > RUNTIMES_MAX:
+        errors.append(f"Value '{shown}' at 'compatibleRuntimes' failed to satisfy constraint: "
+                      f"Member must have length less than or equal to {RUNTIMES_MAX}")
+    elif any(r not in limits.LAYER_RUNTIMES for r in runtimes):
+        errors.append(f"Value '{shown}' at 'compatibleRuntimes' failed to satisfy constraint: "
+                      f"Member must satisfy enum value set: [{', '.join(limits.LAYER_RUNTIMES)}]")
+    if len(architectures) > 2 or any(a not in ("x86_64", "arm64") for a in architectures):
+        errors.append(f"Value '[{', '.join(architectures)}]' at 'compatibleArchitectures' failed "
+                      "to satisfy constraint: Member must satisfy constraint: [Member must "
+                      "satisfy enum value set: [x86_64, arm64], Member must not be null]")
+    raise_validation(errors)
+
+
+def _check_filters(runtime: str | None, architecture: str | None) -> None:
+    """ListLayers / ListLayerVersions filters: the whole Runtime enum, x86_64 / arm64."""
+    errors = []
+    if runtime is not None and runtime not in limits.RUNTIME_ENUM:
+        errors.append(f"Value '{runtime}' at 'compatibleRuntime' failed to satisfy constraint: "
+                      f"Member must satisfy enum value set: [{', '.join(limits.RUNTIME_ENUM)}]")
+    if architecture is not None and architecture not in ("x86_64", "arm64"):
+        errors.append(f"Value '{architecture}' at 'compatibleArchitecture' failed to satisfy "
+                      "constraint: Member must satisfy enum value set: [x86_64, arm64]")
+    raise_validation(errors)
