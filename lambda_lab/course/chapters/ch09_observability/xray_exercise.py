@@ -54,7 +54,7 @@ def handler(event, context):
     total = sum(item["price"] * item["qty"] for item in event["items"])
     return {"order_id": event["order_id"], "total": total}
 '''
-_WAIT_S = 0.6  #: real seconds to wait for the SDK's documents (UDP to the emulated daemon)
+_WAIT_S = 1.5  #: real seconds to wait for the SDK's documents (UDP to the emulated daemon)
 _MISSING = object()
 
 
@@ -203,14 +203,16 @@ _last_traced_run = LastRun(_traced_run)
 
 
 def _wait_for_subsegment(xray: Any, root: str) -> list[dict[str, Any]]:
-    """The trace's documents once the subsegment has come (the SDK sends it over UDP), or all
-    there are after :data:`_WAIT_S` real seconds."""
+    """The trace's documents once the subsegment has come and every subsegment sent on its own
+    has found its parent (the SDK streams each one over UDP as it ends, a nested one before its
+    parent), or all there are after :data:`_WAIT_S` real seconds."""
     deadline = time.monotonic() + _WAIT_S
     while True:
         traces = xray.batch_get_traces(TraceIds=[root])["Traces"] if root else []
         documents = [json.loads(s["Document"]) for t in traces for s in t["Segments"]]
-        if any(e["name"] == SUBSEGMENT for _, e in _entities(documents)) \
-                or time.monotonic() > deadline:
+        arrived = any(e["name"] == SUBSEGMENT for _, e in _entities(documents))
+        loose = any(d.get("type") == "subsegment" for d in documents)
+        if (arrived and not loose) or time.monotonic() > deadline:
             return documents
         time.sleep(0.01)
 
