@@ -302,3 +302,27 @@ def test_list_filters_are_checked_against_the_runtime_enum_as_recorded(lam):
         "1 validation error detected: Value 'archdoesnotexist' at 'compatibleArchitecture' "
         "failed to satisfy constraint: Member must satisfy enum value set: [x86_64, arm64]", 400)
     assert lam.list_layers(CompatibleRuntime="python2.7")["Layers"] == []
+
+
+def test_layer_version_below_1_is_an_invalid_parameter_as_recorded(lam):
+    """Recorded test_layer_exceptions: get_layer_version_exc_layer_version_doesnotexist_negative
+    / _zero and delete_layer_version_exc_layerversion_invalid_version — a number below 1 is
+    InvalidParameterValueException "Layer Version Cannot be less than 1" (400); a missing layer
+    or a version above the newest is ResourceNotFoundException; deleting a missing one is not an
+    error."""
+    publish(lam, "numbers", {"python/x.py": ""})
+    for number in (-1, 0):
+        with pytest.raises(lam.exceptions.InvalidParameterValueException) as exc:
+            lam.get_layer_version(LayerName="numbers", VersionNumber=number)
+        assert error(exc) == ("InvalidParameterValueException",
+                              "Layer Version Cannot be less than 1", 400)
+        assert exc.value.response["Type"] == "User"
+    with pytest.raises(lam.exceptions.InvalidParameterValueException) as exc:
+        lam.delete_layer_version(LayerName="numbers", VersionNumber=-1)
+    assert error(exc)[1] == "Layer Version Cannot be less than 1"
+    with pytest.raises(lam.exceptions.ResourceNotFoundException) as exc:
+        lam.get_layer_version(LayerName="numbers", VersionNumber=2)
+    assert error(exc)[1] == "The resource you requested does not exist."
+    lam.delete_layer_version(LayerName="numbers", VersionNumber=2)
+    lam.delete_layer_version(LayerName="nonexistent", VersionNumber=1)
+    assert lam.get_layer_version(LayerName="numbers", VersionNumber=1)["Version"] == 1

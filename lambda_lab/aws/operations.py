@@ -154,7 +154,7 @@ def check(found: Route, query: dict[str, list[str]], headers: Any, body: bytes |
 
 def _label_errors(value: str, member: str, shape: Shape) -> list[str]:
     if shape.type_name in ("integer", "long"):
-        if re.fullmatch(r"\d{1,18}", value):
+        if re.fullmatch(r"-?\d{1,18}", value):  # a number; the operation checks its range
             return []
         # Emulator wording: AWS's answer to a non-numeric version in a path is not recorded.
         return [f"Value '{value}' at '{_field(member)}' failed to satisfy constraint: "

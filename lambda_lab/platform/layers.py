@@ -199,12 +199,14 @@ class LayerStore:
             return version
 
     def get(self, name_or_arn: str, number: int | str) -> LayerVersion:
-        """Raises ResourceNotFoundException (AWS's wording) for a missing version."""
+        """Raises ResourceNotFoundException (AWS's wording) for a missing version,
+        InvalidParameterValueException for a number below 1 (recorded)."""
         name = self._name(name_or_arn)
         try:
             n = int(number)
         except (TypeError, ValueError):
             n = -1
+        _check_number(n)
         version = self._layers.get(name, {}).get(n)
         if version is None:
             raise ResourceNotFoundException("The resource you requested does not exist.")
@@ -227,8 +229,13 @@ class LayerStore:
         return self._layers.get(layer_arn.rsplit(":", 1)[-1], {}).get(int(number))
 
     def delete(self, name_or_arn: str, number: int | str) -> None:
-        """Delete a version (no error if it does not exist, as on Lambda)."""
+        """Delete a version (no error if it does not exist, as on Lambda; a number below 1 is
+        InvalidParameterValueException, recorded)."""
         name = self._name(name_or_arn)
+        try:
+            _check_number(int(number))
+        except (TypeError, ValueError):
+            pass
         with self._lock:
             versions = self._layers.get(name, {})
             try:
@@ -461,3 +468,9 @@ def _check_filters(runtime: str | None, architecture: str | None) -> None:
         errors.append(f"Value '{architecture}' at 'compatibleArchitecture' failed to satisfy "
                       "constraint: Member must satisfy enum value set: [x86_64, arm64]")
     raise_validation(errors)
+
+
+def _check_number(number: int) -> None:
+    """A layer version number below 1 (recorded test_layer_exceptions)."""
+    if number < 1:
+        raise InvalidParameterValueException("Layer Version Cannot be less than 1")
