@@ -170,9 +170,10 @@ DEPRECATED_RUNTIMES: tuple[str, ...] = (
 
 #: The Runtime enum as AWS prints it when a ListLayers / ListLayerVersions ``CompatibleRuntime``
 #: filter is not in it: every runtime value ever defined, blocked ones too, in AWS's order
-#: (recorded 2026-03, LocalStack test_lambda_api.py test_layer_exceptions), then the values of
-#: RUNTIMES the recording predates.
-RUNTIME_ENUM: tuple[str, ...] = tuple(dict.fromkeys((
+#: (recorded 2026-03, LocalStack test_lambda_api.py test_layer_exceptions). The recording
+#: predates ruby4.0 (it lists ruby3.5): the filters accept RUNTIMES as well, the message prints
+#: what was recorded.
+RUNTIME_ENUM: tuple[str, ...] = (
     "ruby3.5", "ruby2.6", "dotnetcore1.0", "python3.7", "nodejs8.10", "nasa", "ruby2.7",
     "python2.7-greengrass", "dotnetcore2.0", "python3.8", "java21", "dotnet6", "dotnetcore2.1",
     "python3.9", "java11", "nodejs6.10", "provided", "dotnetcore3.1", "dotnet8", "java25",
@@ -181,15 +182,17 @@ RUNTIME_ENUM: tuple[str, ...] = tuple(dict.fromkeys((
     "python3.11", "nodejs24.x", "nodejs8.x", "python3.12", "nodejs14.x", "nodejs8.9",
     "nodejs26.x", "python3.13", "python3.14", "nodejs16.x", "python3.15", "provided.al2",
     "nodejs4.3-edge", "nodejs18.x", "ruby3.2", "python3.4", "ruby3.3", "ruby3.4", "ruby2.5",
-    "python3.6", "python2.7", *RUNTIMES)))  # fmt: skip
+    "python3.6", "python2.7",
+)  # fmt: skip
 
 #: The runtimes PublishLayerVersion accepts in ``CompatibleRuntimes``, in the order AWS lists them
-#: (same recording): deprecated runtimes too, blocked ones not; then RUNTIMES it predates.
-LAYER_RUNTIMES: tuple[str, ...] = tuple(dict.fromkeys((
+#: (same recording): deprecated runtimes too, blocked ones not (and RUNTIMES, as above).
+LAYER_RUNTIMES: tuple[str, ...] = (
     "nodejs20.x", "python3.14", "provided.al2023", "python3.12", "python3.13", "nodejs24.x",
     "nodejs22.x", "java25", "python3.10", "python3.11", "java21", "ruby3.3", "ruby3.4",
     "ruby3.2", "python3.8", "python3.9", "java17", "nodejs16.x", "dotnet10", "dotnet8", "java11",
-    "dotnet6", "nodejs18.x", "provided.al2", "java8.al2", *RUNTIMES)))  # fmt: skip
+    "dotnet6", "nodejs18.x", "provided.al2", "java8.al2",
+)  # fmt: skip
 
 # --- environment variables ---------------------------------------------------------------------
 #: Keys the runtime sets itself; DG configuration-envvars says they can't be set in a function's

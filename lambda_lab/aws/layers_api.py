@@ -17,7 +17,13 @@ from moto.core.common_types import TYPE_RESPONSE
 
 from ..errors import InvalidParameterValueException, LambdaError, ValidationException
 from ..platform import public_layers
-from ..platform.layers import LayerRef, LayerStore, LayerVersion, parse_layer_version_arn
+from ..platform.layers import (
+    LayerRef,
+    LayerStore,
+    LayerVersion,
+    check_version_arn,
+    parse_layer_version_arn,
+)
 from ..validation import validate_layers
 from . import paging_api, services
 
@@ -105,6 +111,7 @@ class LayersAPI:
 
     def get_layer_version_by_arn(self) -> TYPE_RESPONSE:
         arn = self._query("Arn") or ""
+        check_version_arn(arn)
         region, account, name, number = parse_layer_version_arn(arn)
         version = self._resolve_layer(arn)
         if version is None:

@@ -342,6 +342,14 @@ class LayerStore:
 
 # --------------------------------------------------------------------- a function's layers
 
+def check_version_arn(arn: str) -> None:
+    """GetLayerVersionByArn's ``Arn``: a layer version ARN (recorded wording for the 'arn'
+    member; LayerVersionArn names ``awslayer`` ARNs as well)."""
+    if not re.fullmatch(VERSION_ARN_PATTERN, arn):
+        raise_validation([f"Value '{arn}' at 'arn' failed to satisfy constraint: Member must "
+                          f"satisfy regular expression pattern: {VERSION_ARN_PATTERN}"])
+
+
 def parse_layer_version_arn(arn: str) -> tuple[str, str, str, int]:
     """(region, account, layer name, version) of a layer version ARN.
 
@@ -448,7 +456,7 @@ def _check_compatible(runtimes: Sequence[str], architectures: Sequence[str]) -> 
     if len(runtimes) > RUNTIMES_MAX:
         errors.append(f"Value '{shown}' at 'compatibleRuntimes' failed to satisfy constraint: "
                       f"Member must have length less than or equal to {RUNTIMES_MAX}")
-    elif any(r not in limits.LAYER_RUNTIMES for r in runtimes):
+    elif any(r not in limits.LAYER_RUNTIMES and r not in limits.RUNTIMES for r in runtimes):
         errors.append(f"Value '{shown}' at 'compatibleRuntimes' failed to satisfy constraint: "
                       f"Member must satisfy enum value set: [{', '.join(limits.LAYER_RUNTIMES)}]")
     if len(architectures) > 2 or any(a not in ("x86_64", "arm64") for a in architectures):
@@ -461,7 +469,7 @@ def _check_compatible(runtimes: Sequence[str], architectures: Sequence[str]) -> 
 def _check_filters(runtime: str | None, architecture: str | None) -> None:
     """ListLayers / ListLayerVersions filters: the whole Runtime enum, x86_64 / arm64."""
     errors = []
-    if runtime is not None and runtime not in limits.RUNTIME_ENUM:
+    if runtime is not None and runtime not in limits.RUNTIME_ENUM + limits.RUNTIMES:
         errors.append(f"Value '{runtime}' at 'compatibleRuntime' failed to satisfy constraint: "
                       f"Member must satisfy enum value set: [{', '.join(limits.RUNTIME_ENUM)}]")
     if architecture is not None and architecture not in ("x86_64", "arm64"):
