@@ -185,8 +185,9 @@ RUNTIME_ENUM: tuple[str, ...] = (
     "python3.6", "python2.7",
 )  # fmt: skip
 
-#: The runtimes PublishLayerVersion accepts in ``CompatibleRuntimes``, in the order AWS lists them
-#: (same recording): deprecated runtimes too, blocked ones not (and RUNTIMES, as above).
+#: The runtimes PublishLayerVersion's error lists for a ``CompatibleRuntimes`` value outside the
+#: Runtime enum (same recording). Only what it prints: the check is against RUNTIME_ENUM — the
+#: recorded test_layer_compatibilities published python3.7, java8, go1.x and provided the same day.
 LAYER_RUNTIMES: tuple[str, ...] = (
     "nodejs20.x", "python3.14", "provided.al2023", "python3.12", "python3.13", "nodejs24.x",
     "nodejs22.x", "java25", "python3.10", "python3.11", "java21", "ruby3.3", "ruby3.4",

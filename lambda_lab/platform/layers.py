@@ -448,7 +448,7 @@ def sys_path(layers: Sequence[LayerRef], runtime: str) -> tuple[str, ...]:
 
 
 def _check_compatible(runtimes: Sequence[str], architectures: Sequence[str]) -> None:
-    """PublishLayerVersion's CompatibleRuntimes (at most 15, each in LAYER_RUNTIMES) and
+    """PublishLayerVersion's CompatibleRuntimes (at most 15, each in the Runtime enum) and
     CompatibleArchitectures (at most 2 of x86_64 / arm64): every failure in one Coral
     ValidationException, as recorded (test_layer_exceptions)."""
     errors = []
@@ -456,7 +456,7 @@ def _check_compatible(runtimes: Sequence[str], architectures: Sequence[str]) -> 
     if len(runtimes) > RUNTIMES_MAX:
         errors.append(f"Value '{shown}' at 'compatibleRuntimes' failed to satisfy constraint: "
                       f"Member must have length less than or equal to {RUNTIMES_MAX}")
-    elif any(r not in limits.LAYER_RUNTIMES and r not in limits.RUNTIMES for r in runtimes):
+    elif any(r not in limits.RUNTIME_ENUM + limits.RUNTIMES for r in runtimes):
         errors.append(f"Value '{shown}' at 'compatibleRuntimes' failed to satisfy constraint: "
                       f"Member must satisfy enum value set: [{', '.join(limits.LAYER_RUNTIMES)}]")
     if len(architectures) > 2 or any(a not in ("x86_64", "arm64") for a in architectures):
