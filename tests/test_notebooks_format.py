@@ -108,3 +108,25 @@ def test_strip_drops_widget_state_and_keeps_the_text_fallback():
         {"output_type": "display_data", "data": {"text/plain": "Box()"}, "metadata": {}}
     ]
     assert "widgets" in nb["metadata"]  # the input is not changed
+
+
+def test_sanitisers_mask_random_ids_whole_even_when_they_hold_0x():
+    """nbval applies tests/nbval-sanitize.cfg's pairs in order: an id holding "0x" must not be
+    cut by the address mask before its own mask sees it (a CI run failed on a function URL id)."""
+    from nbval.plugin import get_sanitize_patterns
+
+    config = NOTEBOOKS.parent / "tests" / "nbval-sanitize.cfg"
+    patterns = get_sanitize_patterns(config.read_text())
+
+    def sanitise(text: str) -> str:
+        for regex, replace in patterns:
+            text = re.sub(regex, replace, text)
+        return text
+
+    url_id = "0wleaxqbyjj8d3jbg0xayphhudw1znvz"
+    assert len(url_id) == 32
+    assert sanitise(f"Host: {url_id}.lambda-url.us-east-1.on.aws") == (
+        "Host: <url-id>.lambda-url.us-east-1.on.aws")
+    assert sanitise("https://0xab12cd34ef.execute-api.us-east-1.amazonaws.com/prod") == (
+        "https://<api-id>.execute-api.us-east-1.amazonaws.com/prod")
+    assert sanitise("<object at 0x7f3a9c0e1d90>") == "<object at 0x<ADDRESS>>"
