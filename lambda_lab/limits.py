@@ -170,7 +170,7 @@ DEPRECATED_RUNTIMES: tuple[str, ...] = (
 
 #: The Runtime enum as AWS prints it when a ListLayers / ListLayerVersions ``CompatibleRuntime``
 #: filter is not in it: every runtime value ever defined, blocked ones too, in AWS's order
-#: (recorded 2026-03, LocalStack test_lambda_api.py test_layer_exceptions). The recording
+#: (recorded 2026-01-12, LocalStack test_lambda_api.py test_layer_exceptions). The recording
 #: predates ruby4.0 (it lists ruby3.5): the filters accept RUNTIMES as well, the message prints
 #: what was recorded.
 RUNTIME_ENUM: tuple[str, ...] = (

@@ -237,8 +237,8 @@ def test_cross_account_layer_needs_a_permission(lam, create):
 
 
 # Recorded by LocalStack against AWS (tests/aws/services/lambda_/test_lambda_api.py
-# TestLambdaLayer.test_layer_exceptions, 2026-03): the runtimes a layer may name, in the order
-# AWS lists them (ruby3.5 there is ruby4.0 in botocore's model today).
+# TestLambdaLayer.test_layer_exceptions, 2026-01-12): the runtime list PublishLayerVersion's
+# error prints, in AWS's order (it accepts more: see the end of the first test below).
 LAYER_RUNTIMES_RECORDED = (
     "nodejs20.x, python3.14, provided.al2023, python3.12, python3.13, nodejs24.x, nodejs22.x, "
     "java25, python3.10, python3.11, java21, ruby3.3, ruby3.4, ruby3.2, python3.8, python3.9, "

@@ -40,12 +40,12 @@ from lambda_lab.course.topics import TOPICS
 __all__ = [
     "DOMAIN_WEIGHTS",
     "EXAM_KEY",
+    "LINK_STYLE",
     "SPOT_QUESTIONS",
     "CaughtError",
     "CheatRow",
     "CheatSheet",
     "ExamReport",
-    "LINK_STYLE",
     "ExamUI",
     "SpotUI",
     "Tally",
