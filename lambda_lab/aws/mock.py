@@ -33,6 +33,7 @@ from . import (
     codedeploy,
     codepipeline,
     cognito,
+    dynamodb,
     ecr,
     iam_enforce,
     services,
@@ -126,6 +127,7 @@ class MockAWS:
             codedeploy.install(self)  # Lambda traffic shifting (lambda_lab.platform.traffic)
             cloudwatch.install(self)  # AWS/Lambda metrics; alarms evaluated on the clock
             ecr.install(self)  # image digests are the manifests' SHA-256
+            dynamodb.install(self)  # table descriptions as AWS answers them
             xray.install()  # whole traces, summaries with filter expressions, service graph
             if self.enforce_iam:
                 iam_enforce.install(self)  # execution roles' policies (before moto starts)
@@ -197,6 +199,7 @@ class MockAWS:
             cloudfront_edge.uninstall(self)
             vpc_config.uninstall(self)
             ecr.uninstall(self)
+            dynamodb.uninstall(self)
             xray.uninstall()
             for p in reversed(self._patches):
                 p.stop()
