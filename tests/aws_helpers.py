@@ -101,15 +101,20 @@ def poll(check: Callable[[], Any], timeout: float = 15.0, every: float = 0.05) -
         time.sleep(every)
 
 
-def logged_events(name: str) -> list[dict]:
-    """The events a handler printed as ``EVENT <json>`` lines, oldest first."""
+def log_lines(name: str) -> list[str]:
+    """The function's CloudWatch log lines, oldest first (none before its first run)."""
     logs = boto3.client("logs", region_name=REGION)
     try:
         found = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
     except logs.exceptions.ResourceNotFoundException:
         return []
-    return [json.loads(e["message"].split("EVENT ", 1)[1]) for e in
-            sorted(found, key=lambda e: e["timestamp"]) if e["message"].startswith("EVENT ")]
+    return [e["message"] for e in sorted(found, key=lambda e: e["timestamp"])]
+
+
+def logged_events(name: str) -> list[dict]:
+    """The events a handler printed as ``EVENT <json>`` lines, oldest first."""
+    return [json.loads(line.split("EVENT ", 1)[1]) for line in log_lines(name)
+            if line.startswith("EVENT ")]
 
 
 def error_of(call) -> tuple[str, str]:

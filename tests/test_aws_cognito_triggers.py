@@ -29,7 +29,7 @@ import json
 
 import boto3
 import pytest
-from aws_helpers import REGION, aws, create, lam, poll, role  # noqa: F401
+from aws_helpers import REGION, aws, create, lam, log_lines, poll, role  # noqa: F401
 from botocore.exceptions import ClientError
 
 from lambda_lab.aws import cognito
@@ -107,16 +107,6 @@ def pool(idp, lam, functions: dict[str, tuple[str, str]], *, allow: bool = True)
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH",
                            "ALLOW_REFRESH_TOKEN_AUTH"])["UserPoolClient"]
     return created["Id"], client["ClientId"]
-
-
-def log_lines(name: str) -> list[str]:
-    """The function's CloudWatch log lines, oldest first (none before its first run)."""
-    logs = boto3.client("logs", region_name=REGION)
-    try:
-        found = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
-    except logs.exceptions.ResourceNotFoundException:
-        return []
-    return [e["message"] for e in found]
 
 
 def events(name: str) -> list[dict]:

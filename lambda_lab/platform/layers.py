@@ -447,6 +447,10 @@ def sys_path(layers: Sequence[LayerRef], runtime: str) -> tuple[str, ...]:
     return (os.path.join(python, "lib", runtime, "site-packages"), python)
 
 
+#: Every value of the Runtime enum (the recorded one, and RUNTIMES it predates).
+_RUNTIME_VALUES = frozenset(limits.RUNTIME_ENUM + limits.RUNTIMES)
+
+
 def _check_compatible(runtimes: Sequence[str], architectures: Sequence[str]) -> None:
     """PublishLayerVersion's CompatibleRuntimes (at most 15, each in the Runtime enum) and
     CompatibleArchitectures (at most 2 of x86_64 / arm64): every failure in one Coral
@@ -456,7 +460,7 @@ def _check_compatible(runtimes: Sequence[str], architectures: Sequence[str]) -> 
     if len(runtimes) > RUNTIMES_MAX:
         errors.append(f"Value '{shown}' at 'compatibleRuntimes' failed to satisfy constraint: "
                       f"Member must have length less than or equal to {RUNTIMES_MAX}")
-    elif any(r not in limits.RUNTIME_ENUM + limits.RUNTIMES for r in runtimes):
+    elif any(r not in _RUNTIME_VALUES for r in runtimes):
         errors.append(f"Value '{shown}' at 'compatibleRuntimes' failed to satisfy constraint: "
                       f"Member must satisfy enum value set: [{', '.join(limits.LAYER_RUNTIMES)}]")
     if len(architectures) > 2 or any(a not in ("x86_64", "arm64") for a in architectures):
@@ -469,7 +473,7 @@ def _check_compatible(runtimes: Sequence[str], architectures: Sequence[str]) -> 
 def _check_filters(runtime: str | None, architecture: str | None) -> None:
     """ListLayers / ListLayerVersions filters: the whole Runtime enum, x86_64 / arm64."""
     errors = []
-    if runtime is not None and runtime not in limits.RUNTIME_ENUM + limits.RUNTIMES:
+    if runtime is not None and runtime not in _RUNTIME_VALUES:
         errors.append(f"Value '{runtime}' at 'compatibleRuntime' failed to satisfy constraint: "
                       f"Member must satisfy enum value set: [{', '.join(limits.RUNTIME_ENUM)}]")
     if architecture is not None and architecture not in ("x86_64", "arm64"):
